@@ -1,0 +1,18 @@
+"""Dispatch planners: ``plan(request, twin, layout) -> Order``, chosen by name in the scenario."""
+
+from __future__ import annotations
+
+from cloud.planners.base import Order, Planner, PlanningError, Request
+from cloud.planners.nearest import NearestPlanner
+
+PLANNERS: dict[str, type[Planner]] = {"nearest": NearestPlanner}
+
+
+def make_planner(name: str) -> Planner:
+    try:
+        return PLANNERS[name]()
+    except KeyError:
+        raise KeyError(f"unknown planner {name!r} (expected one of {', '.join(sorted(PLANNERS))})") from None
+
+
+__all__ = ["PLANNERS", "Order", "Planner", "PlanningError", "Request", "make_planner"]

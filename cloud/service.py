@@ -1,0 +1,83 @@
+"""The cloud service: listens to the fleet, keeps the twin, answers dispatch requests with orders.
+
+It reacts to messages only, in the simulation time they carry, so it runs the same in-process or as its own
+process on a broker. Host time spent deciding is measured separately (never part of a result).
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from cloud.layout import Layout
+from cloud.planners.base import Planner, PlanningError, Request
+from cloud.twin import FleetTwin
+from net.envelope import Envelope
+from net.topics import Topics
+from net.transport import Transport
+
+REQUEST_EVENTS = ("loaded", "dumped", "ready")
+
+
+class CloudService:
+    def __init__(self, transport: Transport, topics: Topics, planner: Planner) -> None:
+        self.transport = transport
+        self.topics = topics
+        self.planner = planner
+        self.twin = FleetTwin()
+        self.layout: Layout | None = None
+        self.seq = 0
+        self.orders = 0
+        self.failed = 0  # requests no order could be given for
+        self.rejected = 0  # malformed messages dropped
+        self.decision_host_s: list[float] = []
+        transport.subscribe(topics.layout, self._on_layout)
+        transport.subscribe(topics.event("+"), self._on_event)
+        transport.subscribe(topics.telemetry("+"), self._on_telemetry)
+
+    def _on_layout(self, topic: str, env: Envelope) -> None:
+        try:
+            self.layout = Layout(env.body)
+        except (KeyError, TypeError, ValueError):
+            self.rejected += 1
+
+    def _on_telemetry(self, topic: str, env: Envelope) -> None:
+        try:
+            self.twin.on_telemetry(env.src, env.t_deliver, env.body)
+        except (TypeError, ValueError):
+            self.rejected += 1
+
+    def _on_event(self, topic: str, env: Envelope) -> None:
+        body = env.body
+        try:
+            self.twin.on_event(env.src, env.t_deliver, body)
+        except (TypeError, ValueError):
+            self.rejected += 1
+            return
+        if body.get("event") in REQUEST_EVENTS:
+            self._answer(env.src, env.t_deliver, body)
+
+    def _answer(self, truck: str, t: float, body: dict[str, Any]) -> None:
+        if self.layout is None:
+            self.failed += 1
+            return
+        try:
+            req = Request(truck=truck, truck_class=str(body["truck_class"]), at=str(body["at"]),
+                          payload_t=float(body["payload_t"]), material=body.get("material"), t=t)
+        except (KeyError, TypeError, ValueError):
+            self.rejected += 1
+            return
+        started = time.perf_counter()
+        try:
+            order = self.planner.plan(req, self.twin, self.layout)
+        except PlanningError:
+            self.failed += 1
+            return
+        finally:
+            self.decision_host_s.append(time.perf_counter() - started)
+        self.twin.on_order(truck, order.dest)
+        self.seq += 1
+        self.orders += 1
+        env = Envelope(kind="order", src="cloud", seq=self.seq, t_sent=t, t_deliver=t,
+                       body={"dest": order.dest, "route": order.route, "request": body.get("request")})
+        self.transport.publish(self.topics.dispatch(truck), env, qos=1)

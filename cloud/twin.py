@@ -1,0 +1,61 @@
+"""The cloud's fleet twin: what the cloud believes about each truck, from telemetry and events only."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass
+class TruckView:
+    id: str
+    truck_class: str = ""
+    state: str = "UNKNOWN"
+    at: str | None = None  # facility the truck is at, when it is at one
+    dest: str | None = None  # destination of its current order
+    payload_t: float = 0.0
+    x: float = float("nan")
+    y: float = float("nan")
+    speed_mps: float = 0.0
+    t_seen: float = -1.0  # [s] simulation time of the newest message
+
+
+@dataclass
+class FleetTwin:
+    trucks: dict[str, TruckView] = field(default_factory=dict)
+
+    def truck(self, truck_id: str) -> TruckView:
+        view = self.trucks.get(truck_id)
+        if view is None:
+            view = self.trucks[truck_id] = TruckView(truck_id)
+        return view
+
+    def on_telemetry(self, truck_id: str, t: float, body: dict[str, Any]) -> None:
+        view = self.truck(truck_id)
+        if t < view.t_seen:
+            return  # an older message overtaken by a newer one
+        view.t_seen = t
+        view.x, view.y = float(body.get("x", view.x)), float(body.get("y", view.y))
+        view.speed_mps = float(body.get("v", view.speed_mps))
+        view.state = str(body.get("state", view.state))
+        view.payload_t = float(body.get("payload_t", view.payload_t))
+
+    def on_event(self, truck_id: str, t: float, body: dict[str, Any]) -> None:
+        view = self.truck(truck_id)
+        view.t_seen = max(view.t_seen, t)
+        view.at = body.get("at", view.at)
+        view.payload_t = float(body.get("payload_t", view.payload_t))
+        view.truck_class = str(body.get("truck_class", view.truck_class))
+        if body.get("event") in ("loaded", "dumped", "ready"):
+            view.dest = None
+            view.state = "WAIT_ORDER"
+
+    def on_order(self, truck_id: str, dest: str) -> None:
+        view = self.truck(truck_id)
+        view.dest = dest
+        view.state = "TRAVEL_LOADED" if view.payload_t > 0 else "TRAVEL_EMPTY"
+
+    def heading_to(self) -> Counter[str]:
+        """Trucks with an order to each destination and not yet dispatched elsewhere."""
+        return Counter(v.dest for v in self.trucks.values() if v.dest is not None)

@@ -1,0 +1,77 @@
+"""The trucks' side of messaging: events, dispatch requests, telemetry, and orders coming back.
+
+Every message goes through the transport with its delivery time decided by the link model when it is sent
+(uplink) or when it reaches the truck side (downlink), so radio effects land in simulation time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from net.envelope import Envelope
+from net.link import LinkModel
+from net.topics import Topics
+from net.transport import Transport
+
+OrderHandler = Callable[[int, dict[str, Any], float], None]
+
+
+class FleetComms:
+    def __init__(self, transport: Transport, topics: Topics, link: LinkModel, truck_ids: list[str]) -> None:
+        self.transport = transport
+        self.topics = topics
+        self.link = link
+        self.ids = truck_ids
+        self.index = {tid: i for i, tid in enumerate(truck_ids)}
+        self._seq = [0] * len(truck_ids)
+        self._site_seq = 0
+        self.sent = 0
+        self.lost = 0
+        self.rejected = 0  # malformed or unknown-truck messages dropped
+        self._event_topics = [topics.event(t) for t in truck_ids]
+        self._telemetry_topics = [topics.telemetry(t) for t in truck_ids]
+
+    def _envelope(self, i: int, kind: str, t: float, body: dict[str, Any]) -> Envelope:
+        self._seq[i] += 1
+        return Envelope(kind=kind, src=self.ids[i], seq=self._seq[i], t_sent=t, body=body)
+
+    def _send(self, i: int, topic: str, env: Envelope, qos: int) -> None:
+        size = len(env.to_json()) if getattr(self.link, "needs_size", False) else 0
+        t_deliver = self.link.uplink(self.ids[i], env.t_sent, size, qos)
+        self.sent += 1
+        if t_deliver is None:
+            self.lost += 1
+            return
+        env.t_deliver = t_deliver
+        self.transport.publish(topic, env, qos=qos)
+
+    def event(self, i: int, t: float, body: dict[str, Any]) -> None:
+        """Cycle events (QoS 1): loaded, dumped, ready (a dispatch request), hold, estop."""
+        self._send(i, self._event_topics[i], self._envelope(i, "event", t, body), qos=1)
+
+    def telemetry(self, i: int, t: float, body: dict[str, Any]) -> None:
+        self._send(i, self._telemetry_topics[i], self._envelope(i, "telemetry", t, body), qos=0)
+
+    def publish_layout(self, t: float, body: dict[str, Any]) -> None:
+        self._site_seq += 1
+        env = Envelope(kind="layout", src="site", seq=self._site_seq, t_sent=t, body=body, t_deliver=t)
+        self.transport.publish(self.topics.layout, env, qos=1, retain=True)
+
+    def listen(self, on_order: OrderHandler) -> None:
+        """Route dispatch orders to ``on_order(truck index, body, t_arrival)``."""
+
+        def handle(topic: str, env: Envelope) -> None:
+            truck = topic.rsplit("/", 1)[-1]
+            i = self.index.get(truck)
+            if i is None or env.kind != "order":
+                self.rejected += 1
+                return
+            size = len(env.to_json()) if getattr(self.link, "needs_size", False) else 0
+            t_arrival = self.link.downlink(truck, env.t_deliver, size, 1)
+            if t_arrival is None:
+                self.lost += 1
+                return
+            on_order(i, env.body, t_arrival)
+
+        self.transport.subscribe(self.topics.dispatch("+"), handle)

@@ -1,0 +1,320 @@
+"""The simulation engine: one clock, fixed kinematic ticks, one event queue (design section 2).
+
+``step()`` is the one place where time advances. Each tick moves every truck on the road in vector
+operations, then fires due events and messages in (time, sequence) order at the tick boundary.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from fleet import kinematics
+from fleet.comms import FleetComms
+from fleet.events import EventQueue
+from fleet.facilities import ServicePoint
+from fleet.following import leader_gaps
+from fleet.kinematics import ClassTable, Traffic
+from fleet.mapfile import MineMap
+from fleet.roads import RoadNetwork
+from fleet.routes import RouteTable
+from fleet.sections import SectionClaims
+from fleet.state import TRAVEL, FleetArrays, TruckState
+from fleet.truckclass import TruckClass
+from net.transport import Transport
+
+CLAIM_MARGIN_M = 30.0  # [m] beyond braking distance at which a single-lane section is claimed
+
+
+@dataclass(frozen=True)
+class HaulParams:
+    dt: float = 0.1  # [s] kinematic tick
+    cycle_cv: float = 0.1  # [-] coefficient of variation of a shovel pass time
+    dump_cv: float = 0.1  # [-] coefficient of variation of a dump time
+    release_interval_s: float = 20.0  # [s] between trucks leaving the park at shift start
+    order_timeout_s: float = 30.0  # [s] re-request an order after this long without one
+    telemetry_period_s: float = 1.0  # [s]
+    traffic: Traffic = field(default_factory=Traffic)
+
+
+class Simulation:
+    def __init__(self, mine: MineMap, net: RoadNetwork, routes: RouteTable, classes: list[TruckClass],
+                 truck_class: list[int], start: str, transport: Transport, comms: FleetComms,
+                 rng: np.random.Generator, params: HaulParams) -> None:
+        self.mine = mine
+        self.net = net
+        self.rt = routes
+        self.classes = classes
+        self.ct = ClassTable(classes)
+        self.params = params
+        self.rng = rng
+        self.transport = transport
+        self.comms = comms
+        self.queue = EventQueue()
+        self.t = 0.0
+        ids = list(comms.ids)
+        self.fleet = FleetArrays(ids, np.asarray(truck_class))
+        self.claims = SectionClaims(self.fleet)
+
+        self.points: list[ServicePoint] = []
+        self.point_by_id: dict[str, ServicePoint] = {}
+        self.shovels = {s.id: s for s in mine.shovels}
+        self.dumps = {d.id: d for d in mine.dumps}
+        for fac_id in mine.facility_ids():
+            kind = ("shovel" if fac_id in self.shovels else
+                    self.dumps[fac_id].kind if fac_id in self.dumps else "park")
+            bays = self.dumps[fac_id].bays if fac_id in self.dumps else 1
+            sp = ServicePoint(len(self.points), fac_id, kind, bays)
+            self.points.append(sp)
+            self.point_by_id[fac_id] = sp
+        self.materials = sorted({s.material for s in mine.shovels})
+        self.fac_xyz = np.array([net.nodes[net.facility_node[p.id]] for p in self.points])
+
+        start_pt = self.point_by_id[start]
+        f = self.fleet
+        f.at[:] = start_pt.index
+        f.x[:], f.y[:], f.z[:] = self.fac_xyz[start_pt.index]
+        self.log: list[tuple[float, str, str, str, float]] = []  # (t, truck, event, facility, payload)
+        self.cycle_starts = np.full(f.n, np.nan)
+        self.cycle_times: list[float] = []
+        self.loads = np.zeros(f.n, dtype=np.int64)
+        self.tonnes = np.zeros(f.n)
+        self.tonnes_by_material: Counter[str] = Counter()
+        self.orders_rejected = 0
+        self.observers: list[Any] = []
+
+        comms.listen(self._on_order)
+        comms.publish_layout(0.0, self.layout_body())
+        for i in range(f.n):
+            self.queue.push(i * params.release_interval_s, self._request, i, "ready")
+        if params.telemetry_period_s > 0:
+            self.queue.push(0.0, self._telemetry)
+
+    # -- the clock ------------------------------------------------------------------------------------
+
+    def run(self, until: float, progress: Any = None) -> None:
+        """Advance tick by tick until ``until`` [s]; ``progress(t)`` is called about once per sim minute."""
+        self._drain(self.t)  # happenings due at the start (t = 0 is a tick boundary)
+        next_report = 60.0
+        n_ticks = round((until - self.t) / self.params.dt)
+        for _ in range(n_ticks):
+            self.step()
+            if progress is not None and self.t >= next_report:
+                progress(self.t)
+                next_report += 60.0
+        for sp in self.points:
+            sp.close(self.t)
+
+    def step(self) -> None:
+        dt = self.params.dt
+        f = self.fleet
+        f.state_time[np.arange(f.n), f.state] += dt
+        moving = np.flatnonzero(np.isin(f.state, TRAVEL))
+        arrived = self._move(moving, dt) if len(moving) else moving
+        self.t = round(self.t + dt, 9)
+        for i in arrived:
+            self._arrive(int(i))
+        self._drain(self.t)
+        for obs in self.observers:
+            obs(self)
+
+    def _drain(self, now: float) -> None:
+        """Fire events and deliver messages due by ``now``, earliest first; events before messages on ties."""
+        while True:
+            te = self.queue.next_time()
+            tm = self.transport.next_due()
+            if te is not None and te <= now and (tm is None or te <= tm):
+                self.queue.fire_next()
+            elif tm is not None and tm <= now:
+                self.transport.deliver_next()
+            else:
+                return
+
+    # -- motion ---------------------------------------------------------------------------------------
+
+    def segment_of(self, route: np.ndarray, s: np.ndarray) -> np.ndarray:
+        rt = self.rt
+        gs = rt.route_base[route] + np.minimum(s, rt.route_len[route] - 1e-6)
+        return np.searchsorted(rt.seg_gs0, gs, side="right") - 1
+
+    def _move(self, moving: np.ndarray, dt: float) -> np.ndarray:
+        f, rt, ct = self.fleet, self.rt, self.ct
+        route, s, v = f.route[moving], f.s[moving], f.v[moving]
+        cls = f.class_index[moving]
+        seg = self.segment_of(route, s)
+        gap, lead = leader_gaps(rt, route, seg, s, ct.length[cls])
+        v_lead = np.where(lead >= 0, v[np.maximum(lead, 0)], 0.0)
+        stop = self.claims.stop_gaps(rt, moving, route, seg, s, v, ct.brake[cls], CLAIM_MARGIN_M)
+        closer = stop < gap
+        gap = np.where(closer, stop, gap)
+        v_lead = np.where(closer, 0.0, v_lead)
+        s_new, v_new = kinematics.step(rt, ct, self.params.traffic, dt, cls, route, s, v,
+                                       f.payload_t[moving], seg, gap, v_lead, np.full(len(moving), np.inf))
+        f.odometer_m[moving] += s_new - s
+        f.s[moving], f.v[moving] = s_new, v_new
+        seg_new = self.segment_of(route, s_new)
+        self._place(moving, seg_new, s_new)
+        self.claims.release_passed(rt, moving, seg_new, s_new)
+        return moving[s_new >= rt.route_len[route] - self.params.traffic.arrive_tol_m]
+
+    def _place(self, idx: np.ndarray, seg: np.ndarray, s: np.ndarray) -> None:
+        rt, f = self.rt, self.fleet
+        frac = np.clip((s - rt.seg_s0[seg]) / rt.seg_len[seg], 0.0, 1.0)[:, None]
+        p = rt.p0[seg] + frac * (rt.p1[seg] - rt.p0[seg])
+        f.x[idx], f.y[idx], f.z[idx] = p[:, 0], p[:, 1], p[:, 2]
+        f.heading[idx] = rt.seg_heading[seg]
+
+    # -- the haul cycle -------------------------------------------------------------------------------
+
+    def _arrive(self, i: int) -> None:
+        f = self.fleet
+        dest = int(f.dest[i])
+        self.claims.release(i)
+        f.route[i], f.dest[i], f.v[i], f.s[i] = -1, -1, 0.0, 0.0
+        f.at[i] = dest
+        f.x[i], f.y[i], f.z[i] = self.fac_xyz[dest]
+        sp = self.points[dest]
+        self._record(i, "arrive", sp.id)
+        if sp.kind == "shovel":
+            f.state[i] = TruckState.QUEUE_LOAD
+        elif sp.kind in ("dump", "crusher"):
+            f.state[i] = TruckState.QUEUE_DUMP
+        else:
+            f.state[i] = TruckState.WAIT_ORDER
+            return
+        sp.arrive(i, self.t)
+        self._serve(sp)
+
+    def _serve(self, sp: ServicePoint) -> None:
+        while (i := sp.next_truck(self.t)) is not None:
+            if sp.kind == "shovel":
+                shovel = self.shovels[sp.id]
+                self.fleet.state[i] = TruckState.SPOT
+                self.queue.push(self.t + shovel.spot_s, self._spotted, i, sp)
+            else:
+                dump = self.dumps[sp.id]
+                service = self._draw(dump.dump_s, self.params.dump_cv)
+                if dump.capacity_tph:
+                    service = max(service, self.fleet.payload_t[i] / dump.capacity_tph * 3600.0)
+                self.fleet.state[i] = TruckState.DUMPING
+                self.queue.push(self.t + service, self._dumped, i, sp, service, self.t)
+
+    def _draw(self, mean: float, cv: float) -> float:
+        """A service time with the given mean and coefficient of variation (gamma; exact when cv = 0)."""
+        if cv <= 0:
+            return mean
+        shape = 1.0 / (cv * cv)
+        return float(self.rng.gamma(shape, mean / shape))
+
+    def _spotted(self, i: int, sp: ServicePoint) -> None:
+        shovel = self.shovels[sp.id]
+        self.fleet.state[i] = TruckState.LOADING
+        load_s = sum(self._draw(shovel.cycle_s, self.params.cycle_cv) for _ in range(shovel.passes))
+        self.queue.push(self.t + load_s, self._loaded, i, sp, shovel.spot_s + load_s)
+
+    def _loaded(self, i: int, sp: ServicePoint, service_s: float) -> None:
+        f = self.fleet
+        shovel = self.shovels[sp.id]
+        tc = self.classes[f.class_index[i]]
+        f.payload_t[i] = min(tc.payload_t, shovel.passes * shovel.bucket_t)
+        f.material[i] = self.materials.index(shovel.material)
+        sp.finish(service_s)
+        self._record(i, "loaded", sp.id)
+        self._serve(sp)
+        self._request(i, "loaded")
+
+    def _dumped(self, i: int, sp: ServicePoint, service_s: float, t_start: float) -> None:
+        f = self.fleet
+        payload = float(f.payload_t[i])
+        sp.finish(service_s)
+        sp.tonnes += payload
+        self.tonnes[i] += payload
+        self.loads[i] += 1
+        self.tonnes_by_material[self.materials[f.material[i]]] += payload
+        if np.isfinite(self.cycle_starts[i]):
+            self.cycle_times.append(self.t - self.cycle_starts[i])
+        self.cycle_starts[i] = self.t
+        self._record(i, "dumped", sp.id)
+        f.payload_t[i] = 0.0
+        f.material[i] = -1
+        self._serve(sp)
+        self._request(i, "dumped")
+
+    def _record(self, i: int, event: str, where: str) -> None:
+        self.log.append((self.t, self.fleet.ids[i], event, where, float(self.fleet.payload_t[i])))
+
+    # -- dispatch through the network ---------------------------------------------------------------
+
+    def _request(self, i: int, event: str) -> None:
+        """Ask the cloud where to go next; the truck waits for the order (re-asking on time-out)."""
+        f = self.fleet
+        f.state[i] = TruckState.WAIT_ORDER
+        f.v[i] = 0.0
+        f.request_seq[i] += 1
+        tc = self.classes[f.class_index[i]]
+        material = self.materials[f.material[i]] if f.material[i] >= 0 else None
+        body = {"event": event, "at": self.points[f.at[i]].id, "payload_t": float(f.payload_t[i]),
+                "material": material, "truck_class": tc.id, "request": int(f.request_seq[i])}
+        self.comms.event(i, self.t, body)
+        self.queue.push(self.t + self.params.order_timeout_s, self._order_timeout, i, int(f.request_seq[i]))
+
+    def _order_timeout(self, i: int, request: int) -> None:
+        f = self.fleet
+        if f.state[i] == TruckState.WAIT_ORDER and f.request_seq[i] == request:
+            self._record(i, "order_timeout", self.points[f.at[i]].id)
+            self._request(i, "ready")
+
+    def _on_order(self, i: int, body: dict[str, Any], t_arrival: float) -> None:
+        if t_arrival > self.t:
+            self.queue.push(t_arrival, self._on_order, i, body, t_arrival)
+            return
+        f = self.fleet
+        if f.state[i] != TruckState.WAIT_ORDER or body.get("request") != int(f.request_seq[i]):
+            return  # a stale or duplicate order: the truck already moved on
+        here = self.points[f.at[i]].id
+        route = self.rt.by_pair.get((here, str(body.get("dest"))))
+        if route is None or self.rt.routes[route].id != body.get("route"):
+            self.orders_rejected += 1
+            self._record(i, "order_rejected", here)
+            return
+        f.route[i] = route
+        f.dest[i] = self.point_by_id[self.rt.routes[route].dest].index
+        f.s[i] = 0.0
+        f.v[i] = 0.0
+        f.state[i] = TruckState.TRAVEL_LOADED if f.payload_t[i] > 0 else TruckState.TRAVEL_EMPTY
+        self._record(i, "order", self.rt.routes[route].dest)
+
+    def _telemetry(self) -> None:
+        f = self.fleet
+        for i in range(f.n):
+            self.comms.telemetry(i, self.t, {
+                "x": round(float(f.x[i]), 2), "y": round(float(f.y[i]), 2), "v": round(float(f.v[i]), 3),
+                "state": TruckState(int(f.state[i])).name, "payload_t": float(f.payload_t[i]),
+            })
+        self.queue.push(self.t + self.params.telemetry_period_s, self._telemetry)
+
+    # -- the site layout the cloud plans on -----------------------------------------------------------
+
+    def layout_body(self) -> dict[str, Any]:
+        facilities = []
+        for sp in self.points:
+            x, y, _ = self.fac_xyz[sp.index]
+            item: dict[str, Any] = {"id": sp.id, "kind": sp.kind, "x": round(float(x), 2),
+                                    "y": round(float(y), 2), "bays": sp.bays}
+            if sp.kind == "shovel":
+                sh = self.shovels[sp.id]
+                item.update(material=sh.material, service_s=sh.spot_s + sh.passes * sh.cycle_s)
+            elif sp.kind in ("dump", "crusher"):
+                d = self.dumps[sp.id]
+                item.update(accepts=list(d.accepts), service_s=d.dump_s)
+            facilities.append(item)
+        used = sorted(set(self.fleet.class_index.tolist()))
+        routes = [{"id": r.id, "from": r.origin, "to": r.dest, "length_m": round(r.length_m, 1),
+                   "time_s": {self.classes[c].id: [round(self.rt.free_flow_time_s(r.index, c, False), 1),
+                                                   round(self.rt.free_flow_time_s(r.index, c, True), 1)]
+                              for c in used}}
+                  for r in self.rt.routes]
+        return {"site": self.mine.site, "facilities": facilities, "routes": routes}

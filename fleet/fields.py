@@ -1,0 +1,97 @@
+"""Typed reads of user-supplied mappings (GeoJSON properties, TOML tables) with errors that name the key."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any
+
+from fleet.errors import InputError
+
+_MISSING = object()
+
+
+class Fields:
+    """Reads typed values from one mapping and reports problems against ``source`` and ``where``."""
+
+    def __init__(self, data: Mapping[str, Any], source: str, where: str) -> None:
+        self.data = data
+        self.source = source
+        self.where = where
+        self.used: set[str] = set()
+
+    def error(self, key: str, problem: str) -> InputError:
+        return InputError(self.source, self.where, f"'{key}' {problem}")
+
+    def _get(self, key: str, default: Any) -> Any:
+        self.used.add(key)
+        if key in self.data and self.data[key] is not None:
+            return self.data[key]
+        if default is _MISSING:
+            raise InputError(self.source, self.where, f"missing required '{key}'")
+        return default
+
+    def number(self, key: str, default: Any = _MISSING, *, min: float | None = None,
+               max: float | None = None, positive: bool = False) -> float:
+        """A finite real number; ``positive`` means strictly > 0."""
+        value = self._get(key, default)
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise self.error(key, f"must be a number, got {value!r}")
+        value = float(value)
+        if not math.isfinite(value):
+            raise self.error(key, f"must be finite, got {value!r}")
+        if positive and value <= 0:
+            raise self.error(key, f"must be > 0, got {value:g}")
+        if min is not None and value < min:
+            raise self.error(key, f"must be >= {min:g}, got {value:g}")
+        if max is not None and value > max:
+            raise self.error(key, f"must be <= {max:g}, got {value:g}")
+        return value
+
+    def integer(self, key: str, default: Any = _MISSING, *, min: int | None = None,
+                max: int | None = None) -> int:
+        value = self._get(key, default)
+        if isinstance(value, bool) or not (isinstance(value, int) or
+                                           (isinstance(value, float) and value.is_integer())):
+            raise self.error(key, f"must be a whole number, got {value!r}")
+        value = int(value)
+        if min is not None and value < min:
+            raise self.error(key, f"must be >= {min}, got {value}")
+        if max is not None and value > max:
+            raise self.error(key, f"must be <= {max}, got {value}")
+        return value
+
+    def boolean(self, key: str, default: Any = _MISSING) -> bool:
+        value = self._get(key, default)
+        if not isinstance(value, bool):
+            raise self.error(key, f"must be true or false, got {value!r}")
+        return value
+
+    def string(self, key: str, default: Any = _MISSING, *, choices: tuple[str, ...] | None = None) -> str:
+        value = self._get(key, default)
+        if not isinstance(value, str) or not value:
+            raise self.error(key, f"must be a non-empty string, got {value!r}")
+        if choices is not None and value not in choices:
+            raise self.error(key, f"must be one of {', '.join(choices)}; got {value!r}")
+        return value
+
+    def strings(self, key: str, default: Any = _MISSING) -> tuple[str, ...]:
+        value = self._get(key, default)
+        if isinstance(value, str):
+            value = [value]
+        if not isinstance(value, list | tuple) or not all(isinstance(v, str) and v for v in value):
+            raise self.error(key, f"must be a list of strings, got {value!r}")
+        return tuple(value)
+
+    def table(self, key: str) -> Fields:
+        """A nested table (missing => empty), read with the same error context."""
+        value = self._get(key, {})
+        if not isinstance(value, Mapping):
+            raise self.error(key, f"must be a table, got {value!r}")
+        return Fields(value, self.source, f"{self.where}.{key}" if self.where else f"[{key}]")
+
+    def reject_unknown(self) -> None:
+        """Refuse keys nobody read: a misspelt option must not silently fall back to a default."""
+        unknown = sorted(set(self.data) - self.used)
+        if unknown:
+            raise InputError(self.source, self.where, f"unknown key '{unknown[0]}'")

@@ -1,0 +1,59 @@
+"""Per-truck state as a struct of numpy arrays (design section 3): one tick updates the whole fleet."""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+import numpy as np
+
+
+class TruckState(IntEnum):
+    WAIT_ORDER = 0
+    TRAVEL_EMPTY = 1
+    QUEUE_LOAD = 2
+    SPOT = 3
+    LOADING = 4
+    TRAVEL_LOADED = 5
+    QUEUE_DUMP = 6
+    DUMPING = 7
+    HOLD = 8  # fail-safe controlled stop
+    ESTOP = 9
+
+
+N_STATES = len(TruckState)
+TRAVEL = np.array([TruckState.TRAVEL_EMPTY, TruckState.TRAVEL_LOADED])
+ON_ROAD = np.array([TruckState.TRAVEL_EMPTY, TruckState.TRAVEL_LOADED, TruckState.HOLD, TruckState.ESTOP])
+# Working states for truck utilisation: hauling, being loaded, dumping (not queueing, waiting or holding).
+PRODUCTIVE = np.array([TruckState.TRAVEL_EMPTY, TruckState.SPOT, TruckState.LOADING,
+                       TruckState.TRAVEL_LOADED, TruckState.DUMPING])
+
+
+class FleetArrays:
+    """The fleet's mutable state; index i is truck ``ids[i]`` everywhere."""
+
+    def __init__(self, ids: list[str], class_index: np.ndarray) -> None:
+        n = len(ids)
+        self.ids = ids
+        self.n = n
+        self.class_index = class_index.astype(np.int64)
+        self.state = np.full(n, TruckState.WAIT_ORDER, dtype=np.int64)
+        self.route = np.full(n, -1, dtype=np.int64)
+        self.s = np.zeros(n)  # distance along route [m]
+        self.v = np.zeros(n)  # speed [m/s]
+        self.payload_t = np.zeros(n)
+        self.material = np.full(n, -1, dtype=np.int64)  # index into the engine's material list
+        self.at = np.zeros(n, dtype=np.int64)  # facility index where the truck is when not on a route
+        self.dest = np.full(n, -1, dtype=np.int64)
+        self.x = np.zeros(n)
+        self.y = np.zeros(n)
+        self.z = np.zeros(n)
+        self.heading = np.zeros(n)  # [rad] from east, counter-clockwise
+        self.odometer_m = np.zeros(n)
+        self.state_time = np.zeros((n, N_STATES))  # [s] accumulated per state
+        self.claim_section = np.full(n, -1, dtype=np.int64)  # single-lane section held
+        self.claim_node = np.full(n, -1, dtype=np.int64)
+        self.claim_s = np.zeros(n)  # route distance of the section entry [m]
+        self.request_seq = np.zeros(n, dtype=np.int64)  # dispatch requests sent
+
+    def on_road(self) -> np.ndarray:
+        return np.isin(self.state, ON_ROAD)

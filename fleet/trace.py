@@ -1,0 +1,35 @@
+"""A compact trace of the fleet for replay: positions, heading, state and payload at a fixed period."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from fleet.engine import Simulation
+
+
+class TraceRecorder:
+    """Engine observer sampling every ``period_s`` [s] of simulation time into float32/uint8 arrays."""
+
+    def __init__(self, period_s: float) -> None:
+        self.period_s = period_s
+        self._next = 0.0
+        self.t: list[float] = []
+        self.rows: list[np.ndarray] = []
+        self.state: list[np.ndarray] = []
+
+    def __call__(self, sim: Simulation) -> None:
+        if sim.t + 1e-9 < self._next:
+            return
+        self._next += self.period_s
+        f = sim.fleet
+        self.t.append(sim.t)
+        self.rows.append(np.stack([f.x, f.y, f.heading, f.v, f.payload_t]).astype(np.float32))
+        self.state.append(f.state.astype(np.uint8))
+
+    def save(self, path: Path, truck_ids: list[str]) -> None:
+        with path.open("wb") as fh:
+            np.savez_compressed(
+                fh, t=np.asarray(self.t), xyhvp=np.asarray(self.rows, dtype=np.float32),
+                state=np.asarray(self.state, dtype=np.uint8), trucks=np.asarray(truck_ids))

@@ -1,0 +1,87 @@
+"""The ``minefleet`` command. A user's mistake exits 2 with one line naming the file, key and problem."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import sys
+import time
+from pathlib import Path
+
+from tqdm import tqdm
+
+from fleet.errors import InputError
+from fleet.trace import TraceRecorder
+from minefleet import __version__
+from minefleet.assemble import build_run
+from minefleet.rundir import write_run
+from minefleet.scenario import load_scenario
+from minefleet.validate import validate_file
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="minefleet", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"minefleet {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("run", help="simulate a scenario and write a run directory")
+    run.add_argument("scenario", help="scenario TOML path, or the name of a shipped scenario (e.g. open_pit)")
+    run.add_argument("--headless", action="store_true", help="no window: run as fast as possible")
+    run.add_argument("--hours", type=float, help="shift length [h] (overrides the scenario)")
+    run.add_argument("--seed", type=int, help="random seed (overrides the scenario)")
+    run.add_argument("--out", type=Path, help="run directory (default: runs/<scenario>-seed<seed>)")
+    run.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    val = sub.add_parser("validate", help="check a map (.geojson) or scenario (.toml) and say what is wrong")
+    val.add_argument("file")
+
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "run":
+            return _run(args)
+        return _validate(args)
+    except InputError as exc:
+        print(f"minefleet: error: {exc}", file=sys.stderr)
+        return 2
+
+
+def _validate(args: argparse.Namespace) -> int:
+    for line in validate_file(args.file):
+        print(line)
+    return 0
+
+
+def _run(args: argparse.Namespace) -> int:
+    if not args.headless:
+        print("minefleet: error: the live map view is not part of this version; add --headless",
+              file=sys.stderr)
+        return 2
+    scn = load_scenario(args.scenario).with_overrides(hours=args.hours, seed=args.seed)
+    out = args.out or Path("runs") / f"{scn.name}-seed{scn.seed}"
+    started = time.perf_counter()
+    run = build_run(scn)
+    built = time.perf_counter()
+    trace = TraceRecorder(scn.trace_period_s)
+    run.sim.observers.append(trace)
+    until = scn.hours * 3600.0
+    with tqdm(total=round(until), unit="sim-s", disable=args.quiet or None, file=sys.stderr,
+              desc=scn.name, leave=False) as bar:
+        run.sim.run(until, progress=lambda t: bar.update(round(t) - bar.n))
+    ran = time.perf_counter()
+    timing = {"host": platform.node(), "python": platform.python_version(),
+              "setup_wall_s": round(built - started, 3), "run_wall_s": round(ran - built, 3),
+              "sim_s": until, "sim_speed_x": round(until / max(ran - built, 1e-9), 1)}
+    write_run(run, out, trace, timing)
+    summary = json.loads((out / "summary.json").read_text())
+    print(f"{scn.name} seed {scn.seed}: {summary['trucks']} trucks, {summary['shift_hours']:g} h -> "
+          f"{summary['tonnes']:,.0f} t ({summary['tonnes_per_hour']:,.0f} t/h), "
+          f"{summary['loads']} loads, cycle {summary['cycle_time_s']['mean'] / 60:.1f} min, "
+          f"shovel queue {summary['queue_time_shovel_mean_s'] / 60:.1f} min; "
+          f"{timing['sim_speed_x']:,.0f}x real time")
+    print(f"run written to {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,67 @@
+"""The run directory (design section 9), written atomically: a temp folder renamed into place.
+
+``summary.json`` holds simulated figures only (byte-identical for the same scenario and seed);
+``timing.json`` holds host measurements, which vary from run to run.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import tomli_w
+
+from fleet.kpi import summarize, truck_rows
+from fleet.trace import TraceRecorder
+from minefleet.assemble import Run
+
+
+def write_run(run: Run, out: Path, trace: TraceRecorder, timing: dict[str, Any]) -> Path:
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    try:
+        (tmp / "scenario.toml").write_text(tomli_w.dumps(run.scenario.resolved()), encoding="utf-8")
+        summary = summarize(run.sim)
+        summary["scenario"] = run.scenario.name
+        summary["seed"] = run.scenario.seed
+        summary["map"] = run.site.mine.site
+        summary["planner"] = run.scenario.planner
+        summary["link_profile"] = run.scenario.link_profile
+        (tmp / "summary.json").write_text(json.dumps(summary, indent=2, sort_keys=True) + "\n",
+                                          encoding="utf-8")
+        timing = {**timing, "cloud_decisions": len(run.cloud.decision_host_s),
+                  "cloud_decision_host_ms_mean": round(1000 * sum(run.cloud.decision_host_s)
+                                                       / max(len(run.cloud.decision_host_s), 1), 4)}
+        (tmp / "timing.json").write_text(json.dumps(timing, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+        rows = truck_rows(run.sim)
+        with (tmp / "trucks.csv").open("w", newline="", encoding="utf-8") as fh:
+            w = csv.DictWriter(fh, fieldnames=list(rows[0]))
+            w.writeheader()
+            w.writerows(rows)
+        with (tmp / "events.csv").open("w", newline="", encoding="utf-8") as fh:
+            w = csv.writer(fh)
+            w.writerow(["t_s", "truck", "event", "facility", "payload_t"])
+            w.writerows((f"{t:.1f}", tid, ev, fac, f"{p:.1f}") for t, tid, ev, fac, p in run.sim.log)
+        trace.save(tmp / "trace.npz", run.sim.fleet.ids)
+        _swap_into_place(tmp, out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return out
+
+
+def _swap_into_place(tmp: Path, out: Path) -> None:
+    """Replace ``out`` with ``tmp`` so a reader sees the old run or the new one, never half of one."""
+    if out.exists():
+        old = out.with_name(f".{out.name}.old-{os.getpid()}")
+        os.replace(out, old)
+        os.replace(tmp, out)
+        shutil.rmtree(old, ignore_errors=True)
+    else:
+        os.replace(tmp, out)

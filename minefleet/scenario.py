@@ -1,0 +1,122 @@
+"""Scenario files (TOML): what to simulate. Every key is checked; unknown keys are refused by name."""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import asdict, dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from cloud.planners import PLANNERS
+from fleet.errors import InputError
+from fleet.fields import Fields
+from fleet.kinematics import Traffic
+from fleet.truckclass import TRUCK_DIR, TruckClass, load_truck_class
+from minefleet.paths import resolve
+
+LINK_PROFILES = ("ideal",)
+
+
+@dataclass(frozen=True)
+class Scenario:
+    path: str
+    name: str
+    map: str  # as written in the file
+    map_path: Path  # resolved
+    seed: int
+    hours: float
+    dt_s: float
+    truck_count: int
+    truck_class: TruckClass
+    start: str | None
+    release_interval_s: float
+    order_timeout_s: float
+    cycle_cv: float
+    dump_cv: float
+    traffic: Traffic
+    link_profile: str
+    telemetry_period_s: float
+    planner: str
+    trace_period_s: float
+
+    def with_overrides(self, hours: float | None = None, seed: int | None = None) -> Scenario:
+        out = self
+        if hours is not None:
+            if not hours > 0:
+                raise InputError(self.path, "--hours", f"must be > 0, got {hours}")
+            out = replace(out, hours=hours)
+        if seed is not None:
+            if seed < 0:
+                raise InputError(self.path, "--seed", f"must be >= 0, got {seed}")
+            out = replace(out, seed=seed)
+        return out
+
+    def resolved(self) -> dict[str, Any]:
+        """The scenario as run, every default filled in, for the run directory's ``scenario.toml``."""
+        return {
+            "scenario": {"name": self.name, "map": self.map, "map_file": str(self.map_path.resolve()),
+                         "seed": self.seed, "hours": self.hours, "dt_s": self.dt_s},
+            "fleet": {"count": self.truck_count, "truck_class": self.truck_class.id,
+                      **({"start": self.start} if self.start else {}),
+                      "release_interval_s": self.release_interval_s, "order_timeout_s": self.order_timeout_s},
+            "haul": {"cycle_cv": self.cycle_cv, "dump_cv": self.dump_cv},
+            "traffic": asdict(self.traffic),
+            "link": {"profile": self.link_profile, "telemetry_period_s": self.telemetry_period_s},
+            "cloud": {"planner": self.planner},
+            "output": {"trace_period_s": self.trace_period_s},
+        }
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    path = resolve(str(path), "scenarios", ".toml")
+    src = str(path)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise InputError(src, "", "scenario file not found") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise InputError(src, "", f"invalid TOML: {exc}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(src, "", f"cannot read scenario ({exc})") from None
+    root = Fields(data, src, "")
+    sc, fl, hl = root.table("scenario"), root.table("fleet"), root.table("haul")
+    tr, lk, cl, out = root.table("traffic"), root.table("link"), root.table("cloud"), root.table("output")
+    map_name = sc.string("map")
+    map_path = resolve(map_name, "maps", ".geojson", base=path.parent)
+    if not map_path.is_file():
+        raise sc.error("map", f"names a missing map file ({map_name!r})")
+    class_name = fl.string("truck_class")
+    class_path = resolve(class_name, "", ".toml", base=path.parent) if class_name.endswith(".toml") \
+        else TRUCK_DIR / f"{class_name}.toml"
+    if not class_path.is_file():
+        known = ", ".join(sorted(p.stem for p in TRUCK_DIR.glob("*.toml")))
+        raise fl.error("truck_class", f"unknown truck class {class_name!r} (known: {known})")
+    planner = cl.string("planner", "nearest")
+    if planner not in PLANNERS:
+        raise cl.error("planner", f"unknown planner {planner!r} (known: {', '.join(sorted(PLANNERS))})")
+    scenario = Scenario(
+        path=src,
+        name=sc.string("name", path.stem),
+        map=map_name,
+        map_path=map_path,
+        seed=sc.integer("seed", 0, min=0),
+        hours=sc.number("hours", 8.0, positive=True, max=24.0 * 30),
+        dt_s=sc.number("dt_s", 0.1, positive=True, max=2.0),
+        truck_count=fl.integer("count", min=1, max=5000),
+        truck_class=load_truck_class(class_path),
+        start=fl.string("start") if "start" in fl.data else None,
+        release_interval_s=fl.number("release_interval_s", 20.0, min=0.0),
+        order_timeout_s=fl.number("order_timeout_s", 30.0, positive=True),
+        cycle_cv=hl.number("cycle_cv", 0.1, min=0.0, max=1.0),
+        dump_cv=hl.number("dump_cv", 0.1, min=0.0, max=1.0),
+        traffic=Traffic(jam_gap_m=tr.number("jam_gap_m", Traffic.jam_gap_m, positive=True),
+                        headway_s=tr.number("headway_s", Traffic.headway_s, min=0.0),
+                        arrive_tol_m=tr.number("arrive_tol_m", Traffic.arrive_tol_m, positive=True)),
+        link_profile=lk.string("profile", "ideal", choices=LINK_PROFILES),
+        telemetry_period_s=lk.number("telemetry_period_s", 1.0, min=0.0),
+        planner=planner,
+        trace_period_s=out.number("trace_period_s", 2.0, positive=True),
+    )
+    for f in (root, sc, fl, hl, tr, lk, cl, out):
+        f.reject_unknown()
+    return scenario

@@ -1,0 +1,1 @@
+"""Messages between trucks and the cloud: envelope, topics, link models and transports."""

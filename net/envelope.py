@@ -1,0 +1,70 @@
+"""The message envelope every topic carries (design section 6), with validation on receipt.
+
+Simulation times travel inside the envelope: ``t_sent`` when the sender published and ``t_deliver`` when
+the link model says it arrives, so delivery is decided in simulation time whatever the transport.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+VERSION = 1
+MAX_BYTES = 64 * 1024  # [B] larger payloads are refused: no truck or cloud message comes near this
+
+
+class EnvelopeError(ValueError):
+    """A received payload that is not a valid envelope; receivers count and drop it."""
+
+
+@dataclass(slots=True)
+class Envelope:
+    kind: str
+    src: str
+    seq: int
+    t_sent: float  # [s] simulation time
+    body: dict[str, Any] = field(default_factory=dict)
+    t_deliver: float = math.nan  # [s] simulation time the link releases it; NaN until the link decides
+    v: int = VERSION
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"v": self.v, "kind": self.kind, "src": self.src, "seq": self.seq, "t_sent": self.t_sent,
+                "t_deliver": self.t_deliver, "body": self.body}
+
+    def to_json(self) -> bytes:
+        return json.dumps(self.to_dict(), separators=(",", ":"), allow_nan=False).encode("utf-8")
+
+    @classmethod
+    def from_json(cls, data: bytes) -> Envelope:
+        if len(data) > MAX_BYTES:
+            raise EnvelopeError(f"payload of {len(data)} B exceeds {MAX_BYTES} B")
+        try:
+            doc = json.loads(data.decode("utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise EnvelopeError(f"not UTF-8 JSON: {exc}") from None
+        return cls.from_dict(doc)
+
+    @classmethod
+    def from_dict(cls, doc: Any) -> Envelope:
+        if not isinstance(doc, dict):
+            raise EnvelopeError("envelope must be a JSON object")
+        if doc.get("v") != VERSION:
+            raise EnvelopeError(f"unsupported envelope version {doc.get('v')!r}")
+        kind, src, seq, body = doc.get("kind"), doc.get("src"), doc.get("seq"), doc.get("body")
+        if not isinstance(kind, str) or not kind or not isinstance(src, str) or not src:
+            raise EnvelopeError("'kind' and 'src' must be non-empty strings")
+        if isinstance(seq, bool) or not isinstance(seq, int) or seq < 0:
+            raise EnvelopeError("'seq' must be a non-negative integer")
+        if not isinstance(body, dict):
+            raise EnvelopeError("'body' must be an object")
+        times = []
+        for key in ("t_sent", "t_deliver"):
+            t = doc.get(key)
+            if isinstance(t, bool) or not isinstance(t, int | float) or not math.isfinite(t) or t < 0:
+                raise EnvelopeError(f"'{key}' must be a finite non-negative number")
+            times.append(float(t))
+        if times[1] < times[0]:
+            raise EnvelopeError("'t_deliver' is before 't_sent'")
+        return cls(kind=kind, src=src, seq=seq, t_sent=times[0], body=body, t_deliver=times[1])
