@@ -26,6 +26,7 @@ from fleet.state import TRAVEL, FleetArrays, TruckState
 from fleet.truckclass import TruckClass
 from net.transport import Transport
 
+DEPART_RETRY_S = 1.0  # [s] how often a truck blocked at a facility exit looks again
 CLAIM_MARGIN_M = 30.0  # [m] beyond braking distance at which a single-lane section is claimed
 
 
@@ -280,12 +281,36 @@ class Simulation:
             self.orders_rejected += 1
             self._record(i, "order_rejected", here)
             return
+        self._depart(i, route, request=int(f.request_seq[i]))
+
+    def _depart(self, i: int, route: int, request: int) -> None:
+        """Pull out onto the route once its first stretch is clear (and a single-lane start is ours)."""
+        f = self.fleet
+        if f.state[i] != TruckState.WAIT_ORDER or f.request_seq[i] != request:
+            return
+        if not self._exit_clear(i, route):
+            self.queue.push(self.t + DEPART_RETRY_S, self._depart, i, route, request)
+            return
         f.route[i] = route
         f.dest[i] = self.point_by_id[self.rt.routes[route].dest].index
         f.s[i] = 0.0
         f.v[i] = 0.0
         f.state[i] = TruckState.TRAVEL_LOADED if f.payload_t[i] > 0 else TruckState.TRAVEL_EMPTY
-        self._record(i, "order", self.rt.routes[route].dest)
+        self._record(i, "depart", self.rt.routes[route].dest)
+
+    def _exit_clear(self, i: int, route: int) -> bool:
+        """No truck within a length plus the jam gap of the route start, and any single-lane start claimed."""
+        f, rt = self.fleet, self.rt
+        first = rt.route_edges[route, 0]
+        on = np.flatnonzero(f.on_road())
+        if len(on):
+            seg = self.segment_of(f.route[on], f.s[on])
+            off = f.s[on] - rt.seg_edge_s0[seg]
+            clear = self.ct.length[f.class_index[i]] + self.params.traffic.jam_gap_m
+            if np.any((rt.seg_edge[seg] == first) & (off < clear)):
+                return False
+        section = rt.edge_section[first]
+        return section < 0 or self.claims.claim(i, int(section), int(rt.route_section_node[route, 0]), 0.0)
 
     def _telemetry(self) -> None:
         f = self.fleet

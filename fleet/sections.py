@@ -21,7 +21,7 @@ class SectionClaims:
         self.holders: dict[int, Counter[int]] = {}  # section -> entry node -> trucks holding
         self.refusals = 0
 
-    def _try(self, i: int, section: int, node: int, entry_s: float) -> bool:
+    def claim(self, i: int, section: int, node: int, entry_s: float) -> bool:
         held = self.holders.setdefault(section, Counter())
         if any(count > 0 for n, count in held.items() if n != node):
             self.refusals += 1
@@ -41,23 +41,19 @@ class SectionClaims:
 
     def stop_gaps(self, rt: RouteTable, idx: np.ndarray, route: np.ndarray, seg: np.ndarray, s: np.ndarray,
                   v: np.ndarray, brake: np.ndarray, margin: float) -> np.ndarray:
-        """Distance [m] to the stop line of each truck refused a section; inf for everyone else."""
+        """Distance [m] to the stop line of each truck refused a section; inf for everyone else.
+
+        A route that starts inside a section (a facility on a single-lane spur) claims it before departing.
+        """
         gap = np.full(len(idx), np.inf)
         if rt.edge_section.max(initial=-1) < 0:
             return gap
-        held = self.fleet.claim_section[idx]
-        # A route that starts inside a section (a facility on a single-lane spur) must claim it first.
-        here = rt.seg_section[seg]
-        for j in np.flatnonzero((here >= 0) & (held != here)):
-            node = rt.route_section_node[route[j], rt.seg_k[seg[j]]]
-            if held[j] >= 0 or not self._try(int(idx[j]), int(here[j]), int(node), 0.0):
-                gap[j] = 0.0
         held = self.fleet.claim_section[idx]
         ahead = rt.next_section[seg]
         dist = rt.next_section_s[seg] - s
         reach = v * v / (2.0 * brake) + margin
         for j in np.flatnonzero((ahead >= 0) & (dist <= reach) & (held != ahead)):
-            if held[j] >= 0 or not self._try(int(idx[j]), int(ahead[j]), int(rt.next_section_node[seg[j]]),
+            if held[j] >= 0 or not self.claim(int(idx[j]), int(ahead[j]), int(rt.next_section_node[seg[j]]),
                                              float(rt.next_section_s[seg[j]])):
                 gap[j] = min(gap[j], max(dist[j], 0.0))
         return gap
