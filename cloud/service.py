@@ -44,7 +44,7 @@ class CloudService:
     def _on_telemetry(self, topic: str, env: Envelope) -> None:
         try:
             self.twin.on_telemetry(env.src, env.t_deliver, env.body)
-        except (TypeError, ValueError):
+        except (KeyError, TypeError, ValueError):
             self.rejected += 1
 
     def _on_event(self, topic: str, env: Envelope) -> None:

@@ -36,10 +36,11 @@ class FleetTwin:
         if t < view.t_seen:
             return  # an older message overtaken by a newer one
         view.t_seen = t
-        view.x, view.y = float(body.get("x", view.x)), float(body.get("y", view.y))
-        view.speed_mps = float(body.get("v", view.speed_mps))
-        view.state = str(body.get("state", view.state))
-        view.payload_t = float(body.get("payload_t", view.payload_t))
+        view.x = float(body["x"])
+        view.y = float(body["y"])
+        view.speed_mps = float(body["v"])
+        view.state = str(body["state"])
+        view.payload_t = float(body["payload_t"])
 
     def on_event(self, truck_id: str, t: float, body: dict[str, Any]) -> None:
         view = self.truck(truck_id)

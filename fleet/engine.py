@@ -16,13 +16,12 @@ from fleet import kinematics
 from fleet.comms import FleetComms
 from fleet.events import EventQueue
 from fleet.facilities import ServicePoint
-from fleet.following import leader_gaps
 from fleet.kinematics import ClassTable, Traffic
 from fleet.mapfile import MineMap
 from fleet.roads import RoadNetwork
 from fleet.routes import RouteTable
 from fleet.sections import SectionClaims
-from fleet.state import TRAVEL, FleetArrays, TruckState
+from fleet.state import STATE_NAMES, TRAVEL, FleetArrays, TruckState
 from fleet.truckclass import TruckClass
 from net.transport import Transport
 
@@ -59,6 +58,8 @@ class Simulation:
         ids = list(comms.ids)
         self.fleet = FleetArrays(ids, np.asarray(truck_class))
         self.claims = SectionClaims(self.fleet)
+        self._no_stop = np.full(self.fleet.n, np.inf)
+        self.v_limit = np.full(self.fleet.n, np.inf)  # [m/s] extra per-truck cap (perception-safe speed)
 
         self.points: list[ServicePoint] = []
         self.point_by_id: dict[str, ServicePoint] = {}
@@ -110,12 +111,20 @@ class Simulation:
             sp.close(self.t)
 
     def step(self) -> None:
-        dt = self.params.dt
-        f = self.fleet
-        f.state_time[np.arange(f.n), f.state] += dt
-        moving = np.flatnonzero(np.isin(f.state, TRAVEL))
-        arrived = self._move(moving, dt) if len(moving) else moving
-        self.t = round(self.t + dt, 9)
+        f, rt = self.fleet, self.rt
+        stop = self._no_stop
+        if rt.has_sections:
+            moving = np.flatnonzero(np.isin(f.state, TRAVEL))
+            stop = np.full(f.n, np.inf)
+            seg = self.segment_of(f.route[moving], f.s[moving])
+            stop[moving] = self.claims.stop_gaps(rt, moving, seg, f.s[moving], f.v[moving],
+                                                 self.ct.brake[f.class_index[moving]], CLAIM_MARGIN_M)
+        arrived = kinematics.tick(rt, self.ct, self.params.traffic, self.params.dt, f.state, f.route, f.s, f.v,
+                                  f.payload_t, f.class_index, f.x, f.y, f.z, f.heading, f.odometer_m,
+                                  f.state_time, stop, self.v_limit)
+        if rt.has_sections:
+            self.claims.release_passed(rt, moving, self.segment_of(f.route[moving], f.s[moving]), f.s[moving])
+        self.t = round(self.t + self.params.dt, 9)
         for i in arrived:
             self._arrive(int(i))
         self._drain(self.t)
@@ -137,36 +146,7 @@ class Simulation:
     # -- motion ---------------------------------------------------------------------------------------
 
     def segment_of(self, route: np.ndarray, s: np.ndarray) -> np.ndarray:
-        rt = self.rt
-        gs = rt.route_base[route] + np.minimum(s, rt.route_len[route] - 1e-6)
-        return np.searchsorted(rt.seg_gs0, gs, side="right") - 1
-
-    def _move(self, moving: np.ndarray, dt: float) -> np.ndarray:
-        f, rt, ct = self.fleet, self.rt, self.ct
-        route, s, v = f.route[moving], f.s[moving], f.v[moving]
-        cls = f.class_index[moving]
-        seg = self.segment_of(route, s)
-        gap, lead = leader_gaps(rt, route, seg, s, ct.length[cls])
-        v_lead = np.where(lead >= 0, v[np.maximum(lead, 0)], 0.0)
-        stop = self.claims.stop_gaps(rt, moving, route, seg, s, v, ct.brake[cls], CLAIM_MARGIN_M)
-        closer = stop < gap
-        gap = np.where(closer, stop, gap)
-        v_lead = np.where(closer, 0.0, v_lead)
-        s_new, v_new = kinematics.step(rt, ct, self.params.traffic, dt, cls, route, s, v,
-                                       f.payload_t[moving], seg, gap, v_lead, np.full(len(moving), np.inf))
-        f.odometer_m[moving] += s_new - s
-        f.s[moving], f.v[moving] = s_new, v_new
-        seg_new = self.segment_of(route, s_new)
-        self._place(moving, seg_new, s_new)
-        self.claims.release_passed(rt, moving, seg_new, s_new)
-        return moving[s_new >= rt.route_len[route] - self.params.traffic.arrive_tol_m]
-
-    def _place(self, idx: np.ndarray, seg: np.ndarray, s: np.ndarray) -> None:
-        rt, f = self.rt, self.fleet
-        frac = np.clip((s - rt.seg_s0[seg]) / rt.seg_len[seg], 0.0, 1.0)[:, None]
-        p = rt.p0[seg] + frac * (rt.p1[seg] - rt.p0[seg])
-        f.x[idx], f.y[idx], f.z[idx] = p[:, 0], p[:, 1], p[:, 2]
-        f.heading[idx] = rt.seg_heading[seg]
+        return kinematics.locate(self.rt, route, s)
 
     # -- the haul cycle -------------------------------------------------------------------------------
 
@@ -313,12 +293,13 @@ class Simulation:
         return section < 0 or self.claims.claim(i, int(section), int(rt.route_section_node[route, 0]), 0.0)
 
     def _telemetry(self) -> None:
+        """Every truck reports position, speed, state and payload (QoS 0), built column-wise."""
         f = self.fleet
-        for i in range(f.n):
-            self.comms.telemetry(i, self.t, {
-                "x": round(float(f.x[i]), 2), "y": round(float(f.y[i]), 2), "v": round(float(f.v[i]), 3),
-                "state": TruckState(int(f.state[i])).name, "payload_t": float(f.payload_t[i]),
-            })
+        xs, ys = np.round(f.x, 2).tolist(), np.round(f.y, 2).tolist()
+        vs, loads = np.round(f.v, 3).tolist(), f.payload_t.tolist()
+        for i, state in enumerate(f.state.tolist()):
+            self.comms.telemetry(i, self.t, {"x": xs[i], "y": ys[i], "v": vs[i], "state": STATE_NAMES[state],
+                                             "payload_t": loads[i]})
         self.queue.push(self.t + self.params.telemetry_period_s, self._telemetry)
 
     # -- the site layout the cloud plans on -----------------------------------------------------------

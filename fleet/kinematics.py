@@ -1,8 +1,8 @@
-"""Longitudinal motion of every truck on the road in one vectorised step.
+"""Longitudinal motion of every truck on the road in one compiled step.
 
 Speed each tick = min(road and retarder cap with a braking envelope toward slower segments and the stop,
-drive-train acceleration from the rimpull curve, IDM car-following toward the truck ahead, a stop line at
-a single-lane section held by opposing traffic). Design section 3; perception-safe speed joins this min.
+drive-train acceleration from the rimpull curve, IDM car-following toward the truck ahead or a stop line,
+an extra cap such as the perception-safe speed). Design section 3.
 """
 
 from __future__ import annotations
@@ -10,9 +10,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from numba import njit
 
+from fleet.following import leader_gaps
 from fleet.routes import RouteTable
+from fleet.state import TruckState
 from fleet.truckclass import G, TruckClass
+
+TRAVEL_EMPTY = int(TruckState.TRAVEL_EMPTY)
+TRAVEL_LOADED = int(TruckState.TRAVEL_LOADED)
 
 
 @dataclass(frozen=True)
@@ -39,51 +45,100 @@ class ClassTable:
         self.payload_t = np.array([c.payload_t for c in classes])
 
 
-@dataclass
-class Motion:
-    """Result of one step for the trucks moved (index j into ``idx``)."""
-
-    idx: np.ndarray
-    seg: np.ndarray
-    arrived: np.ndarray  # bool per j
+def locate(rt: RouteTable, route: np.ndarray, s: np.ndarray) -> np.ndarray:
+    """Global segment index of each (route, s)."""
+    return _locate(route, s, rt.route_base, rt.route_len, rt.seg_gs0)
 
 
-def section_stop_gap(rt: RouteTable, seg: np.ndarray, s: np.ndarray, blocked: np.ndarray) -> np.ndarray:
-    """Gap [m] to the entry of the next single-lane section where ``blocked``; inf elsewhere."""
-    return np.where(blocked, rt.next_section_s[seg] - s, np.inf)
+@njit(cache=True)
+def _locate(route: np.ndarray, s: np.ndarray, route_base: np.ndarray, route_len: np.ndarray,
+            seg_gs0: np.ndarray) -> np.ndarray:
+    out = np.empty(len(s), dtype=np.int64)
+    for j in range(len(s)):
+        r = route[j]
+        gs = route_base[r] + min(s[j], route_len[r] - 1e-6)
+        out[j] = np.searchsorted(seg_gs0, gs, side="right") - 1
+    return out
 
 
-def step(rt: RouteTable, ct: ClassTable, traffic: Traffic, dt: float, cls: np.ndarray,
-         route: np.ndarray, s: np.ndarray, v: np.ndarray, payload_t: np.ndarray, seg: np.ndarray,
-         gap: np.ndarray, v_lead: np.ndarray, v_limit: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """New (s, v) after ``dt`` for the given trucks; ``v_limit`` is any extra cap (e.g. perception) [m/s]."""
-    loaded = payload_t > 0
-    var = cls * 2 + loaded
-    brake = ct.brake[cls]
-    seg_end = rt.seg_s0[seg] + rt.seg_len[seg]
-    v_cap = np.minimum(rt.vmax[var, seg],
-                       np.sqrt(rt.vexit[var, seg] ** 2 + 2.0 * brake * np.maximum(seg_end - s, 0.0)))
-    v_cap = np.minimum(v_cap, v_limit)
+def tick(rt: RouteTable, ct: ClassTable, traffic: Traffic, dt: float, state: np.ndarray, route: np.ndarray,
+         s: np.ndarray, v: np.ndarray, payload_t: np.ndarray, cls: np.ndarray, x: np.ndarray, y: np.ndarray,
+         z: np.ndarray, heading: np.ndarray, odometer: np.ndarray, state_time: np.ndarray,
+         stop_gap: np.ndarray, v_limit: np.ndarray) -> np.ndarray:
+    """Advance the whole fleet by ``dt`` [s] in place; returns the trucks that reached their route's end.
 
-    mass = ct.empty_kg[cls] + payload_t * 1000.0
-    rimpull = np.minimum(ct.rimpull_n[cls], ct.power_w[cls] / np.maximum(v, 0.1))
-    a_max = ct.accel[cls]
-    a_drive = np.minimum(rimpull / mass - G * (rt.seg_grade[seg] + rt.seg_rr[seg]), a_max)
+    Per truck arrays (index i over the fleet): ``stop_gap`` [m] is the distance to a stop line (a refused
+    single-lane section; inf if none), ``v_limit`` [m/s] any extra cap such as the perception-safe speed.
+    """
+    return _tick(dt, state, route, s, v, payload_t, cls, x, y, z, heading, odometer, state_time, stop_gap,
+                 v_limit, rt.vmax, rt.vexit, rt.seg_s0, rt.seg_len, rt.seg_grade, rt.seg_rr, rt.seg_heading,
+                 rt.p0, rt.p1, rt.route_base, rt.route_len, rt.seg_gs0, rt.seg_edge, rt.seg_edge_s0, rt.seg_k,
+                 rt.route_edges, rt.route_edge_s0, len(rt.edge_len),
+                 ct.empty_kg, ct.power_w, ct.rimpull_n, ct.accel, ct.brake, ct.emergency, ct.length,
+                 traffic.jam_gap_m, traffic.headway_s, traffic.arrive_tol_m)
 
-    # IDM interaction term: brake as the desired gap s* approaches the actual gap.
-    finite = np.isfinite(gap)
-    a = a_drive
-    if finite.any():
-        dv = v - v_lead
-        s_star = traffic.jam_gap_m + np.maximum(0.0, v * traffic.headway_s + v * dv / (2.0 * np.sqrt(a_max * brake)))
-        g = np.maximum(gap, 0.1)
-        a_int = np.where(finite, a_max * (1.0 - (s_star / g) ** 2), np.inf)
-        a = np.minimum(a, a_int)
-    a = np.maximum(a, -ct.emergency[cls])
-    v_new = np.clip(v + a * dt, 0.0, None)
-    v_new = np.minimum(v_new, np.maximum(v_cap, v - ct.emergency[cls] * dt))
-    ds = 0.5 * (v + v_new) * dt
-    # Never close a gap below zero within a tick, whatever the braking said.
-    ds = np.minimum(ds, np.maximum(gap, 0.0))
-    s_new = np.minimum(s + ds, rt.route_len[route])
-    return s_new, np.where(ds > 0, v_new, 0.0)
+
+@njit(cache=True)
+def _tick(dt, state, route, s, v, payload_t, cls, x, y, z, heading, odometer, state_time, stop_gap, v_limit,
+          vmax, vexit, seg_s0, seg_len, seg_grade, seg_rr, seg_heading, p0, p1, route_base, route_len, seg_gs0,
+          seg_edge, seg_edge_s0, seg_k, route_edges, route_edge_s0, n_edges,
+          empty_kg, power_w, rimpull_n, accel, brake, emergency, length, jam_gap, headway, arrive_tol):
+    n_all = len(state)
+    count = 0
+    for i in range(n_all):
+        state_time[i, state[i]] += dt
+        if state[i] == TRAVEL_EMPTY or state[i] == TRAVEL_LOADED:
+            count += 1
+    idx = np.empty(count, dtype=np.int64)
+    count = 0
+    for i in range(n_all):
+        if state[i] == TRAVEL_EMPTY or state[i] == TRAVEL_LOADED:
+            idx[count] = i
+            count += 1
+    r_m = route[idx]
+    s_m = s[idx]
+    seg = _locate(r_m, s_m, route_base, route_len, seg_gs0)
+    gap, lead = leader_gaps(seg, s_m, r_m, seg_edge, seg_edge_s0, seg_k, route_edges, route_edge_s0, n_edges,
+                            length[cls[idx]])
+    arrived = np.zeros(count, dtype=np.bool_)
+    v_old = v[idx]
+    for j in range(count):
+        i = idx[j]
+        c, k, vj = cls[i], seg[j], v_old[j]
+        g = gap[j]
+        v_lead = v_old[lead[j]] if lead[j] >= 0 else 0.0
+        if stop_gap[i] < g:
+            g = stop_gap[i]
+            v_lead = 0.0
+        var = c * 2 + (1 if payload_t[i] > 0 else 0)
+        b = brake[c]
+        a_max = accel[c]
+        to_end = max(seg_s0[k] + seg_len[k] - s_m[j], 0.0)
+        # Braking envelope: slow enough to reach every later cap (and the stop) at the service rate.
+        v_cap = min(vmax[var, k], np.sqrt(vexit[var, k] ** 2 + 2.0 * b * to_end), v_limit[i])
+        mass = empty_kg[c] + payload_t[i] * 1000.0
+        rimpull = min(rimpull_n[c], power_w[c] / max(vj, 0.1))
+        a = min(rimpull / mass - G * (seg_grade[k] + seg_rr[k]), a_max)
+        if g < np.inf:
+            # IDM interaction term: brake as the desired gap s* approaches the actual gap.
+            s_star = jam_gap + max(0.0, vj * headway + vj * (vj - v_lead) / (2.0 * np.sqrt(a_max * b)))
+            a = min(a, a_max * (1.0 - (s_star / max(g, 0.1)) ** 2))
+        a = max(a, -emergency[c])
+        vn = max(vj + a * dt, 0.0)
+        vn = min(vn, max(v_cap, vj - emergency[c] * dt))
+        ds = 0.5 * (vj + vn) * dt
+        ds = min(ds, max(g, 0.0))  # never close a gap below zero within a tick
+        r = r_m[j]
+        sn = min(s_m[j] + ds, route_len[r])
+        odometer[i] += sn - s_m[j]
+        s[i] = sn
+        v[i] = vn if ds > 0 else 0.0
+        # Place the truck on its polyline.
+        kn = np.searchsorted(seg_gs0, route_base[r] + min(sn, route_len[r] - 1e-6), side="right") - 1
+        frac = min(max((sn - seg_s0[kn]) / seg_len[kn], 0.0), 1.0)
+        x[i] = p0[kn, 0] + frac * (p1[kn, 0] - p0[kn, 0])
+        y[i] = p0[kn, 1] + frac * (p1[kn, 1] - p0[kn, 1])
+        z[i] = p0[kn, 2] + frac * (p1[kn, 2] - p0[kn, 2])
+        heading[i] = seg_heading[kn]
+        arrived[j] = sn >= route_len[r] - arrive_tol
+    return idx[arrived]

@@ -114,6 +114,7 @@ class RouteTable:
         self.seg_rr = np.array([edges[e].rolling_resistance for e in seg_edge])
         self.edge_section = np.array([e.section for e in edges], dtype=np.int64)
         self.edge_len = np.array([e.length_m for e in edges])
+        self.has_sections = bool(np.any(self.edge_section >= 0))
         self._sections_ahead()
 
     def _sections_ahead(self) -> None:

@@ -39,15 +39,13 @@ class SectionClaims:
             f.claim_section[i] = -1
             f.claim_node[i] = -1
 
-    def stop_gaps(self, rt: RouteTable, idx: np.ndarray, route: np.ndarray, seg: np.ndarray, s: np.ndarray,
-                  v: np.ndarray, brake: np.ndarray, margin: float) -> np.ndarray:
+    def stop_gaps(self, rt: RouteTable, idx: np.ndarray, seg: np.ndarray, s: np.ndarray, v: np.ndarray,
+                  brake: np.ndarray, margin: float) -> np.ndarray:
         """Distance [m] to the stop line of each truck refused a section; inf for everyone else.
 
         A route that starts inside a section (a facility on a single-lane spur) claims it before departing.
         """
         gap = np.full(len(idx), np.inf)
-        if rt.edge_section.max(initial=-1) < 0:
-            return gap
         held = self.fleet.claim_section[idx]
         ahead = rt.next_section[seg]
         dist = rt.next_section_s[seg] - s

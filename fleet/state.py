@@ -21,6 +21,7 @@ class TruckState(IntEnum):
 
 
 N_STATES = len(TruckState)
+STATE_NAMES = [s.name for s in TruckState]
 TRAVEL = np.array([TruckState.TRAVEL_EMPTY, TruckState.TRAVEL_LOADED])
 ON_ROAD = np.array([TruckState.TRAVEL_EMPTY, TruckState.TRAVEL_LOADED, TruckState.HOLD, TruckState.ESTOP])
 # Working states for truck utilisation: hauling, being loaded, dumping (not queueing, waiting or holding).

@@ -67,8 +67,8 @@ def test_shipped_maps_load():
 def test_bad_map_names_feature_and_problem(write_map, doc, where, problem):
     path = write_map(doc)
     with pytest.raises(InputError) as err:
-        from minefleet.assemble import load_site
         from fleet.truckclass import truck_classes
+        from minefleet.assemble import load_site
         load_site(str(path), list(truck_classes().values()))
     msg = str(err.value)
     assert msg.startswith(str(path))
@@ -87,7 +87,7 @@ def test_t_junction_splits_the_road(write_map):
     doc = collection([road("R1", [[0, 0, 0], [1000, 0, 0]]), road("R2", [[400, 0.5, 0], [400, 600, 0]]),
                       point("shovel", "S1", [400, 600, 0]), point("dump", "D1", [1000, 0, 0]),
                       point("dump", "D2", [0, 0, 0])])
-    mine, net = load(write_map, doc)
+    _, net = load(write_map, doc)
     assert len(net.nodes) == 4  # two ends of R1, the T, the shovel end of R2
     path = net.path(net.facility_node["S1"], net.facility_node["D1"])
     assert [net.edges[e].road_id for e in path] == ["R2", "R1"]
