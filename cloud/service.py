@@ -31,6 +31,7 @@ class CloudService:
         self.failed = 0  # requests no order could be given for
         self.rejected = 0  # malformed messages dropped
         self.decision_host_s: list[float] = []
+        self._pending: list[tuple[str, dict[str, Any]]] = []  # requests that came before the layout
         transport.subscribe(topics.layout, self._on_layout)
         transport.subscribe(topics.event("+"), self._on_event)
         transport.subscribe(topics.telemetry("+"), self._on_telemetry)
@@ -40,6 +41,10 @@ class CloudService:
             self.layout = Layout(env.body)
         except (KeyError, TypeError, ValueError):
             self.rejected += 1
+            return
+        pending, self._pending = self._pending, []
+        for truck, body in pending:
+            self._answer(truck, env.t_deliver, body)
 
     def _on_telemetry(self, topic: str, env: Envelope) -> None:
         try:
@@ -59,7 +64,7 @@ class CloudService:
 
     def _answer(self, truck: str, t: float, body: dict[str, Any]) -> None:
         if self.layout is None:
-            self.failed += 1
+            self._pending.append((truck, body))  # answered as soon as the site layout arrives
             return
         try:
             req = Request(truck=truck, truck_class=str(body["truck_class"]), at=str(body["at"]),

@@ -203,6 +203,7 @@ class Simulation:
         f.payload_t[i] = min(tc.payload_t, shovel.passes * shovel.bucket_t)
         f.material[i] = self.materials.index(shovel.material)
         sp.finish(service_s)
+        sp.tonnes += float(f.payload_t[i])
         self._record(i, "loaded", sp.id)
         self._serve(sp)
         self._request(i, "loaded")
@@ -235,6 +236,7 @@ class Simulation:
         f.state[i] = TruckState.WAIT_ORDER
         f.v[i] = 0.0
         f.request_seq[i] += 1
+        f.awaiting_order[i] = True
         tc = self.classes[f.class_index[i]]
         material = self.materials[f.material[i]] if f.material[i] >= 0 else None
         body = {"event": event, "at": self.points[f.at[i]].id, "payload_t": float(f.payload_t[i]),
@@ -244,7 +246,7 @@ class Simulation:
 
     def _order_timeout(self, i: int, request: int) -> None:
         f = self.fleet
-        if f.state[i] == TruckState.WAIT_ORDER and f.request_seq[i] == request:
+        if f.awaiting_order[i] and f.request_seq[i] == request:
             self._record(i, "order_timeout", self.points[f.at[i]].id)
             self._request(i, "ready")
 
@@ -253,14 +255,15 @@ class Simulation:
             self.queue.push(t_arrival, self._on_order, i, body, t_arrival)
             return
         f = self.fleet
-        if f.state[i] != TruckState.WAIT_ORDER or body.get("request") != int(f.request_seq[i]):
-            return  # a stale or duplicate order: the truck already moved on
+        if not f.awaiting_order[i] or body.get("request") != int(f.request_seq[i]):
+            return  # a stale or duplicate order: the truck already has one
         here = self.points[f.at[i]].id
         route = self.rt.by_pair.get((here, str(body.get("dest"))))
         if route is None or self.rt.routes[route].id != body.get("route"):
             self.orders_rejected += 1
             self._record(i, "order_rejected", here)
             return
+        f.awaiting_order[i] = False
         self._depart(i, route, request=int(f.request_seq[i]))
 
     def _depart(self, i: int, route: int, request: int) -> None:

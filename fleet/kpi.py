@@ -1,7 +1,8 @@
 """Shift KPIs from the engine's accumulators (design section 9). Simulated figures only: deterministic.
 
 Definitions (also in the README):
-- tonnes: payload tipped at dumps and crushers during the shift; t/h = tonnes / shift hours.
+- tonnes: payload tipped at dumps and crushers during the shift; t/h = tonnes / shift hours. A facility's
+  tonnes are what it loaded (shovel) or received (dump, crusher).
 - cycle time: between two consecutive dump completions of the same truck [s].
 - queue time: arrival at a shovel (dump) to the start of spotting (tipping), per visit [s].
 - shovel utilisation: share of the shift the shovel is spotting or loading a truck.

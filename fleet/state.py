@@ -55,6 +55,7 @@ class FleetArrays:
         self.claim_node = np.full(n, -1, dtype=np.int64)
         self.claim_s = np.zeros(n)  # route distance of the section entry [m]
         self.request_seq = np.zeros(n, dtype=np.int64)  # dispatch requests sent
+        self.awaiting_order = np.zeros(n, dtype=bool)  # asked, no valid order yet
 
     def on_road(self) -> np.ndarray:
         return np.isin(self.state, ON_ROAD)

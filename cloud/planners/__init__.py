@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from cloud.planners.base import Order, Planner, PlanningError, Request
+from cloud.planners.min_wait import MinWaitPlanner
 from cloud.planners.nearest import NearestPlanner
 
-PLANNERS: dict[str, type[Planner]] = {"nearest": NearestPlanner}
+PLANNERS: dict[str, type[Planner]] = {"nearest": NearestPlanner, "min_wait": MinWaitPlanner}
 
 
 def make_planner(name: str) -> Planner:

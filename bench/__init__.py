@@ -1,0 +1,1 @@
+"""Benchmarks: commands that print figures and ratios (never timed assertions in tests)."""

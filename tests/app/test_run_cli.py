@@ -1,0 +1,155 @@
+"""End to end through the CLI: run directories, determinism, and one-line errors for bad input."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import REPO, collection, line_map, point, road
+
+from minefleet.cli import main
+
+RUN_FILES = {"scenario.toml", "summary.json", "timing.json", "trucks.csv", "events.csv", "trace.npz"}
+
+
+def run_cli(*args: str) -> int:
+    return main(list(args))
+
+
+@pytest.fixture(scope="module")
+def open_pit_runs(tmp_path_factory):
+    """The open-pit scenario, 30 trucks, 8 h, twice with seed 7 and once with seed 8."""
+    base = tmp_path_factory.mktemp("open_pit")
+    out = {}
+    for name, seed in (("a", 7), ("b", 7), ("c", 8)):
+        code = run_cli("run", str(REPO / "scenarios" / "open_pit.toml"), "--headless", "--quiet",
+                       "--seed", str(seed), "--out", str(base / name))
+        assert code == 0
+        out[name] = base / name
+    return out
+
+
+def test_open_pit_shift_produces_tonnes_and_a_queue_at_the_busiest_shovel(open_pit_runs):
+    summary = json.loads((open_pit_runs["a"] / "summary.json").read_text())
+    assert summary["trucks"] == 30
+    assert summary["shift_hours"] == 8.0
+    assert summary["tonnes"] > 0
+    assert summary["tonnes_per_hour"] == pytest.approx(summary["tonnes"] / 8.0, rel=1e-6)
+    shovels = {k: v for k, v in summary["facilities"].items() if v["kind"] == "shovel"}
+    busiest = max(shovels.values(), key=lambda s: s["visits"])
+    assert busiest["queue_time_mean_s"] > 0.0
+    assert busiest["queue_len_max"] >= 2
+    assert summary["dispatch"] == {"orders_rejected": 0, "order_timeouts": 0}
+    assert 0.0 < summary["truck_utilisation_mean"] < 1.0
+    assert set(p.name for p in open_pit_runs["a"].iterdir()) == RUN_FILES
+
+
+def test_same_seed_gives_identical_summary_and_another_seed_does_not(open_pit_runs):
+    a = (open_pit_runs["a"] / "summary.json").read_bytes()
+    b = (open_pit_runs["b"] / "summary.json").read_bytes()
+    c = (open_pit_runs["c"] / "summary.json").read_bytes()
+    assert a == b
+    assert a != c
+    assert (open_pit_runs["a"] / "events.csv").read_bytes() == (open_pit_runs["b"] / "events.csv").read_bytes()
+
+
+def test_timing_holds_host_figures_and_summary_none(open_pit_runs):
+    timing = json.loads((open_pit_runs["a"] / "timing.json").read_text())
+    assert timing["run_wall_s"] > 0 and timing["sim_speed_x"] > 0
+    summary = json.loads((open_pit_runs["a"] / "summary.json").read_text())
+    assert not {"run_wall_s", "sim_speed_x", "host"} & set(summary)
+
+
+def bad_maps():
+    ok = [point("shovel", "S1", [0, 0, 0]), point("dump", "D1", [1000, 0, 0])]
+    straight = road("R1", [[0, 0, 0], [1000, 0, 0]])
+    return {
+        "dangling road": (collection([straight, road("R9", [[500, 0, 0], [500, 300, 0]]), *ok]),
+                          "road R9: dangling end"),
+        "shovel off every road": (collection([straight, point("shovel", "S1", [400, 500, 0]), ok[1]]),
+                                  "shovel S1: is 500 m from the nearest road"),
+        "non-numeric property": (collection([road("R1", [[0, 0, 0], [1000, 0, 0]], width_m="wide"), *ok]),
+                                 "road R1: 'width_m' must be a number"),
+        "unknown kind": (collection([straight, *ok, point("helipad", "H1", [5, 0, 0])]),
+                         "feature H1: unknown kind 'helipad'"),
+        "invalid JSON": ('{"type": "FeatureCollection", "features": [}', "invalid JSON at line 1"),
+    }
+
+
+@pytest.mark.parametrize("case", list(bad_maps()))
+def test_bad_map_exits_2_with_one_line(case, write_map, capsys):
+    doc, expected = bad_maps()[case]
+    path = write_map(doc)
+    assert run_cli("validate", str(path)) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert err.startswith(f"minefleet: error: {path}: ")
+    assert expected in err
+
+
+SCENARIO = """
+[scenario]
+name = "bad"
+map = "{map}"
+[fleet]
+count = 2
+truck_class = "{cls}"
+"""
+
+
+@pytest.mark.parametrize("map_name, cls, expected", [
+    ("no_such_map", "cat-797f", "[scenario]: 'map' names a missing map file ('no_such_map')"),
+    ("tutorial", "belaz-99999", "[fleet]: 'truck_class' unknown truck class 'belaz-99999' (known: cat-797f"),
+])
+def test_bad_scenario_exits_2_with_one_line(map_name, cls, expected, write_scenario, capsys):
+    path = write_scenario(SCENARIO.format(map=map_name, cls=cls))
+    assert run_cli("run", str(path), "--headless") == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert f"{path}: {expected}" in err
+
+
+def test_unknown_scenario_key_is_refused(write_scenario, capsys):
+    path = write_scenario(SCENARIO.format(map="tutorial", cls="cat-797f") + "spead = 3\n")
+    assert run_cli("validate", str(path)) == 2
+    assert "[fleet]: unknown key 'spead'" in capsys.readouterr().err
+
+
+def test_failed_run_leaves_an_existing_run_directory_untouched(write_scenario, tmp_path, capsys):
+    out = tmp_path / "run"
+    assert run_cli("run", "tutorial", "--headless", "--quiet", "--hours", "0.2", "--out", str(out)) == 0
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    bad = write_scenario(SCENARIO.format(map="no_such_map", cls="cat-797f"))
+    assert run_cli("run", str(bad), "--headless", "--out", str(out)) == 2
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []
+
+
+def test_rerun_replaces_the_run_directory_whole(tmp_path):
+    out = tmp_path / "run"
+    assert run_cli("run", "tutorial", "--headless", "--quiet", "--hours", "0.2", "--out", str(out)) == 0
+    (out / "stray.txt").write_text("left from before")
+    assert run_cli("run", "tutorial", "--headless", "--quiet", "--hours", "0.3", "--out", str(out)) == 0
+    assert set(p.name for p in out.iterdir()) == RUN_FILES
+    assert json.loads((out / "summary.json").read_text())["shift_hours"] == 0.3
+
+
+@pytest.mark.parametrize("name", ["maps/tutorial.geojson", "maps/open_pit_coal.geojson",
+                                  "maps/strip_mine.geojson", "scenarios/open_pit.toml",
+                                  "scenarios/strip_mine.toml", "fleet/trucks/xcmg-znk95.toml"])
+def test_validate_accepts_shipped_files(name, capsys):
+    assert run_cli("validate", str(REPO / name)) == 0
+    assert " OK: " in capsys.readouterr().out
+
+
+def test_console_script_prints_no_traceback(write_map):
+    """The installed entry point: a user's mistake is one line on stderr and exit status 2."""
+    path = write_map(line_map() | {"features": "nope"})
+    proc = subprocess.run([sys.executable, "-m", "minefleet.cli", "validate", str(path)],
+                          capture_output=True, text=True, cwd=Path(REPO), check=False)
+    assert proc.returncode == 2
+    assert "Traceback" not in proc.stderr
+    assert proc.stderr.strip() == f"minefleet: error: {path}: 'features' must be a non-empty list"

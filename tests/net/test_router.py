@@ -1,0 +1,70 @@
+"""The in-process router: MQTT filter semantics, delivery in (t_deliver, src, seq) order, retained messages."""
+
+from __future__ import annotations
+
+import pytest
+
+from net.envelope import Envelope, EnvelopeError
+from net.inproc import InProcRouter
+from net.topics import Topics, matches
+
+
+@pytest.mark.parametrize("filt, topic, expected", [
+    ("mine/a/truck/+/event", "mine/a/truck/T1/event", True),
+    ("mine/a/truck/+/event", "mine/a/truck/T1/telemetry", False),
+    ("mine/#", "mine/a/truck/T1/event", True),
+    ("mine/a/#", "mine/a", True),  # '#' also matches the parent level
+    ("mine/+", "mine/a/b", False),
+    ("mine/a/dispatch/T1", "mine/a/dispatch/T1", True),
+    ("mine/a/dispatch/T1", "mine/a/dispatch/T10", False),
+])
+def test_topic_filters(filt, topic, expected):
+    assert matches(filt, topic) is expected
+
+
+def env(src, seq, t, kind="x"):
+    return Envelope(kind=kind, src=src, seq=seq, t_sent=t, t_deliver=t)
+
+
+def drain(router, now):
+    while router.next_due() is not None and router.next_due() <= now:
+        router.deliver_next()
+
+
+def test_delivery_is_ordered_by_time_then_sender_then_sequence():
+    router = InProcRouter()
+    got = []
+    router.subscribe("mine/#", lambda topic, e: got.append((e.t_deliver, e.src, e.seq)))
+    for e in (env("T2", 1, 5.0), env("T1", 2, 5.0), env("T1", 1, 5.0), env("T3", 1, 1.0)):
+        router.publish("mine/a/truck/x/event", e, qos=1)
+    drain(router, 4.0)
+    assert got == [(1.0, "T3", 1)]
+    drain(router, 10.0)
+    assert got == [(1.0, "T3", 1), (5.0, "T1", 1), (5.0, "T1", 2), (5.0, "T2", 1)]
+
+
+def test_retained_message_reaches_a_late_subscriber():
+    router = InProcRouter()
+    topics = Topics("a")
+    router.publish(topics.layout, env("site", 1, 0.0), retain=True)
+    drain(router, 0.0)
+    got = []
+    router.subscribe(topics.layout, lambda topic, e: got.append(topic))
+    drain(router, 0.0)
+    assert got == ["mine/a/site/layout"]
+
+
+def test_topic_prefix_keeps_runs_apart():
+    assert Topics("a", prefix="run42/").dispatch("T1") == "run42/mine/a/dispatch/T1"
+
+
+def test_envelope_round_trip_and_validation():
+    e = Envelope(kind="event", src="T1", seq=3, t_sent=1.5, body={"event": "loaded"}, t_deliver=1.5)
+    assert Envelope.from_json(e.to_json()) == e
+    for bad, reason in [(b"\xff", "not UTF-8 JSON"), (b"[]", "must be a JSON object"),
+                        (b'{"v":2}', "unsupported envelope version"),
+                        (b'{"v":1,"kind":"a","src":"b","seq":-1,"body":{},"t_sent":0,"t_deliver":0}', "'seq'"),
+                        (b'{"v":1,"kind":"a","src":"b","seq":1,"body":{},"t_sent":2,"t_deliver":1}', "before"),
+                        (b"x" * 70_000, "exceeds")]:
+        with pytest.raises(EnvelopeError, match=reason):
+            Envelope.from_json(bad)
