@@ -14,7 +14,6 @@ import platform
 import time
 from dataclasses import replace
 
-
 from fleet.state import TRAVEL
 from minefleet.assemble import build_run, load_site
 from minefleet.scenario import load_scenario
