@@ -16,12 +16,12 @@ from fleet import kinematics
 from fleet.comms import FleetComms
 from fleet.events import EventQueue
 from fleet.facilities import ServicePoint
-from fleet.kinematics import ClassTable, Traffic
+from fleet.kinematics import MOVING, ClassTable, Traffic
 from fleet.mapfile import MineMap
 from fleet.roads import RoadNetwork
 from fleet.routes import RouteTable
 from fleet.sections import SectionClaims
-from fleet.state import STATE_NAMES, TRAVEL, FleetArrays, TruckState
+from fleet.state import STATE_NAMES, FleetArrays, TruckState
 from fleet.truckclass import TruckClass
 from net.transport import Transport
 
@@ -87,6 +87,8 @@ class Simulation:
         self.tonnes_by_material: Counter[str] = Counter()
         self.orders_rejected = 0
         self.observers: list[Any] = []
+        self.onboard: Any = None  # fleet.onboard.Onboard when the run has perception
+        self.hazards: Any = None
 
         comms.listen(self._on_order)
         comms.publish_layout(0.0, self.layout_body())
@@ -113,17 +115,28 @@ class Simulation:
     def step(self) -> None:
         f, rt = self.fleet, self.rt
         stop = self._no_stop
-        if rt.has_sections:
-            moving = np.flatnonzero(np.isin(f.state, TRAVEL))
+        on = np.empty(0, dtype=np.int64)
+        if rt.has_sections or self.onboard is not None:
+            on = np.flatnonzero(np.isin(f.state, MOVING))
+            seg = self.segment_of(f.route[on], f.s[on])
             stop = np.full(f.n, np.inf)
-            seg = self.segment_of(f.route[moving], f.s[moving])
-            stop[moving] = self.claims.stop_gaps(rt, moving, seg, f.s[moving], f.v[moving],
-                                                 self.ct.brake[f.class_index[moving]], CLAIM_MARGIN_M)
+        if rt.has_sections:
+            stop[on] = self.claims.stop_gaps(rt, on, seg, f.s[on], f.v[on], self.ct.brake[f.class_index[on]],
+                                             CLAIM_MARGIN_M)
+        if self.onboard is not None:
+            seen_stop, self.v_limit[on] = self.onboard.limits(self.t, on, seg)
+            stop[on] = np.minimum(stop[on], seen_stop)
+            self.v_limit[f.state == TruckState.ESTOP] = 0.0
         arrived = kinematics.tick(rt, self.ct, self.params.traffic, self.params.dt, f.state, f.route, f.s, f.v,
                                   f.payload_t, f.class_index, f.x, f.y, f.z, f.heading, f.odometer_m,
                                   f.state_time, stop, self.v_limit)
-        if rt.has_sections:
-            self.claims.release_passed(rt, moving, self.segment_of(f.route[moving], f.s[moving]), f.s[moving])
+        if len(on):
+            seg = self.segment_of(f.route[on], f.s[on])
+            if rt.has_sections:
+                self.claims.release_passed(rt, on, seg, f.s[on])
+            if self.onboard is not None:
+                for i, obstacle in self.onboard.after_move(on, seg):
+                    self._collide(i, obstacle)
         self.t = round(self.t + self.params.dt, 9)
         for i in arrived:
             self._arrive(int(i))
@@ -224,6 +237,23 @@ class Simulation:
         f.material[i] = -1
         self._serve(sp)
         self._request(i, "dumped")
+
+    def _collide(self, i: int, obstacle: int) -> None:
+        """The truck struck an obstacle: it stops where it is and stands for the incident time."""
+        f = self.fleet
+        kind = self.hazards.kind_name(obstacle)
+        self.onboard.collisions[kind] += 1
+        self.hazards.clear(obstacle)
+        f.v[i] = 0.0
+        f.state[i] = TruckState.ESTOP
+        self.onboard.holding[i] = False
+        self.log.append((self.t, f.ids[i], f"collision_{kind}", self.rt.routes[f.route[i]].id, float(f.payload_t[i])))
+        self.queue.push(self.t + self.onboard.cfg.incident_s, self._resume, i)
+
+    def _resume(self, i: int) -> None:
+        f = self.fleet
+        if f.state[i] == TruckState.ESTOP:
+            f.state[i] = TruckState.TRAVEL_LOADED if f.payload_t[i] > 0 else TruckState.TRAVEL_EMPTY
 
     def _record(self, i: int, event: str, where: str) -> None:
         self.log.append((self.t, self.fleet.ids[i], event, where, float(self.fleet.payload_t[i])))

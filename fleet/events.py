@@ -10,6 +10,7 @@ from typing import Any
 
 class EventQueue:
     def __init__(self) -> None:
+        self.now = 0.0  # [s] nominal time of the event being fired
         self._heap: list[tuple[float, int, Callable[..., None], tuple[Any, ...]]] = []
         self._seq = itertools.count()
 
@@ -20,7 +21,7 @@ class EventQueue:
         return self._heap[0][0] if self._heap else None
 
     def fire_next(self) -> None:
-        _, _, fn, args = heapq.heappop(self._heap)
+        self.now, _, fn, args = heapq.heappop(self._heap)
         fn(*args)
 
     def __len__(self) -> int:

@@ -19,6 +19,9 @@ from fleet.truckclass import G, TruckClass
 
 TRAVEL_EMPTY = int(TruckState.TRAVEL_EMPTY)
 TRAVEL_LOADED = int(TruckState.TRAVEL_LOADED)
+# States the kernel moves: travelling, holding (a controlled stop), e-stopped (held at 0 by its limit).
+MOVING = np.array([TruckState.TRAVEL_EMPTY, TruckState.TRAVEL_LOADED, TruckState.HOLD, TruckState.ESTOP])
+MOVING_STATE = np.isin(np.arange(len(TruckState)), MOVING)
 
 
 @dataclass(frozen=True)
@@ -42,6 +45,7 @@ class ClassTable:
         self.brake = np.array([c.service_brake_mps2 for c in classes])
         self.emergency = np.array([c.emergency_brake_mps2 for c in classes])
         self.length = np.array([c.length_m for c in classes])
+        self.width = np.array([c.width_m for c in classes])
         self.payload_t = np.array([c.payload_t for c in classes])
 
 
@@ -70,29 +74,29 @@ def tick(rt: RouteTable, ct: ClassTable, traffic: Traffic, dt: float, state: np.
     Per truck arrays (index i over the fleet): ``stop_gap`` [m] is the distance to a stop line (a refused
     single-lane section; inf if none), ``v_limit`` [m/s] any extra cap such as the perception-safe speed.
     """
-    return _tick(dt, state, route, s, v, payload_t, cls, x, y, z, heading, odometer, state_time, stop_gap,
-                 v_limit, rt.vmax, rt.vexit, rt.seg_s0, rt.seg_len, rt.seg_grade, rt.seg_rr, rt.seg_heading,
-                 rt.p0, rt.p1, rt.route_base, rt.route_len, rt.seg_gs0, rt.seg_edge, rt.seg_edge_s0, rt.seg_k,
-                 rt.route_edges, rt.route_edge_s0, len(rt.edge_len),
+    return _tick(dt, MOVING_STATE, state, route, s, v, payload_t, cls, x, y, z, heading, odometer, state_time,
+                 stop_gap, v_limit, rt.vmax, rt.vexit, rt.seg_s0, rt.seg_len, rt.seg_grade, rt.seg_rr,
+                 rt.seg_heading, rt.seg_lane, rt.p0, rt.p1, rt.route_base, rt.route_len, rt.seg_gs0, rt.seg_edge,
+                 rt.seg_edge_s0, rt.seg_k, rt.route_edges, rt.route_edge_s0, len(rt.edge_len),
                  ct.empty_kg, ct.power_w, ct.rimpull_n, ct.accel, ct.brake, ct.emergency, ct.length,
                  traffic.jam_gap_m, traffic.headway_s, traffic.arrive_tol_m)
 
 
 @njit(cache=True)
-def _tick(dt, state, route, s, v, payload_t, cls, x, y, z, heading, odometer, state_time, stop_gap, v_limit,
-          vmax, vexit, seg_s0, seg_len, seg_grade, seg_rr, seg_heading, p0, p1, route_base, route_len, seg_gs0,
-          seg_edge, seg_edge_s0, seg_k, route_edges, route_edge_s0, n_edges,
+def _tick(dt, moving_state, state, route, s, v, payload_t, cls, x, y, z, heading, odometer, state_time,
+          stop_gap, v_limit, vmax, vexit, seg_s0, seg_len, seg_grade, seg_rr, seg_heading, seg_lane, p0, p1,
+          route_base, route_len, seg_gs0, seg_edge, seg_edge_s0, seg_k, route_edges, route_edge_s0, n_edges,
           empty_kg, power_w, rimpull_n, accel, brake, emergency, length, jam_gap, headway, arrive_tol):
     n_all = len(state)
     count = 0
     for i in range(n_all):
         state_time[i, state[i]] += dt
-        if state[i] == TRAVEL_EMPTY or state[i] == TRAVEL_LOADED:
+        if moving_state[state[i]]:
             count += 1
     idx = np.empty(count, dtype=np.int64)
     count = 0
     for i in range(n_all):
-        if state[i] == TRAVEL_EMPTY or state[i] == TRAVEL_LOADED:
+        if moving_state[state[i]]:
             idx[count] = i
             count += 1
     r_m = route[idx]
@@ -115,7 +119,10 @@ def _tick(dt, state, route, s, v, payload_t, cls, x, y, z, heading, odometer, st
         a_max = accel[c]
         to_end = max(seg_s0[k] + seg_len[k] - s_m[j], 0.0)
         # Braking envelope: slow enough to reach every later cap (and the stop) at the service rate.
-        v_cap = min(vmax[var, k], np.sqrt(vexit[var, k] ** 2 + 2.0 * b * to_end), v_limit[i])
+        v_cap = min(vmax[var, k], np.sqrt(vexit[var, k] ** 2 + 2.0 * b * to_end))
+        if v_limit[i] < v_cap:
+            # A lower safe speed (or a HOLD, limit 0) is reached at the service rate: a controlled slow-down.
+            v_cap = min(v_cap, max(v_limit[i], vj - b * dt))
         mass = empty_kg[c] + payload_t[i] * 1000.0
         rimpull = min(rimpull_n[c], power_w[c] / max(vj, 0.1))
         a = min(rimpull / mass - G * (seg_grade[k] + seg_rr[k]), a_max)
@@ -136,9 +143,10 @@ def _tick(dt, state, route, s, v, payload_t, cls, x, y, z, heading, odometer, st
         # Place the truck on its polyline.
         kn = np.searchsorted(seg_gs0, route_base[r] + min(sn, route_len[r] - 1e-6), side="right") - 1
         frac = min(max((sn - seg_s0[kn]) / seg_len[kn], 0.0), 1.0)
-        x[i] = p0[kn, 0] + frac * (p1[kn, 0] - p0[kn, 0])
-        y[i] = p0[kn, 1] + frac * (p1[kn, 1] - p0[kn, 1])
+        h = seg_heading[kn]
+        x[i] = p0[kn, 0] + frac * (p1[kn, 0] - p0[kn, 0]) + seg_lane[kn] * np.sin(h)
+        y[i] = p0[kn, 1] + frac * (p1[kn, 1] - p0[kn, 1]) - seg_lane[kn] * np.cos(h)
         z[i] = p0[kn, 2] + frac * (p1[kn, 2] - p0[kn, 2])
-        heading[i] = seg_heading[kn]
+        heading[i] = h
         arrived[j] = sn >= route_len[r] - arrive_tol
     return idx[arrived]

@@ -39,6 +39,8 @@ class Edge:
     rolling_resistance: float
     piece: int  # undirected road piece; both directions share it
     section: int = -1  # single-lane section id, -1 when the piece has two or more lanes
+    lane_offset_m: float = 0.0  # [m] trucks keep right of the centreline by this much (two-way roads)
+    forward: bool = True  # drives in the road's coordinate order
 
 
 @dataclass
@@ -47,6 +49,7 @@ class RoadNetwork:
     edges: list[Edge]
     facility_node: dict[str, int]
     section_count: int = 0
+    widths: dict[str, float] = field(default_factory=dict)  # road id -> width [m]
     _pred: dict[int, np.ndarray] = field(default_factory=dict, repr=False)
     _best_edge: dict[tuple[int, int], int] = field(default_factory=dict, repr=False)
 
@@ -152,15 +155,16 @@ def build_network(mine: MineMap) -> RoadNetwork:
     edges: list[Edge] = []
     for p, (road, coords, u, v) in enumerate(pieces):
         length = float(np.sum(np.linalg.norm(np.diff(coords, axis=0), axis=1)))
+        two_way_lanes = not road.one_way and road.lanes >= 2
         common = dict(road_id=road.id, length_m=length, speed_limit_mps=road.speed_limit_kmh / 3.6,
                       lanes=road.lanes, rolling_resistance=road.rolling_resistance, piece=p,
-                      section=sections[p])
+                      section=sections[p], lane_offset_m=road.width_m / 4 if two_way_lanes else 0.0)
         edges.append(Edge(index=len(edges), u=u, v=v, coords=coords, **common))
         if not road.one_way:
-            edges.append(Edge(index=len(edges), u=v, v=u, coords=coords[::-1].copy(), **common))
+            edges.append(Edge(index=len(edges), u=v, v=u, coords=coords[::-1].copy(), forward=False, **common))
 
     net = RoadNetwork(nodes=np.asarray(nodes), edges=edges, facility_node=facility_node,
-                      section_count=max(sections, default=-1) + 1)
+                      section_count=max(sections, default=-1) + 1, widths={r.id: r.width_m for r in roads})
     _shortest_paths(net)
     return net
 

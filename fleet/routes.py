@@ -112,6 +112,8 @@ class RouteTable:
         edges = self.net.edges
         self.seg_limit = np.array([edges[e].speed_limit_mps for e in seg_edge])
         self.seg_rr = np.array([edges[e].rolling_resistance for e in seg_edge])
+        self.seg_lane = np.array([edges[e].lane_offset_m for e in seg_edge])  # [m] right of centreline
+        self.seg_half_width = np.array([self.net.widths[edges[e].road_id] / 2 for e in seg_edge])  # [m]
         self.edge_section = np.array([e.section for e in edges], dtype=np.int64)
         self.edge_len = np.array([e.length_m for e in edges])
         self.has_sections = bool(np.any(self.edge_section >= 0))

@@ -8,13 +8,20 @@ import numpy as np
 
 from cloud.planners import make_planner
 from cloud.service import CloudService
+from edge.contract import ModelError, SensorSpec
+from edge.perception import BUILTIN, make_perception
+from edge.safety import SafetyParams
+from edge.sensor import Weather
 from fleet.comms import FleetComms
 from fleet.engine import HaulParams, Simulation
 from fleet.errors import InputError
+from fleet.hazards import HazardField
 from fleet.mapfile import MineMap, load_map
+from fleet.onboard import EdgeConfig, ModelSlot, Onboard
 from fleet.roads import RoadNetwork, build_network
 from fleet.routes import RouteTable
 from fleet.truckclass import TruckClass
+from minefleet.paths import data_dir
 from minefleet.scenario import Scenario
 from net.inproc import InProcRouter
 from net.link import IdealLink
@@ -69,6 +76,49 @@ def build_run(scn: Scenario, site: Site | None = None) -> Run:
     params = HaulParams(dt=scn.dt_s, cycle_cv=scn.cycle_cv, dump_cv=scn.dump_cv,
                         release_interval_s=scn.release_interval_s, order_timeout_s=scn.order_timeout_s,
                         telemetry_period_s=scn.telemetry_period_s, traffic=scn.traffic)
+    streams = rngs(scn.seed)
     sim = Simulation(mine, site.net, site.routes, classes, [0] * len(ids), start, transport, comms,
-                     rngs(scn.seed)["fleet"], params)
+                     streams["fleet"], params)
+    if scn.edge is not None:
+        attach_edge(sim, scn, streams)
     return Run(scn, site, sim, cloud, transport)
+
+
+def attach_edge(sim: Simulation, scn: Scenario, streams: dict[str, np.random.Generator]) -> None:
+    """Hazards on the roads and a perception + safety stack on every truck."""
+    e = scn.edge
+    spec = SensorSpec()
+    weather = Weather(dust=e.dust, rain=e.rain)
+    refs = [e.model] * sim.fleet.n
+    index = {tid: i for i, tid in enumerate(sim.fleet.ids)}
+    for ids, model in e.truck_models:
+        for tid in ids:
+            if tid not in index:
+                raise InputError(scn.path, "[[edge.trucks]]", f"no truck {tid!r} (trucks are T001..T{sim.fleet.n:03d})")
+            refs[index[tid]] = model
+    slots: list[ModelSlot] = []
+    by_ref: dict[str, int] = {}
+    models_dir = data_dir("assets") / "models"
+    for ref in refs:
+        if ref in by_ref:
+            continue
+        runtime = make_perception(ref, spec, models_dir)
+        if ref in BUILTIN:
+            latency, reach = 0.0, spec.max_range_m
+        else:
+            latency = e.latency_ms / 1000.0
+            reach = e.detect_range_m or runtime.info.detect_range_m(e.dust)
+            if reach is None:
+                raise ModelError(runtime.info.path, "carries no held-out detection range (card metadata); "
+                                                    "set [edge] detect_range_m in the scenario")
+        by_ref[ref] = len(slots)
+        slots.append(ModelSlot(ref=ref, runtime=runtime, latency_s=latency, detect_range_m=reach,
+                               exact_path=ref == "oracle"))
+    cfg = EdgeConfig(spec=spec, frame_hz=e.frame_hz, weather=weather,
+                     safety=SafetyParams(t_sense_s=e.t_sense_ms / 1000, t_actuation_s=e.t_actuation_ms / 1000,
+                                         margin_m=e.margin_m, budget_s=e.budget_ms / 1000))
+    hazards = HazardField(sim.mine, sim.net, streams["hazards"], e.hazard_rate_scale,
+                          float(sim.ct.width.max()) / 2)
+    hazards.start(sim.queue, 0.0)
+    sim.hazards = hazards
+    sim.onboard = Onboard(sim, hazards, cfg, slots, np.array([by_ref[r] for r in refs]), streams["sensor"])

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from edge.contract import ModelError
 from fleet.errors import InputError
 from fleet.trace import TraceRecorder
 from minefleet import __version__
@@ -31,6 +32,7 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--hours", type=float, help="shift length [h] (overrides the scenario)")
     run.add_argument("--seed", type=int, help="random seed (overrides the scenario)")
     run.add_argument("--out", type=Path, help="run directory (default: runs/<scenario>-seed<seed>)")
+    run.add_argument("--model", help="perception model for every truck: zoo name, ONNX path, oracle or blind")
     run.add_argument("--quiet", action="store_true", help="no progress bar")
 
     val = sub.add_parser("validate", help="check a map (.geojson) or scenario (.toml) and say what is wrong")
@@ -41,7 +43,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "run":
             return _run(args)
         return _validate(args)
-    except InputError as exc:
+    except (InputError, ModelError) as exc:
         print(f"minefleet: error: {exc}", file=sys.stderr)
         return 2
 
@@ -57,7 +59,7 @@ def _run(args: argparse.Namespace) -> int:
         print("minefleet: error: the live map view is not part of this version; add --headless",
               file=sys.stderr)
         return 2
-    scn = load_scenario(args.scenario).with_overrides(hours=args.hours, seed=args.seed)
+    scn = load_scenario(args.scenario).with_overrides(hours=args.hours, seed=args.seed, model=args.model)
     out = args.out or Path("runs") / f"{scn.name}-seed{scn.seed}"
     started = time.perf_counter()
     run = build_run(scn)

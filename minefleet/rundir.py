@@ -33,6 +33,8 @@ def write_run(run: Run, out: Path, trace: TraceRecorder, timing: dict[str, Any])
         summary["map"] = run.site.mine.site
         summary["planner"] = run.scenario.planner
         summary["link_profile"] = run.scenario.link_profile
+        if run.sim.onboard is not None:
+            summary["safety"] = run.sim.onboard.summary()
         (tmp / "summary.json").write_text(json.dumps(summary, indent=2, sort_keys=True) + "\n",
                                           encoding="utf-8")
         timing = {**timing, "cloud_decisions": len(run.cloud.decision_host_s),

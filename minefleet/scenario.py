@@ -18,6 +18,24 @@ LINK_PROFILES = ("ideal",)
 
 
 @dataclass(frozen=True)
+class EdgeSettings:
+    """The ``[edge]`` and ``[hazards]`` tables: perception on every truck, and what it must see."""
+
+    model: str  # zoo name, ONNX path, "oracle" or "blind"
+    truck_models: tuple[tuple[tuple[str, ...], str], ...]  # (truck ids, model) overrides
+    frame_hz: float
+    latency_ms: float  # placeholder inference latency [ms] for ONNX models
+    budget_ms: float
+    t_sense_ms: float
+    t_actuation_ms: float
+    margin_m: float
+    detect_range_m: float | None  # override of the model card's range
+    hazard_rate_scale: float
+    dust: float
+    rain: float
+
+
+@dataclass(frozen=True)
 class Scenario:
     path: str
     name: str
@@ -38,9 +56,14 @@ class Scenario:
     telemetry_period_s: float
     planner: str
     trace_period_s: float
+    edge: EdgeSettings | None = None
 
-    def with_overrides(self, hours: float | None = None, seed: int | None = None) -> Scenario:
+    def with_overrides(self, hours: float | None = None, seed: int | None = None,
+                       model: str | None = None) -> Scenario:
         out = self
+        if model is not None:
+            base = self.edge or _edge(Fields({}, self.path, "[edge]"), Fields({}, self.path, "[hazards]"))
+            out = replace(out, edge=replace(base, model=model, truck_models=()))
         if hours is not None:
             if not hours > 0:
                 raise InputError(self.path, "--hours", f"must be > 0, got {hours}")
@@ -64,6 +87,7 @@ class Scenario:
             "link": {"profile": self.link_profile, "telemetry_period_s": self.telemetry_period_s},
             "cloud": {"planner": self.planner},
             "output": {"trace_period_s": self.trace_period_s},
+            **(_edge_tables(self.edge) if self.edge else {}),
         }
 
 
@@ -81,6 +105,10 @@ def load_scenario(path: str | Path) -> Scenario:
     root = Fields(data, src, "")
     sc, fl, hl = root.table("scenario"), root.table("fleet"), root.table("haul")
     tr, lk, cl, out = root.table("traffic"), root.table("link"), root.table("cloud"), root.table("output")
+    ed, hz = root.table("edge"), root.table("hazards")
+    if hz.data and not ed.data:
+        raise InputError(src, "[hazards]", "obstacles need an [edge] table with a perception model "
+                                           "(model = 'blind' drives without one)")
     map_name = sc.string("map")
     map_path = resolve(map_name, "maps", ".geojson", base=path.parent)
     if not map_path.is_file():
@@ -116,7 +144,44 @@ def load_scenario(path: str | Path) -> Scenario:
         telemetry_period_s=lk.number("telemetry_period_s", 1.0, min=0.0),
         planner=planner,
         trace_period_s=out.number("trace_period_s", 2.0, positive=True),
+        edge=_edge(ed, hz) if ed.data else None,
     )
-    for f in (root, sc, fl, hl, tr, lk, cl, out):
+    for f in (root, sc, fl, hl, tr, lk, cl, out, ed, hz):
         f.reject_unknown()
     return scenario
+
+
+def _edge(ed: Fields, hz: Fields) -> EdgeSettings:
+    overrides = []
+    groups = ed._get("trucks", [])
+    if not isinstance(groups, list):
+        raise ed.error("trucks", "must be an array of tables [[edge.trucks]] with ids and model")
+    for k, g in enumerate(groups):
+        gf = Fields(g if isinstance(g, dict) else {}, ed.source, f"[[edge.trucks]] #{k + 1}")
+        overrides.append((gf.strings("ids"), gf.string("model")))
+        gf.reject_unknown()
+    return EdgeSettings(
+        model=ed.string("model", "small"),
+        truck_models=tuple(overrides),
+        frame_hz=ed.number("frame_hz", 10.0, positive=True, max=100.0),
+        latency_ms=ed.number("latency_ms", 30.0, min=0.0),
+        budget_ms=ed.number("budget_ms", 500.0, positive=True),
+        t_sense_ms=ed.number("t_sense_ms", 50.0, min=0.0),
+        t_actuation_ms=ed.number("t_actuation_ms", 300.0, min=0.0),
+        margin_m=ed.number("margin_m", 5.0, min=0.0),
+        detect_range_m=ed.number("detect_range_m", positive=True) if "detect_range_m" in ed.data else None,
+        hazard_rate_scale=hz.number("rate_scale", 1.0, min=0.0),
+        dust=hz.number("dust", 0.0, min=0.0, max=1.0),
+        rain=hz.number("rain", 0.0, min=0.0, max=1.0),
+    )
+
+
+def _edge_tables(e: EdgeSettings) -> dict[str, Any]:
+    edge: dict[str, Any] = {"model": e.model, "frame_hz": e.frame_hz, "latency_ms": e.latency_ms,
+                            "budget_ms": e.budget_ms, "t_sense_ms": e.t_sense_ms,
+                            "t_actuation_ms": e.t_actuation_ms, "margin_m": e.margin_m}
+    if e.detect_range_m is not None:
+        edge["detect_range_m"] = e.detect_range_m
+    if e.truck_models:
+        edge["trucks"] = [{"ids": list(ids), "model": m} for ids, m in e.truck_models]
+    return {"edge": edge, "hazards": {"rate_scale": e.hazard_rate_scale, "dust": e.dust, "rain": e.rain}}

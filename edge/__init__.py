@@ -1,0 +1,1 @@
+"""What runs on each truck: the range sensor, perception models (onnxruntime), the emulated accelerator, safety."""

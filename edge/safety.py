@@ -1,0 +1,47 @@
+"""The safety controller: how fast a truck may go given what it can see, and where it must stop.
+
+Perception-safe speed (design section 3): the largest v with
+``v * (t_sense + age_of_result + t_actuation) + v^2 / (2 a_brake) + margin <= detection range``, where the
+age of the newest result already contains the inference latency. A detection in the truck's corridor puts a
+stop line short of it; a result older than the budget means the truck no longer knows what is ahead: HOLD.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from edge.contract import SensorSpec
+
+
+@dataclass(frozen=True)
+class SafetyParams:
+    t_sense_s: float = 0.05  # [s] sensor integration before a frame exists
+    t_actuation_s: float = 0.3  # [s] brake system response
+    margin_m: float = 5.0  # [m] kept between the stopped truck's front and an obstacle
+    budget_s: float = 0.5  # [s] oldest usable perception result; older => HOLD
+    threshold: float = 0.5  # [-] obstacle probability taken as a detection
+    corridor_m: float = 1.0  # [m] clearance beside the truck body that counts as in its path
+
+
+def safe_speed(detect_range_m: np.ndarray, age_s: np.ndarray, brake_mps2: np.ndarray,
+               p: SafetyParams) -> np.ndarray:
+    """Largest speed [m/s] that can still stop within the detection range (0 if the range is used up)."""
+    reach = np.maximum(detect_range_m - p.margin_m, 0.0)
+    t = p.t_sense_s + age_s + p.t_actuation_s
+    return brake_mps2 * (-t + np.sqrt(t * t + 2.0 * reach / brake_mps2))
+
+
+def stop_distance(sectors: np.ndarray, spec: SensorSpec, half_width_m: np.ndarray,
+                  p: SafetyParams) -> np.ndarray:
+    """Distance [m] from each truck's front to the nearest detection in its corridor (inf if none).
+
+    ``sectors`` is ``[N, S, 2]`` model output; ``half_width_m`` per truck includes the corridor clearance.
+    """
+    dist = sectors[..., 1] * spec.max_range_m
+    edges = np.deg2rad(np.linspace(-spec.fov_deg / 2, spec.fov_deg / 2, spec.sectors + 1))
+    half_angle = np.arctan2(half_width_m[:, None], np.maximum(dist, 1e-3))
+    in_path = (edges[:-1] <= half_angle) & (edges[1:] >= -half_angle)
+    hit = (sectors[..., 0] >= p.threshold) & in_path
+    return np.where(hit, dist, np.inf).min(axis=1) if len(sectors) else np.zeros(0)

@@ -1,0 +1,187 @@
+"""Train the perception model zoo on the project's own sensor and write ``assets/models``.
+
+    python -m edge.train [--out assets/models] [--seed 1] [--frames 60000]
+
+Reproducible from the seed (torch and numpy seeded, single-threaded). Each model is exported to ONNX
+(opset 13, which Ascend's ATC accepts) with the ``scan-sectors/1`` contract and its held-out metrics in
+``metadata_props``, plus a ``<name>.card.json`` beside it. ``small-int8`` is ``small`` after static QDQ
+quantisation (onnxruntime.quantization), calibrated on training frames. Needs the ``train`` extra (torch).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from edge.contract import SensorSpec
+from edge.dataset import Frames, generate, road_half_widths
+from edge.evaluate import metrics
+
+VERSION = "1"
+EPOCHS = {"tiny": 24, "small": 12, "large": 8}
+BATCH = 64
+LEARNING_RATE = 3e-3
+POSITIVE_WEIGHT = 2.0  # [-] a missed obstacle costs more than a false stop: weigh present sectors up
+
+
+def build(name: str, spec: SensorSpec):
+    import torch
+    from torch import nn
+
+    c, b, s = spec.channels, spec.beams, spec.sectors
+
+    class Head(nn.Module):
+        """[N, 2S] logits -> [N, S, 2] (probability, normalised distance), both squashed to 0..1."""
+
+        def forward(self, x):
+            return torch.sigmoid(x.reshape(-1, s, 2))
+
+    if name == "tiny":
+        body = nn.Sequential(nn.Flatten(), nn.Linear(c * b, 64), nn.ReLU(), nn.Linear(64, 32), nn.ReLU(),
+                             nn.Linear(32, 2 * s))
+    elif name == "small":
+        body = nn.Sequential(
+            nn.Conv1d(c, 16, 5, padding=2), nn.ReLU(),
+            nn.Conv1d(16, 32, 5, padding=2, stride=2), nn.ReLU(),
+            nn.Conv1d(32, 32, 3, padding=1, stride=2), nn.ReLU(),
+            nn.Flatten(), nn.Linear(32 * (b // 4), 64), nn.ReLU(), nn.Linear(64, 2 * s))
+    elif name == "large":
+        body = nn.Sequential(
+            nn.Conv1d(c, 32, 5, padding=2), nn.ReLU(),
+            nn.Conv1d(32, 64, 5, padding=2), nn.ReLU(),
+            nn.Conv1d(64, 64, 5, padding=2, stride=2), nn.ReLU(),
+            nn.Conv1d(64, 128, 3, padding=1), nn.ReLU(),
+            nn.Conv1d(128, 128, 3, padding=1, stride=2), nn.ReLU(),
+            nn.Flatten(), nn.Linear(128 * (b // 4), 256), nn.ReLU(), nn.Linear(256, 2 * s))
+    else:
+        raise ValueError(f"unknown model {name!r}")
+    return nn.Sequential(body, Head())
+
+
+def fit(model, data: Frames, epochs: int, seed: int) -> list[float]:
+    import torch
+
+    torch.manual_seed(seed)
+    x = torch.from_numpy(data.scans)
+    y = torch.from_numpy(data.truth)
+    opt = torch.optim.Adam(model.parameters(), lr=LEARNING_RATE)
+    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, epochs)
+    gen = torch.Generator().manual_seed(seed)
+    losses = []
+    for _ in range(epochs):
+        order = torch.randperm(len(x), generator=gen)
+        total = 0.0
+        for start in range(0, len(x), BATCH):
+            idx = order[start:start + BATCH]
+            out = model(x[idx])
+            present = y[idx][..., 0]
+            # Presence: cross-entropy; distance: L1 where something is there (nothing to measure elsewhere).
+            weight = 1.0 + (POSITIVE_WEIGHT - 1.0) * present
+            loss = torch.nn.functional.binary_cross_entropy(out[..., 0], present, weight=weight)
+            loss = loss + 2.0 * (present * (out[..., 1] - y[idx][..., 1]).abs()).sum() / present.sum().clamp(min=1)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            total += float(loss.detach()) * len(idx)
+        sched.step()
+        losses.append(total / len(x))
+    return losses
+
+
+def export(model, path: Path, spec: SensorSpec) -> None:
+    import torch
+
+    model.eval()
+    dummy = torch.zeros(1, spec.channels, spec.beams)
+    torch.onnx.export(model, (dummy,), str(path), input_names=["scan"], output_names=["sectors"],
+                      dynamic_axes={"scan": {0: "N"}, "sectors": {0: "N"}}, opset_version=13, dynamo=False)
+
+
+def stamp(path: Path, name: str, spec: SensorSpec, card: dict) -> None:
+    """Write the contract, identity and held-out metrics into the file's ``metadata_props``."""
+    import onnx
+
+    m = onnx.load(str(path))
+    meta = {**spec.metadata(), "version": VERSION, "name": name, "card": json.dumps(card, sort_keys=True)}
+    del m.metadata_props[:]
+    for k, v in meta.items():
+        m.metadata_props.add(key=k, value=v)
+    onnx.save(m, str(path))
+
+
+def quantize(src: Path, dst: Path, calib: np.ndarray) -> None:
+    from onnxruntime.quantization import CalibrationDataReader, QuantFormat, QuantType, quantize_static
+
+    class Reader(CalibrationDataReader):
+        def __init__(self) -> None:
+            self.batches = iter([{"scan": calib[i:i + 64]} for i in range(0, len(calib), 64)])
+
+        def get_next(self):
+            return next(self.batches, None)
+
+    quantize_static(str(src), str(dst), Reader(), quant_format=QuantFormat.QDQ, activation_type=QuantType.QInt8,
+                    weight_type=QuantType.QInt8, per_channel=False)
+
+
+def onnx_predict(path: Path):
+    import onnxruntime as ort
+
+    opts = ort.SessionOptions()
+    opts.intra_op_num_threads = 1
+    sess = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
+    return lambda scans: sess.run(["sectors"], {"scan": scans})[0]
+
+
+def main(argv: list[str] | None = None) -> None:
+    import torch
+
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--out", type=Path, default=Path("assets/models"))
+    parser.add_argument("--maps", type=Path, default=Path("maps"))
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--frames", type=int, default=60_000)
+    parser.add_argument("--models", nargs="+", default=["tiny", "small", "large"])
+    args = parser.parse_args(argv)
+    torch.set_num_threads(1)
+    torch.use_deterministic_algorithms(True)
+    spec = SensorSpec()
+    widths = road_half_widths(args.maps)
+    args.out.mkdir(parents=True, exist_ok=True)
+    started = time.perf_counter()
+    train = generate(args.frames, spec, widths, np.random.default_rng([args.seed, 0]))
+    print(f"generated {len(train.scans)} training frames in {time.perf_counter() - started:.1f} s")
+    for name in args.models:
+        torch.manual_seed(args.seed)
+        model = build(name, spec)
+        t0 = time.perf_counter()
+        losses = fit(model, train, EPOCHS[name], args.seed)
+        path = args.out / f"{name}.onnx"
+        export(model, path, spec)
+        params = sum(p.numel() for p in model.parameters())
+        outputs = [(name, path, params, losses, time.perf_counter() - t0)]
+        if name == "small":
+            qpath = args.out / "small-int8.onnx"
+            with tempfile.TemporaryDirectory() as tmp:
+                quantize(path, Path(tmp) / "q.onnx", train.scans[:4096])
+                qpath.write_bytes((Path(tmp) / "q.onnx").read_bytes())
+            outputs.append(("small-int8", qpath, params, losses, time.perf_counter() - t0))
+        for out_name, out_path, n_params, out_losses, seconds in outputs:
+            card = {"name": out_name, "version": VERSION, "params": n_params, "train_frames": len(train.scans),
+                    "epochs": len(out_losses), "final_loss": round(out_losses[-1], 5), "seed": args.seed,
+                    "heldout_seed": args.seed + 1000,
+                    "heldout": metrics(onnx_predict(out_path), spec, widths, seed=args.seed + 1000)}
+            card["detect_range_m"] = card["heldout"].pop("detect_range_m")
+            stamp(out_path, out_name, spec, card)
+            (args.out / f"{out_name}.card.json").write_text(json.dumps(card, indent=1, sort_keys=True) + "\n")
+            rec = [lv["recall"] for lv in card["heldout"]["by_dust"]]
+            print(f"{out_name:>10}: {n_params} params, {seconds:.0f} s, {out_path.stat().st_size / 1e3:.0f} kB, "
+                  f"held-out recall by dust {rec}, range {card['detect_range_m']['range_m']} m")
+
+
+if __name__ == "__main__":
+    main()

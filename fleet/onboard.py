@@ -1,0 +1,220 @@
+"""Each truck's edge stack in the loop: sensor frames, batched perception, release after the latency,
+the safety controller's speed limit and stop line, and scoring against ground truth.
+
+Frames are taken for every truck on the road at a fixed rate; trucks sharing a model go through it in one
+batch; a result reaches its truck at frame time + latency (design section 5), never at host speed.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from edge.contract import SensorSpec
+from edge.perception import Perception
+from edge.safety import SafetyParams, safe_speed, stop_distance
+from edge.sensor import Targets, Weather, ground_truth, synthesise
+from fleet.hazards import KIND_NAMES, HazardField, obstacle_gaps
+from fleet.state import TruckState
+
+TRUCK_REFLECTIVITY = 0.5  # [-] painted steel body
+
+
+@dataclass(frozen=True)
+class EdgeConfig:
+    spec: SensorSpec
+    frame_hz: float = 10.0  # [Hz]
+    weather: Weather = field(default_factory=Weather)
+    safety: SafetyParams = field(default_factory=SafetyParams)
+    incident_s: float = 900.0  # [s] a truck stands after a collision (investigation, recovery)
+    near_miss_m: float = 5.0  # [m] closer than this to an obstacle at speed is a near miss
+    near_miss_speed_mps: float = 1.0  # [m/s]
+
+
+@dataclass
+class ModelSlot:
+    """One perception runtime shared by the trucks that use it."""
+
+    ref: str
+    runtime: Perception
+    latency_s: float  # [s] from frame to result on the truck
+    detect_range_m: float  # [m] range within which the model's held-out recall is >= 0.9
+    exact_path: bool = False  # the oracle knows which obstacles are in the truck's path
+    frames: int = 0
+    tp: int = 0
+    fp: int = 0
+    fn: int = 0
+    dist_err: float = 0.0  # [m] summed |error| over true positives
+
+
+class Onboard:
+    def __init__(self, sim, hazards: HazardField, cfg: EdgeConfig, slots: list[ModelSlot],
+                 truck_slot: np.ndarray, rng: np.random.Generator) -> None:
+        self.sim = sim
+        self.hazards = hazards
+        self.cfg = cfg
+        self.slots = slots
+        self.truck_slot = np.asarray(truck_slot, dtype=np.int64)
+        self.rng = rng
+        n = sim.fleet.n
+        s = cfg.spec.sectors
+        self.latest = np.zeros((n, s, 2), dtype=np.float32)
+        self.latest[..., 1] = 1.0
+        self.latest_t = np.full(n, -np.inf)  # [s] frame time of the newest result on the truck
+        self.latest_s = np.zeros(n)  # [m] route distance at that frame
+        self.latest_route = np.full(n, -1, dtype=np.int64)
+        self.pending: deque[tuple[float, np.ndarray, np.ndarray, float, np.ndarray, np.ndarray]] = deque()
+        self.next_frame = 0.0
+        self.holding = np.zeros(n, dtype=bool)
+        self.estop_flag = np.zeros(n, dtype=bool)
+        self.true_gap = np.full(n, np.inf)
+        self.true_obstacle = np.full(n, -1, dtype=np.int64)
+        self.collisions = dict.fromkeys(KIND_NAMES, 0)
+        self.near_misses = 0
+        self.estops = 0
+        self.holds = 0
+        self._near: set[tuple[int, int]] = set()
+
+    # -- before the kinematic step -------------------------------------------------------------------
+
+    def limits(self, now: float, on: np.ndarray, seg: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Per on-road truck (index j): stop gap [m] and speed limit [m/s] from what the truck knows now."""
+        sim, f, cfg = self.sim, self.sim.fleet, self.cfg
+        self._release(now)
+        if now + 1e-9 >= self.next_frame:
+            self._frame(now, on, seg)
+            self.next_frame += 1.0 / cfg.frame_hz
+        self._ground_truth(on, seg)
+        slot = self.truck_slot[on]
+        age = now - self.latest_t[on]
+        ranges = np.array([s.detect_range_m for s in self.slots])[slot]
+        brake = sim.ct.emergency[f.class_index[on]]
+        v_limit = safe_speed(ranges, np.minimum(age, 1e6), brake, cfg.safety)
+        half = sim.ct.width[f.class_index[on]] / 2 + cfg.safety.corridor_m
+        seen = stop_distance(self.latest[on], cfg.spec, half, cfg.safety)
+        same_route = self.latest_route[on] == f.route[on]
+        travelled = np.where(same_route, f.s[on] - self.latest_s[on], np.inf)
+        stop = np.where(same_route, seen - travelled, np.inf)
+        exact = np.array([s.exact_path for s in self.slots])[slot]
+        stop = np.where(exact, self.true_gap[on], stop) - cfg.safety.margin_m
+        stale = age > cfg.safety.budget_s
+        self._hold(on, stale)
+        v_limit = np.where(stale, 0.0, v_limit)
+        # An e-stop: the stop line is nearer than the service brake can manage from this speed.
+        v = f.v[on]
+        need = v * v / (2.0 * np.maximum(stop, 0.1))
+        hard = np.isfinite(stop) & (need > sim.ct.brake[f.class_index[on]]) & (v > 0.5)
+        self.estops += int(np.sum(hard & ~self.estop_flag[on]))
+        self.estop_flag[on] = hard
+        return stop, v_limit
+
+    def _frame(self, now: float, on: np.ndarray, seg: np.ndarray) -> None:
+        if not len(on):
+            return
+        sim, f, hz, rt = self.sim, self.sim.fleet, self.hazards, self.sim.rt
+        alive = np.flatnonzero(hz.alive)
+        truck_r = sim.ct.width[f.class_index[on]] / 2
+        targets = Targets(np.concatenate([hz.x[alive], f.x[on]]), np.concatenate([hz.y[alive], f.y[on]]),
+                          np.concatenate([hz.r[alive], truck_r]),
+                          np.concatenate([hz.refl[alive], np.full(len(on), TRUCK_REFLECTIVITY)]))
+        self_target = len(alive) + np.arange(len(on))
+        half_width = rt.seg_half_width[seg]
+        need_scan = any(s.runtime.needs_scan for s in self.slots)
+        if need_scan:
+            scans, truth = synthesise(self.cfg.spec, f.x[on], f.y[on], f.heading[on], half_width, self_target,
+                                      targets, self.cfg.weather, self.rng)
+        else:
+            truth = ground_truth(self.cfg.spec, f.x[on], f.y[on], f.heading[on], self_target, targets)
+            scans = truth  # unused by oracle and blind
+        slot = self.truck_slot[on]
+        for k, s in enumerate(self.slots):
+            sel = np.flatnonzero(slot == k)
+            if not len(sel):
+                continue
+            out = s.runtime.infer(scans[sel], truth[sel])
+            self._score(s, out, truth[sel])
+            idx = on[sel]
+            self.pending.append((now + s.latency_s, idx, out, now, f.s[idx].copy(), f.route[idx].copy()))
+        self.pending = deque(sorted(self.pending, key=lambda p: p[0]))
+        self._release(now)
+
+    def _release(self, now: float) -> None:
+        while self.pending and self.pending[0][0] <= now + 1e-9:
+            _, idx, out, t_frame, s_frame, route = self.pending.popleft()
+            self.latest[idx] = out
+            self.latest_t[idx] = t_frame
+            self.latest_s[idx] = s_frame
+            self.latest_route[idx] = route
+
+    def _score(self, s: ModelSlot, out: np.ndarray, truth: np.ndarray) -> None:
+        thr = self.cfg.safety.threshold
+        pred, real = out[..., 0] >= thr, truth[..., 0] >= 0.5
+        s.frames += len(out)
+        s.tp += int(np.sum(pred & real))
+        s.fp += int(np.sum(pred & ~real))
+        s.fn += int(np.sum(~pred & real))
+        both = pred & real
+        s.dist_err += float(np.sum(np.abs(out[..., 1][both] - truth[..., 1][both]))) * self.cfg.spec.max_range_m
+
+    def _ground_truth(self, on: np.ndarray, seg: np.ndarray) -> None:
+        f, rt, hz = self.sim.fleet, self.sim.rt, self.hazards
+        self.true_gap[:] = np.inf
+        self.true_obstacle[:] = -1
+        if not len(on) or not hz.any_alive():
+            return
+        gap, which = obstacle_gaps(seg, f.s[on], f.route[on], hz.r, rt.seg_edge, rt.seg_edge_s0, rt.seg_k,
+                                   rt.route_edges, rt.route_edge_s0, hz.block_start, hz.block_off, hz.block_slot)
+        self.true_gap[on], self.true_obstacle[on] = gap, which
+
+    def _hold(self, on: np.ndarray, stale: np.ndarray) -> None:
+        """Moving trucks with stale perception go to HOLD; they resume when a fresh result arrives."""
+        f = self.sim.fleet
+        enter = stale & (f.v[on] > 0.0) & ~self.holding[on]
+        self.holds += int(np.sum(enter))
+        for i in on[enter]:
+            f.state[i] = TruckState.HOLD
+        leave = ~stale & self.holding[on]
+        for i in on[leave]:
+            f.state[i] = TruckState.TRAVEL_LOADED if f.payload_t[i] > 0 else TruckState.TRAVEL_EMPTY
+        self.holding[on] = (self.holding[on] | enter) & ~leave
+
+    # -- after the kinematic step --------------------------------------------------------------------
+
+    def after_move(self, on: np.ndarray, seg: np.ndarray) -> list[tuple[int, int]]:
+        """Score near misses and find collisions: (truck, obstacle) pairs whose gap closed to zero."""
+        self._ground_truth(on, seg)
+        f = self.sim.fleet
+        hits = []
+        for j in np.flatnonzero(np.isfinite(self.true_gap[on])):
+            i, obs = int(on[j]), int(self.true_obstacle[on[j]])
+            g = self.true_gap[i]
+            if g <= 0.0:
+                hits.append((i, obs))
+            elif g < self.cfg.near_miss_m and f.v[i] > self.cfg.near_miss_speed_mps and (i, obs) not in self._near:
+                self._near.add((i, obs))
+                self.near_misses += 1
+        return hits
+
+    def summary(self) -> dict:
+        models = {}
+        for s in self.slots:
+            users = int(np.sum(self.truck_slot == self.slots.index(s)))
+            models[s.ref] = {
+                "trucks": users, "frames": s.frames,
+                "recall": round(s.tp / (s.tp + s.fn), 4) if s.tp + s.fn else None,
+                "precision": round(s.tp / (s.tp + s.fp), 4) if s.tp + s.fp else None,
+                "distance_mae_m": round(s.dist_err / s.tp, 3) if s.tp else None,
+                "latency_ms_placeholder": round(s.latency_s * 1000, 3),
+                "detect_range_m": round(s.detect_range_m, 2),
+            }
+        return {
+            "collisions": sum(self.collisions.values()),
+            "collisions_by_kind": dict(self.collisions),
+            "near_misses": self.near_misses,
+            "estops": self.estops,
+            "holds": self.holds,
+            "perception": models,
+            "hazards_appeared": dict(self.hazards.by_kind),
+        }
