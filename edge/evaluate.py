@@ -48,7 +48,7 @@ def _score(out: np.ndarray, truth: np.ndarray, spec: SensorSpec, thr: float) -> 
         rec = float(np.mean(pred[sel])) if sel.any() else float("nan")
         recall_bins.append(round(rec, 4))
         if reach == lo and sel.any() and rec >= RANGE_RECALL:
-            reach = hi
+            reach = float(hi)
     return {"recall": round(tp / max(tp + fn, 1), 4), "precision": round(tp / max(tp + fp, 1), 4),
             "distance_mae_m": round(float(err.mean()) if err.size else 0.0, 3),
             "recall_by_range": recall_bins, "range_m": reach}

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from numba import njit
 
 from edge.contract import SensorSpec
 
@@ -45,3 +46,49 @@ def stop_distance(sectors: np.ndarray, spec: SensorSpec, half_width_m: np.ndarra
     in_path = (edges[:-1] <= half_angle) & (edges[1:] >= -half_angle)
     hit = (sectors[..., 0] >= p.threshold) & in_path
     return np.where(hit, dist, np.inf).min(axis=1) if len(sectors) else np.zeros(0)
+
+
+@njit(cache=True)
+def truck_limits(idx, now, latest, latest_t, latest_s, latest_route, route, s, v, detect_range, exact, brake,
+                 service, half_width, true_gap, fov, max_range, t_sense, t_act, margin, budget, threshold):
+    """The controller for every truck on the road at once (index j into ``idx``; per-truck inputs by i).
+
+    Returns stop gap [m] (stop line minus margin), speed limit [m/s], stale (=> HOLD) and hard (=> an
+    e-stop: the stop line is nearer than the service brake can manage).
+    """
+    n = len(idx)
+    n_sectors = latest.shape[1]
+    width = fov / n_sectors
+    stop = np.full(n, np.inf)
+    limit = np.full(n, np.inf)
+    stale = np.zeros(n, dtype=np.bool_)
+    hard = np.zeros(n, dtype=np.bool_)
+    for j in range(n):
+        i = idx[j]
+        age = now - latest_t[i]
+        if age > budget:
+            stale[j] = True
+            limit[j] = 0.0
+        else:
+            reach = max(detect_range[i] - margin, 0.0)
+            t = t_sense + age + t_act
+            limit[j] = brake[i] * (-t + np.sqrt(t * t + 2.0 * reach / brake[i]))
+        if exact[i]:
+            d = true_gap[i]
+        elif latest_route[i] == route[i]:
+            d = np.inf
+            for q in range(n_sectors):
+                if latest[i, q, 0] < threshold:
+                    continue
+                dist = latest[i, q, 1] * max_range
+                half_angle = np.arctan2(half_width[i], max(dist, 1e-3))
+                lo = -fov / 2 + q * width
+                if lo <= half_angle and lo + width >= -half_angle and dist < d:
+                    d = dist
+            d -= s[i] - latest_s[i]  # the truck has moved on since the frame
+        else:
+            d = np.inf  # the newest result belongs to the previous route (the truck has just turned)
+        stop[j] = d - margin
+        if d < np.inf and v[i] > 0.5 and v[i] * v[i] / (2.0 * max(stop[j], 0.1)) > service[i]:
+            hard[j] = True
+    return stop, limit, stale, hard

@@ -129,8 +129,9 @@ def _kernel(px, py, heading, half_width, self_target, tx, ty, tr, trefl, fov, ma
 
 @njit(cache=True)
 def _truth(px, py, heading, self_target, tx, ty, tr, fov, max_range, truth):
-    """Each target whose centre lies in the field of view marks its sector with its nearest surface."""
+    """Each target marks every sector its angular extent overlaps, with its nearest surface distance."""
     n_sectors = truth.shape[1]
+    width = fov / n_sectors
     for i in range(len(px)):
         ch, sh = np.cos(heading[i]), np.sin(heading[i])
         for q in range(n_sectors):
@@ -142,10 +143,18 @@ def _truth(px, py, heading, self_target, tx, ty, tr, fov, max_range, truth):
             ox, oy = tx[j] - px[i], ty[j] - py[i]
             fwd = ox * ch + oy * sh
             left = -ox * sh + oy * ch
-            bearing = np.arctan2(left, fwd)
-            dist = np.sqrt(ox * ox + oy * oy) - tr[j]
-            if abs(bearing) > fov / 2 or dist > max_range or dist < 0.0:
+            centre = np.sqrt(ox * ox + oy * oy)
+            dist = centre - tr[j]
+            if fwd <= 0.0 or dist > max_range or dist < 0.0:
                 continue
-            q = min(int((bearing + fov / 2) / fov * n_sectors), n_sectors - 1)
-            truth[i, q, 0] = 1.0
-            truth[i, q, 1] = min(truth[i, q, 1], dist / max_range)
+            bearing = np.arctan2(left, fwd)
+            half = np.arcsin(min(1.0, tr[j] / centre))
+            lo = max(bearing - half, -fov / 2)
+            hi = min(bearing + half, fov / 2)
+            if lo > hi:
+                continue  # wholly outside the field of view
+            q0 = min(int((lo + fov / 2) / width), n_sectors - 1)
+            q1 = min(int((hi + fov / 2) / width), n_sectors - 1)
+            for q in range(q0, q1 + 1):
+                truth[i, q, 0] = 1.0
+                truth[i, q, 1] = min(truth[i, q, 1], dist / max_range)

@@ -16,7 +16,7 @@ from fleet import kinematics
 from fleet.comms import FleetComms
 from fleet.events import EventQueue
 from fleet.facilities import ServicePoint
-from fleet.kinematics import MOVING, ClassTable, Traffic
+from fleet.kinematics import MOVING_STATE, ClassTable, Traffic
 from fleet.mapfile import MineMap
 from fleet.roads import RoadNetwork
 from fleet.routes import RouteTable
@@ -117,7 +117,7 @@ class Simulation:
         stop = self._no_stop
         on = np.empty(0, dtype=np.int64)
         if rt.has_sections or self.onboard is not None:
-            on = np.flatnonzero(np.isin(f.state, MOVING))
+            on = np.flatnonzero(MOVING_STATE[f.state])
             seg = self.segment_of(f.route[on], f.s[on])
             stop = np.full(f.n, np.inf)
         if rt.has_sections:

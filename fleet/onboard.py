@@ -11,10 +11,11 @@ from collections import deque
 from dataclasses import dataclass, field
 
 import numpy as np
+from numba import njit
 
 from edge.contract import SensorSpec
 from edge.perception import Perception
-from edge.safety import SafetyParams, safe_speed, stop_distance
+from edge.safety import SafetyParams, truck_limits
 from edge.sensor import Targets, Weather, ground_truth, synthesise
 from fleet.hazards import KIND_NAMES, HazardField, obstacle_gaps
 from fleet.state import TruckState
@@ -76,36 +77,36 @@ class Onboard:
         self.estops = 0
         self.holds = 0
         self._near: set[tuple[int, int]] = set()
+        self.safe_speed_sum = 0.0  # [m/s] summed over moving truck-ticks (capped at 100 m/s when unlimited)
+        self.safe_speed_n = 0
+        # Per-truck constants, gathered once: the per-tick controller only indexes them.
+        cls = sim.fleet.class_index
+        self.truck_range = np.array([s.detect_range_m for s in slots])[self.truck_slot]
+        self.truck_exact = np.array([s.exact_path for s in slots])[self.truck_slot]
+        self.truck_emergency = sim.ct.emergency[cls]
+        self.truck_service = sim.ct.brake[cls]
+        self.truck_corridor = sim.ct.width[cls] / 2 + cfg.safety.corridor_m
+        self.fov_rad = float(np.deg2rad(cfg.spec.fov_deg))
 
     # -- before the kinematic step -------------------------------------------------------------------
 
     def limits(self, now: float, on: np.ndarray, seg: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Per on-road truck (index j): stop gap [m] and speed limit [m/s] from what the truck knows now."""
-        sim, f, cfg = self.sim, self.sim.fleet, self.cfg
+        f, cfg = self.sim.fleet, self.cfg
         self._release(now)
         if now + 1e-9 >= self.next_frame:
             self._frame(now, on, seg)
             self.next_frame += 1.0 / cfg.frame_hz
         self._ground_truth(on, seg)
-        slot = self.truck_slot[on]
-        age = now - self.latest_t[on]
-        ranges = np.array([s.detect_range_m for s in self.slots])[slot]
-        brake = sim.ct.emergency[f.class_index[on]]
-        v_limit = safe_speed(ranges, np.minimum(age, 1e6), brake, cfg.safety)
-        half = sim.ct.width[f.class_index[on]] / 2 + cfg.safety.corridor_m
-        seen = stop_distance(self.latest[on], cfg.spec, half, cfg.safety)
-        same_route = self.latest_route[on] == f.route[on]
-        travelled = np.where(same_route, f.s[on] - self.latest_s[on], np.inf)
-        stop = np.where(same_route, seen - travelled, np.inf)
-        exact = np.array([s.exact_path for s in self.slots])[slot]
-        stop = np.where(exact, self.true_gap[on], stop) - cfg.safety.margin_m
-        stale = age > cfg.safety.budget_s
+        stop, v_limit, stale, hard = truck_limits(
+            on, now, self.latest, self.latest_t, self.latest_s, self.latest_route, f.route, f.s, f.v,
+            self.truck_range, self.truck_exact, self.truck_emergency, self.truck_service, self.truck_corridor,
+            self.true_gap, self.fov_rad, cfg.spec.max_range_m, cfg.safety.t_sense_s, cfg.safety.t_actuation_s,
+            cfg.safety.margin_m, cfg.safety.budget_s, cfg.safety.threshold)
         self._hold(on, stale)
-        v_limit = np.where(stale, 0.0, v_limit)
-        # An e-stop: the stop line is nearer than the service brake can manage from this speed.
-        v = f.v[on]
-        need = v * v / (2.0 * np.maximum(stop, 0.1))
-        hard = np.isfinite(stop) & (need > sim.ct.brake[f.class_index[on]]) & (v > 0.5)
+        moving = f.v[on] > 0.5
+        self.safe_speed_sum += float(np.sum(np.minimum(v_limit[moving], 100.0)))
+        self.safe_speed_n += int(np.sum(moving))
         self.estops += int(np.sum(hard & ~self.estop_flag[on]))
         self.estop_flag[on] = hard
         return stop, v_limit
@@ -137,7 +138,8 @@ class Onboard:
             self._score(s, out, truth[sel])
             idx = on[sel]
             self.pending.append((now + s.latency_s, idx, out, now, f.s[idx].copy(), f.route[idx].copy()))
-        self.pending = deque(sorted(self.pending, key=lambda p: p[0]))
+        if len(self.slots) > 1:
+            self.pending = deque(sorted(self.pending, key=lambda p: p[0]))
         self._release(now)
 
     def _release(self, now: float) -> None:
@@ -149,14 +151,12 @@ class Onboard:
             self.latest_route[idx] = route
 
     def _score(self, s: ModelSlot, out: np.ndarray, truth: np.ndarray) -> None:
-        thr = self.cfg.safety.threshold
-        pred, real = out[..., 0] >= thr, truth[..., 0] >= 0.5
+        tp, fp, fn, err = _confusion(out, truth, self.cfg.safety.threshold)
         s.frames += len(out)
-        s.tp += int(np.sum(pred & real))
-        s.fp += int(np.sum(pred & ~real))
-        s.fn += int(np.sum(~pred & real))
-        both = pred & real
-        s.dist_err += float(np.sum(np.abs(out[..., 1][both] - truth[..., 1][both]))) * self.cfg.spec.max_range_m
+        s.tp += tp
+        s.fp += fp
+        s.fn += fn
+        s.dist_err += err * self.cfg.spec.max_range_m
 
     def _ground_truth(self, on: np.ndarray, seg: np.ndarray) -> None:
         f, rt, hz = self.sim.fleet, self.sim.rt, self.hazards
@@ -171,6 +171,8 @@ class Onboard:
     def _hold(self, on: np.ndarray, stale: np.ndarray) -> None:
         """Moving trucks with stale perception go to HOLD; they resume when a fresh result arrives."""
         f = self.sim.fleet
+        if not stale.any() and not self.holding.any():
+            return
         enter = stale & (f.v[on] > 0.0) & ~self.holding[on]
         self.holds += int(np.sum(enter))
         for i in on[enter]:
@@ -215,6 +217,26 @@ class Onboard:
             "near_misses": self.near_misses,
             "estops": self.estops,
             "holds": self.holds,
+            "safe_speed_mean_kmh": round(3.6 * self.safe_speed_sum / max(self.safe_speed_n, 1), 3),
             "perception": models,
             "hazards_appeared": dict(self.hazards.by_kind),
         }
+
+
+@njit(cache=True)
+def _confusion(out, truth, threshold):
+    """True/false positives, false negatives and summed |distance error| (normalised) over sectors."""
+    tp = fp = fn = 0
+    err = 0.0
+    for i in range(out.shape[0]):
+        for q in range(out.shape[1]):
+            pred = out[i, q, 0] >= threshold
+            real = truth[i, q, 0] >= 0.5
+            if pred and real:
+                tp += 1
+                err += abs(out[i, q, 1] - truth[i, q, 1])
+            elif pred:
+                fp += 1
+            elif real:
+                fn += 1
+    return tp, fp, fn, err

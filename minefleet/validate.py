@@ -5,6 +5,7 @@ from __future__ import annotations
 import tomllib
 from pathlib import Path
 
+from edge.contract import inspect_model
 from fleet.errors import InputError
 from fleet.truckclass import load_truck_class, truck_classes
 from minefleet.assemble import load_site
@@ -16,6 +17,8 @@ def validate_file(name: str) -> list[str]:
     suffix = path.suffix.lower()
     if suffix in (".geojson", ".json"):
         return _describe_map(path)
+    if suffix == ".onnx":
+        return _describe_model(path)
     if suffix == ".toml":
         try:
             head = tomllib.loads(path.read_text(encoding="utf-8"))
@@ -32,7 +35,7 @@ def validate_file(name: str) -> list[str]:
         lines = _describe_map(scn.map_path)
         return [f"{path}: scenario {scn.name} OK: {scn.truck_count} x {scn.truck_class.id}, "
                 f"{scn.hours:g} h, seed {scn.seed}, planner {scn.planner}", *lines]
-    raise InputError(name, "", "not a map (.geojson) or scenario/truck class (.toml)")
+    raise InputError(name, "", "not a map (.geojson), scenario or truck class (.toml), or model (.onnx)")
 
 
 def _describe_map(path: Path) -> list[str]:
@@ -44,3 +47,21 @@ def _describe_map(path: Path) -> list[str]:
         f"{sum(1 for a in m.areas if a.kind == 'hazard_zone')} hazard zones, {len(site.routes.routes)} routes, "
         f"{net.section_count} single-lane sections",
     ]
+
+
+def _describe_model(path: Path) -> list[str]:
+    info = inspect_model(path)
+    sp = info.spec
+    lines = [f"{path}: model {info.name} v{info.version} OK: contract {info.metadata['contract']}, "
+             f"scan [N, {sp.channels}, {sp.beams}] -> sectors [N, {sp.sectors}, 2], fov {sp.fov_deg:g} deg, "
+             f"range {sp.max_range_m:g} m"]
+    card = info.card
+    if not card:
+        return [*lines, "  no held-out metrics recorded (a scenario must set [edge] detect_range_m)"]
+    lines.append(f"  {card.get('params', '?')} parameters, trained on {card.get('train_frames', '?')} frames "
+                 f"(seed {card.get('seed', '?')}); held-out (seed {card.get('heldout_seed', '?')}):")
+    lines.append("    dust  recall  precision  distance MAE [m]  detection range [m]")
+    for lv in card["heldout"]["by_dust"]:
+        lines.append(f"    {lv['dust']:4.2f}  {lv['recall']:6.3f}  {lv['precision']:9.3f}  {lv['distance_mae_m']:16.2f}"
+                     f"  {lv['range_m']:19.0f}")
+    return lines
