@@ -14,12 +14,13 @@ from pathlib import Path
 import numpy as np
 
 from edge.contract import SensorSpec
-from edge.sensor import Targets, Weather, synthesise
+from edge.sensor import Targets, Weather, ground_truth, synthesise
 
 SCENE_SPACING_M = 1000.0  # [m] far beyond the sensor's range
 # (radius [m], reflectivity [-]) of what appears on haul roads: spillage, light vehicle, person, haul truck
 TARGET_KINDS = ((1.0, 0.08), (2.5, 0.6), (0.4, 0.35), (4.5, 0.5))
 CHUNK = 256  # scenes per sensor call
+SMALL_RADIUS_M = 1.2  # [m] spillage and people: the obstacles that set how far a model can be trusted
 
 
 def road_half_widths(maps_dir: Path) -> np.ndarray:
@@ -37,12 +38,13 @@ class Frames:
     scans: np.ndarray  # [N, C, B] float32
     truth: np.ndarray  # [N, S, 2] float32
     dust: np.ndarray  # [N]
+    truth_small: np.ndarray  # [N, S, 2]: the same scenes counting only small obstacles (spillage, people)
 
 
 def generate(n: int, spec: SensorSpec, half_widths: np.ndarray, rng: np.random.Generator,
              dust: float | None = None, rain: float | None = None) -> Frames:
     """``n`` frames; dust and rain fixed if given, else drawn per chunk (dust uniform, rain mostly dry)."""
-    scans, truth, dusts = [], [], []
+    scans, truth, dusts, small = [], [], [], []
     for start in range(0, n, CHUNK):
         m = min(CHUNK, n - start)
         d = float(rng.uniform(0, 1)) if dust is None else dust
@@ -50,10 +52,13 @@ def generate(n: int, spec: SensorSpec, half_widths: np.ndarray, rng: np.random.G
         targets, hw = _scenes(m, spec, half_widths, rng)
         px = np.arange(m) * SCENE_SPACING_M
         s, t = synthesise(spec, px, np.zeros(m), np.zeros(m), hw, np.full(m, -1), targets, Weather(d, r), rng)
+        keep = targets.r <= SMALL_RADIUS_M
+        tiny = Targets(targets.x[keep], targets.y[keep], targets.r[keep], targets.refl[keep])
+        small.append(ground_truth(spec, px, np.zeros(m), np.zeros(m), np.full(m, -1), tiny))
         scans.append(s)
         truth.append(t)
         dusts.append(np.full(m, d))
-    return Frames(np.concatenate(scans), np.concatenate(truth), np.concatenate(dusts))
+    return Frames(np.concatenate(scans), np.concatenate(truth), np.concatenate(dusts), np.concatenate(small))
 
 
 def _scenes(m: int, spec: SensorSpec, half_widths: np.ndarray, rng: np.random.Generator):

@@ -24,6 +24,7 @@ class SafetyParams:
     budget_s: float = 0.5  # [s] oldest usable perception result; older => HOLD
     threshold: float = 0.5  # [-] obstacle probability taken as a detection
     corridor_m: float = 1.0  # [m] clearance beside the truck body that counts as in its path
+    known_truck_tol_m: float = 6.0  # [m] a detection this close to a fleet truck's body is that truck
 
 
 def safe_speed(detect_range_m: np.ndarray, age_s: np.ndarray, brake_mps2: np.ndarray,
@@ -49,12 +50,16 @@ def stop_distance(sectors: np.ndarray, spec: SensorSpec, half_width_m: np.ndarra
 
 
 @njit(cache=True)
-def truck_limits(idx, now, latest, latest_t, latest_s, latest_route, route, s, v, detect_range, exact, brake,
-                 service, half_width, true_gap, fov, max_range, t_sense, t_act, margin, budget, threshold):
+def truck_limits(idx, now, latest, latest_t, latest_s, latest_route, frame_x, frame_y, frame_h, route, s, v, x, y,
+                 body_r, detect_range, exact, brake, service, half_width, true_gap, fov, max_range, t_sense, t_act,
+                 margin, budget, threshold, known_tol):
     """The controller for every truck on the road at once (index j into ``idx``; per-truck inputs by i).
 
-    Returns stop gap [m] (stop line minus margin), speed limit [m/s], stale (=> HOLD) and hard (=> an
-    e-stop: the stop line is nearer than the service brake can manage).
+    A detection is placed in the world from the truck's pose at its frame; if it falls on another truck the
+    fleet knows about (positions shared over the network, as autonomous haulage systems do), it is that truck,
+    which car-following already keeps its distance from, not an obstacle. Returns stop gap [m] (stop line
+    minus margin), speed limit [m/s], stale (=> HOLD) and hard (=> an e-stop: the stop line is nearer than
+    the service brake can manage).
     """
     n = len(idx)
     n_sectors = latest.shape[1]
@@ -83,7 +88,17 @@ def truck_limits(idx, now, latest, latest_t, latest_s, latest_route, route, s, v
                 dist = latest[i, q, 1] * max_range
                 half_angle = np.arctan2(half_width[i], max(dist, 1e-3))
                 lo = -fov / 2 + q * width
-                if lo <= half_angle and lo + width >= -half_angle and dist < d:
+                if not (lo <= half_angle and lo + width >= -half_angle and dist < d):
+                    continue
+                bearing = frame_h[i] + lo + width / 2
+                wx = frame_x[i] + dist * np.cos(bearing)
+                wy = frame_y[i] + dist * np.sin(bearing)
+                known = False
+                for k in idx:
+                    if k != i and (x[k] - wx) ** 2 + (y[k] - wy) ** 2 < (body_r[k] + known_tol) ** 2:
+                        known = True
+                        break
+                if not known:
                     d = dist
             d -= s[i] - latest_s[i]  # the truck has moved on since the frame
         else:

@@ -137,6 +137,27 @@ def onnx_predict(path: Path):
     return lambda scans: sess.run(["sectors"], {"scan": scans})[0]
 
 
+def write_card(out_dir: Path, name: str, path: Path, spec: SensorSpec, widths: np.ndarray, card: dict,
+               seed: int) -> dict:
+    """Evaluate on held-out frames (seed + 1000), stamp the file and write ``<name>.card.json``."""
+    card = {**card, "name": name, "version": VERSION, "heldout_seed": seed + 1000,
+            "heldout": metrics(onnx_predict(path), spec, widths, seed=seed + 1000)}
+    card["detect_range_m"] = card["heldout"].pop("detect_range_m")
+    stamp(path, name, spec, card)
+    (out_dir / f"{name}.card.json").write_text(json.dumps(card, indent=1, sort_keys=True) + "\n")
+    return card
+
+
+def recard(args: argparse.Namespace) -> None:
+    spec = SensorSpec()
+    widths = road_half_widths(args.maps)
+    for path in sorted(args.out.glob("*.onnx")):
+        old = json.loads((args.out / f"{path.stem}.card.json").read_text())
+        keep = {k: old[k] for k in ("params", "train_frames", "epochs", "final_loss", "seed") if k in old}
+        card = write_card(args.out, path.stem, path, spec, widths, keep, old.get("seed", args.seed))
+        print(f"{path.stem:>10}: range by dust {card['detect_range_m']['range_m']} m")
+
+
 def main(argv: list[str] | None = None) -> None:
     import torch
 
@@ -146,7 +167,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--frames", type=int, default=60_000)
     parser.add_argument("--models", nargs="+", default=["tiny", "small", "large"])
+    parser.add_argument("--cards-only", action="store_true",
+                        help="re-evaluate the existing files in --out and rewrite their cards, no training")
     args = parser.parse_args(argv)
+    if args.cards_only:
+        recard(args)
+        return
     torch.set_num_threads(1)
     torch.use_deterministic_algorithms(True)
     spec = SensorSpec()
@@ -171,13 +197,9 @@ def main(argv: list[str] | None = None) -> None:
                 qpath.write_bytes((Path(tmp) / "q.onnx").read_bytes())
             outputs.append(("small-int8", qpath, params, losses, time.perf_counter() - t0))
         for out_name, out_path, n_params, out_losses, seconds in outputs:
-            card = {"name": out_name, "version": VERSION, "params": n_params, "train_frames": len(train.scans),
-                    "epochs": len(out_losses), "final_loss": round(out_losses[-1], 5), "seed": args.seed,
-                    "heldout_seed": args.seed + 1000,
-                    "heldout": metrics(onnx_predict(out_path), spec, widths, seed=args.seed + 1000)}
-            card["detect_range_m"] = card["heldout"].pop("detect_range_m")
-            stamp(out_path, out_name, spec, card)
-            (args.out / f"{out_name}.card.json").write_text(json.dumps(card, indent=1, sort_keys=True) + "\n")
+            card = write_card(args.out, out_name, out_path, spec, widths,
+                              {"params": n_params, "train_frames": len(train.scans), "epochs": len(out_losses),
+                               "final_loss": round(out_losses[-1], 5), "seed": args.seed}, args.seed)
             rec = [lv["recall"] for lv in card["heldout"]["by_dust"]]
             print(f"{out_name:>10}: {n_params} params, {seconds:.0f} s, {out_path.stat().st_size / 1e3:.0f} kB, "
                   f"held-out recall by dust {rec}, range {card['detect_range_m']['range_m']} m")

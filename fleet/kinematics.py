@@ -111,9 +111,7 @@ def _tick(dt, moving_state, state, route, s, v, payload_t, cls, x, y, z, heading
         c, k, vj = cls[i], seg[j], v_old[j]
         g = gap[j]
         v_lead = v_old[lead[j]] if lead[j] >= 0 else 0.0
-        if stop_gap[i] < g:
-            g = stop_gap[i]
-            v_lead = 0.0
+        stop = stop_gap[i]
         var = c * 2 + (1 if payload_t[i] > 0 else 0)
         b = brake[c]
         a_max = accel[c]
@@ -123,6 +121,10 @@ def _tick(dt, moving_state, state, route, s, v, payload_t, cls, x, y, z, heading
         if v_limit[i] < v_cap:
             # A lower safe speed (or a HOLD, limit 0) is reached at the service rate: a controlled slow-down.
             v_cap = min(v_cap, max(v_limit[i], vj - b * dt))
+        if stop < np.inf:
+            # A stop line (obstacle seen ahead, single-lane section refused): brake to stand at it, up to the
+            # emergency rate when the service rate no longer suffices.
+            v_cap = min(v_cap, np.sqrt(2.0 * b * max(stop, 0.0)))
         mass = empty_kg[c] + payload_t[i] * 1000.0
         rimpull = min(rimpull_n[c], power_w[c] / max(vj, 0.1))
         a = min(rimpull / mass - G * (seg_grade[k] + seg_rr[k]), a_max)
@@ -134,7 +136,7 @@ def _tick(dt, moving_state, state, route, s, v, payload_t, cls, x, y, z, heading
         vn = max(vj + a * dt, 0.0)
         vn = min(vn, max(v_cap, vj - emergency[c] * dt))
         ds = 0.5 * (vj + vn) * dt
-        ds = min(ds, max(g, 0.0))  # never close a gap below zero within a tick
+        ds = min(ds, max(g, 0.0), max(stop, 0.0))  # never close a gap or pass a stop line within a tick
         r = r_m[j]
         sn = min(s_m[j] + ds, route_len[r])
         odometer[i] += sn - s_m[j]

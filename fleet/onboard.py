@@ -66,7 +66,8 @@ class Onboard:
         self.latest_t = np.full(n, -np.inf)  # [s] frame time of the newest result on the truck
         self.latest_s = np.zeros(n)  # [m] route distance at that frame
         self.latest_route = np.full(n, -1, dtype=np.int64)
-        self.pending: deque[tuple[float, np.ndarray, np.ndarray, float, np.ndarray, np.ndarray]] = deque()
+        self.frame_x, self.frame_y, self.frame_h = np.zeros(n), np.zeros(n), np.zeros(n)  # pose at that frame
+        self.pending: deque[tuple[float, np.ndarray, np.ndarray, float, np.ndarray]] = deque()
         self.next_frame = 0.0
         self.holding = np.zeros(n, dtype=bool)
         self.estop_flag = np.zeros(n, dtype=bool)
@@ -86,6 +87,7 @@ class Onboard:
         self.truck_emergency = sim.ct.emergency[cls]
         self.truck_service = sim.ct.brake[cls]
         self.truck_corridor = sim.ct.width[cls] / 2 + cfg.safety.corridor_m
+        self.truck_body_r = np.hypot(sim.ct.width[cls], sim.ct.length[cls]) / 2  # [m] circle around the body
         self.fov_rad = float(np.deg2rad(cfg.spec.fov_deg))
 
     # -- before the kinematic step -------------------------------------------------------------------
@@ -99,10 +101,11 @@ class Onboard:
             self.next_frame += 1.0 / cfg.frame_hz
         self._ground_truth(on, seg)
         stop, v_limit, stale, hard = truck_limits(
-            on, now, self.latest, self.latest_t, self.latest_s, self.latest_route, f.route, f.s, f.v,
-            self.truck_range, self.truck_exact, self.truck_emergency, self.truck_service, self.truck_corridor,
+            on, now, self.latest, self.latest_t, self.latest_s, self.latest_route, self.frame_x, self.frame_y,
+            self.frame_h, f.route, f.s, f.v, f.x, f.y, self.truck_body_r, self.truck_range, self.truck_exact,
+            self.truck_emergency, self.truck_service, self.truck_corridor,
             self.true_gap, self.fov_rad, cfg.spec.max_range_m, cfg.safety.t_sense_s, cfg.safety.t_actuation_s,
-            cfg.safety.margin_m, cfg.safety.budget_s, cfg.safety.threshold)
+            cfg.safety.margin_m, cfg.safety.budget_s, cfg.safety.threshold, cfg.safety.known_truck_tol_m)
         self._hold(on, stale)
         moving = f.v[on] > 0.5
         self.safe_speed_sum += float(np.sum(np.minimum(v_limit[moving], 100.0)))
@@ -137,18 +140,20 @@ class Onboard:
             out = s.runtime.infer(scans[sel], truth[sel])
             self._score(s, out, truth[sel])
             idx = on[sel]
-            self.pending.append((now + s.latency_s, idx, out, now, f.s[idx].copy(), f.route[idx].copy()))
+            pose = np.stack([f.s[idx], f.route[idx], f.x[idx], f.y[idx], f.heading[idx]])
+            self.pending.append((now + s.latency_s, idx, out, now, pose))
         if len(self.slots) > 1:
             self.pending = deque(sorted(self.pending, key=lambda p: p[0]))
         self._release(now)
 
     def _release(self, now: float) -> None:
         while self.pending and self.pending[0][0] <= now + 1e-9:
-            _, idx, out, t_frame, s_frame, route = self.pending.popleft()
+            _, idx, out, t_frame, pose = self.pending.popleft()
             self.latest[idx] = out
             self.latest_t[idx] = t_frame
-            self.latest_s[idx] = s_frame
-            self.latest_route[idx] = route
+            self.latest_s[idx] = pose[0]
+            self.latest_route[idx] = pose[1].astype(np.int64)
+            self.frame_x[idx], self.frame_y[idx], self.frame_h[idx] = pose[2], pose[3], pose[4]
 
     def _score(self, s: ModelSlot, out: np.ndarray, truth: np.ndarray) -> None:
         tp, fp, fn, err = _confusion(out, truth, self.cfg.safety.threshold)

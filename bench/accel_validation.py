@@ -1,0 +1,150 @@
+"""Validate the accelerator cost model against real onnxruntime timings on this host.
+
+    python -m bench.accel_validation [--budget 0.4] [--batches 1 16]
+
+Builds MLPs and 1-D / 2-D CNNs of varied width, depth and kernel size (fp32, and static-QDQ int8 through
+onnxruntime.quantization), plus any `assets/models/*.onnx`; measures each with one intra-op thread (median
+wall time per call after warm-up) and compares with the `host` profile's emulated prediction. Prints a table
+and the share of predictions within +-15 % of the measurement per batch size (target >= 90 %). The host
+profile is calibrated by `python -m edge.accel.calibrate` on micro-graphs, never on these models.
+"""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import onnx
+import onnxruntime as ort
+from onnxruntime.quantization import CalibrationDataReader, QuantFormat, QuantType, quantize_static
+
+from edge.accel import load_profile, model_cost
+from edge.accel.microbench import median_time, session
+from edge.accel.netbuild import GraphBuilder
+
+TOLERANCE = 0.15  # +-15 %
+TARGET_SHARE = 0.90
+REPO = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class Variant:
+    name: str
+    model: onnx.ModelProto
+
+
+def mlp(name: str, channels: int, beams: int, hidden: list[int], out: int = 16) -> Variant:
+    b = GraphBuilder(name, seed=len(hidden))
+    x = str(b.node("Flatten", [b.input("scan", ["N", channels, beams])], axis=1))
+    width = channels * beams
+    for h in hidden:
+        x, width = b.dense(x, width, h), h
+    b.output(b.dense(x, width, out, act=None))
+    return Variant(name, b.build())
+
+
+def cnn(name: str, shape: list[int], layers: list[tuple[int, int, int]], out: int = 16) -> Variant:
+    """layers: (out channels, kernel, stride); 1-D when `shape` is [C, L], 2-D when [C, H, W]."""
+    b = GraphBuilder(name, seed=len(layers))
+    dims = len(shape) - 1
+    x = b.input("scan", ["N", *shape])
+    cin = shape[0]
+    for cout, k, s in layers:
+        x, cin = b.conv(x, cin, cout, k, stride=s, dims=dims), cout
+    x = str(b.node("Flatten", [str(b.node("GlobalAveragePool", [x]))], axis=1))
+    b.output(b.dense(x, cin, out, act=None))
+    return Variant(name, b.build())
+
+
+def fp32_variants() -> list[Variant]:
+    return [
+        mlp("mlp-64-32", 2, 64, [64, 32]),
+        mlp("mlp-256-128", 2, 64, [256, 128]),
+        mlp("mlp-deep-256x4", 2, 128, [256, 256, 256, 256]),
+        mlp("mlp-wide-1024-512", 4, 256, [1024, 512], out=32),
+        cnn("cnn1d-small", [2, 64], [(16, 3, 1), (32, 3, 2)]),
+        cnn("cnn1d-k5", [2, 128], [(32, 5, 1), (64, 5, 2), (64, 5, 2)]),
+        cnn("cnn1d-deep", [4, 256], [(64, 7, 1), (128, 5, 2), (128, 3, 1), (256, 3, 2)]),
+        cnn("cnn2d-small-32", [3, 32, 32], [(16, 3, 1), (32, 3, 2), (64, 3, 2)]),
+        cnn("cnn2d-4conv-64", [3, 64, 64], [(16, 3, 1), (32, 3, 2), (64, 3, 2), (64, 3, 2)]),
+        cnn("cnn2d-k5-64", [3, 64, 64], [(24, 5, 2), (48, 5, 2), (96, 5, 2)]),
+        cnn("cnn2d-wide-48", [8, 48, 48], [(64, 3, 1), (64, 3, 2), (128, 3, 2)]),
+    ]
+
+
+class _Reader(CalibrationDataReader):
+    """A few random batches: enough to set activation ranges for a timing comparison."""
+
+    def __init__(self, name: str, shape: tuple[int, ...], count: int = 8) -> None:
+        rng = np.random.default_rng(7)
+        self._feeds = iter([{name: rng.standard_normal((1, *shape)).astype(np.float32)} for _ in range(count)])
+
+    def get_next(self) -> dict[str, np.ndarray] | None:
+        return next(self._feeds, None)
+
+
+def quantized(variant: Variant, workdir: Path) -> Variant:
+    """Static QDQ int8 (uint8 activations, int8 weights), the format FACTS.md found fastest here."""
+    src, dst = workdir / f"{variant.name}.onnx", workdir / f"{variant.name}-int8.onnx"
+    onnx.save(variant.model, str(src))
+    inp = variant.model.graph.input[0]
+    shape = tuple(d.dim_value for d in inp.type.tensor_type.shape.dim[1:])
+    quantize_static(str(src), str(dst), _Reader(inp.name, shape), quant_format=QuantFormat.QDQ,
+                    activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8)
+    return Variant(f"{variant.name}-int8", onnx.load(str(dst)))
+
+
+def shipped_models() -> list[Variant]:
+    return [Variant(p.stem, onnx.load(str(p))) for p in sorted((REPO / "assets" / "models").glob("*.onnx"))]
+
+
+def measure(model: onnx.ModelProto, batch: int, budget_s: float) -> float:
+    """[s] median wall time of one call, one intra-op thread."""
+    sess = session(model)
+    feed = {}
+    for value in sess.get_inputs():
+        shape = [batch if not isinstance(d, int) else d for d in value.shape]
+        feed[value.name] = np.random.default_rng(0).standard_normal(shape).astype(np.float32)
+    # lowest of three medians: other load on a shared machine inflates a round, never deflates it
+    return min(median_time(lambda: sess.run(None, feed), budget_s / 3, min_runs=20, warmup=10) for _ in range(3))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--budget", type=float, default=0.4, help="[s] measuring time per model and batch")
+    parser.add_argument("--batches", type=int, nargs="+", default=[1, 16])
+    args = parser.parse_args()
+    host = load_profile("host")
+    with tempfile.TemporaryDirectory() as tmp:
+        base = fp32_variants()
+        variants = base + [quantized(v, Path(tmp)) for v in base] + shipped_models()
+    print(f"host: {host.description}; onnxruntime {ort.__version__}; Python {platform.python_version()}")
+    print(f"host profile calibrated {host.calibration.get('date', '?')} ({host.calibration.get('method', '?')})")
+    print(f"{'model':<26} {'batch':>5} {'GMAC':>8} {'measured ms':>12} {'emulated ms':>12} {'error':>8}")
+    hits: dict[int, list[bool]] = {b: [] for b in args.batches}
+    for variant in variants:
+        for batch in args.batches:
+            real = measure(variant.model, batch, args.budget)
+            cost = model_cost(variant.model, host, batch)
+            err = cost.latency_s / real - 1.0
+            hits[batch].append(abs(err) <= TOLERANCE)
+            flag = "" if abs(err) <= TOLERANCE else "  <- outside +-15 %"
+            print(f"{variant.name:<26} {batch:>5} {cost.macs / 1e9:>8.4f} {real * 1e3:>12.4f} "
+                  f"{cost.latency_s * 1e3:>12.4f} {err * 100:>+7.1f}%{flag}")
+    print()
+    for batch, ok in hits.items():
+        share = sum(ok) / len(ok)
+        verdict = "meets" if share >= TARGET_SHARE else "misses"
+        print(f"batch {batch:>3}: {sum(ok)}/{len(ok)} within +-15 % = {share * 100:.0f} % "
+              f"({verdict} the {TARGET_SHARE * 100:.0f} % target)")
+    total = [h for ok in hits.values() for h in ok]
+    print(f"all: {sum(total)}/{len(total)} = {sum(total) / len(total) * 100:.0f} % within +-15 % "
+          "(emulated host prediction vs measured onnxruntime)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,166 @@
+"""Emulated latency of an ONNX model on a device profile, kernel by kernel.
+
+Model (per fused kernel): time = max(compute / effective rate, bytes / memory bandwidth) + launch overhead.
+The effective rate is the matrix unit's peak for the kernel's precision x the profile's efficiency, scaled
+down when a small layer has fewer tiles than the chip has cores; matrix work is counted after padding each
+GEMM dimension to the unit's tile. Ops the AI Core lacks, or that carry int64 tensors, run on the AI CPU at
+its own (much lower) rates with its own dispatch cost. A call adds the host <-> device copies and a fixed
+latency. Every figure this module prints is emulated, not measured.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from math import ceil
+from pathlib import Path
+
+import onnx
+
+from edge.accel.fusion import Group, build_groups
+from edge.accel.graph import GraphView, analyse
+from edge.accel.ops import Gemm, Work, node_work
+from edge.accel.profile import DeviceProfile, load_profile
+
+
+@dataclass(frozen=True)
+class NodeCost:
+    """One kernel's emulated cost. unit: AI_CORE | AI_CPU | HOST; bound: compute | memory | launch."""
+
+    name: str
+    op_type: str
+    unit: str
+    precision: str
+    macs: int
+    flops: int
+    bytes: int  # [B] moved: activations in + weights + activations out
+    time_s: float  # [s]
+    bound: str
+    fused: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ModelCost:
+    """A model's emulated latency on one device at one batch size, with its per-kernel breakdown."""
+
+    model: str
+    device: str
+    batch: int
+    nodes: tuple[NodeCost, ...]
+    transfer_s: float  # [s] host <-> device copies plus the fixed per-call latency
+    latency_s: float  # [s] emulated end-to-end time of one call
+
+    @property
+    def macs(self) -> int:
+        return sum(n.macs for n in self.nodes)
+
+    @property
+    def bytes(self) -> int:
+        return sum(n.bytes for n in self.nodes)
+
+    def unit_time(self, unit: str) -> float:
+        """[s] time spent on one unit (AI_CORE, AI_CPU or HOST)."""
+        return sum(n.time_s for n in self.nodes if n.unit == unit)
+
+    def table(self, limit: int | None = None) -> str:
+        """A printed per-kernel breakdown; every time in it is emulated."""
+        rows = sorted(self.nodes, key=lambda n: n.time_s, reverse=True) if limit else list(self.nodes)
+        rows = rows[:limit] if limit else rows
+        head = (f"{self.model} on {self.device} (emulated), batch {self.batch}: "
+                f"{self.latency_s * 1e3:.3f} ms emulated, {self.macs / 1e9:.3f} GMAC, {self.bytes / 1e6:.2f} MB moved")
+        lines = [head, f"{'node':<28} {'op':<18} {'unit':<7} {'prec':<5} {'MMAC':>9} {'KB':>9} "
+                       f"{'us (emulated)':>13} bound"]
+        for n in rows:
+            lines.append(f"{n.name[:28]:<28} {n.op_type[:18]:<18} {n.unit:<7} {n.precision:<5} {n.macs / 1e6:>9.3f} "
+                         f"{n.bytes / 1e3:>9.1f} {n.time_s * 1e6:>13.2f} {n.bound}")
+        if limit and len(self.nodes) > limit:
+            lines.append(f"... {len(self.nodes) - limit} more kernels")
+        fallback = [n for n in self.nodes if n.unit == "AI_CPU"]
+        lines.append(f"transfer + call latency (emulated): {self.transfer_s * 1e6:.1f} us; kernels: {len(self.nodes)}; "
+                     f"AI CPU fallbacks: {len(fallback)} ({self.unit_time('AI_CPU') * 1e6:.1f} us emulated)")
+        return "\n".join(lines)
+
+
+def _padded(gemm: Gemm, tile: tuple[int, int, int], precision: str) -> tuple[int, int]:
+    """(MACs after padding to the tile, number of output tiles the work splits into)."""
+    tm, tn, tk = tile
+    if precision == "int8" and tk > 1:
+        tk *= 2  # the cube takes K in 32s for int8 (16 x 32 x 16 per cycle), 16s for fp16
+    mp, np_, kp = ceil(gemm.m / tm) * tm, ceil(gemm.n / tn) * tn, ceil(gemm.k / tk) * tk
+    return gemm.groups * mp * np_ * kp, gemm.groups * ceil(gemm.m / tm) * ceil(gemm.n / tn)
+
+
+def _unit(group: Group, profile: DeviceProfile) -> str:
+    if profile.kind == "cpu":
+        return "HOST"
+    ops = {m.op_type for m in group.members if m.op_type not in {"QuantizeLinear", "DequantizeLinear"}}
+    if group.int64 or not ops <= profile.ai_core_ops:
+        return "AI_CPU"
+    return "AI_CORE"
+
+
+def _kernel_cost(group: Group, work: Work, vector: int, profile: DeviceProfile) -> NodeCost:
+    """Price one fused kernel."""
+    unit = _unit(group, profile)
+    anchor = group.anchor
+    flops = 2 * work.macs + vector
+    if work.kind == "view" and profile.kind == "npu":
+        time, bound = 0.0, "launch"  # ATC folds reshapes into the neighbouring kernels' addressing
+    elif work.kind == "view":
+        time, bound = profile.op_launch_us * 1e-6, "launch"  # the runtime still dispatches it (no copy)
+    elif unit == "AI_CPU":
+        compute = flops / (profile.ai_cpu_gflops * 1e9)
+        memory = group.bytes / (profile.ai_cpu_gbps * 1e9)
+        time = max(compute, memory) + profile.ai_cpu_launch_us * 1e-6
+        bound = "compute" if compute >= memory else "memory"
+    else:
+        compute = 0.0
+        if work.macs:
+            gemm = work.per_image if work.rank in profile.im2col_conv_ranks else work.gemm
+            macs, tiles = _padded(gemm, profile.cube_tile, group.precision) if gemm else (work.macs, 1)
+            share = min(profile.ai_cores, tiles) / profile.ai_cores  # small layers leave cores idle
+            eff = profile.efficiency_for(f"conv{work.rank}d" if work.rank else "gemm", group.precision)
+            k_over = profile.k_overhead_for(group.precision)
+            if gemm is not None and k_over:
+                eff *= gemm.k / (gemm.k + k_over)  # shallow reductions: accumulator I/O dominates
+            compute += 2 * macs / (profile.peak_ops(group.precision) * eff * share)
+            calls = work.per_image.groups if work.per_image else (gemm.groups if gemm else 1)
+            compute += calls * profile.gemm_call_us * 1e-6  # per GEMM call: packing, loop setup
+        if vector:
+            compute += vector / (profile.vector_tflops * 1e12)
+        memory = group.bytes / (profile.memory_gbps * 1e9)
+        time = max(compute, memory) + profile.launch_s(group.precision)
+        bound = "compute" if compute >= memory else "memory"
+    return NodeCost(anchor.name, anchor.op_type, unit, group.precision, work.macs, flops, group.bytes, time, bound,
+                    tuple(group.fused))
+
+
+def _group_work(group: Group, view: GraphView) -> tuple[Work, int]:
+    """The anchor's work, plus the vector FLOPs of everything folded into it."""
+    work = node_work(group.anchor, view)
+    vector = work.vector_flops
+    for member in group.members:  # folded Q/DQ pairs become the int8 kernel's requantisation: no extra pass
+        if member is not group.anchor and member.op_type not in {"QuantizeLinear", "DequantizeLinear"}:
+            vector += node_work(member, view).vector_flops
+    return work, vector
+
+
+def model_cost(model: str | Path | onnx.ModelProto, profile: DeviceProfile | str, batch: int = 1) -> ModelCost:
+    """Emulated latency of one inference call of `model` at `batch` on `profile` (a profile or its name)."""
+    prof = load_profile(profile) if isinstance(profile, str) else profile
+    view = analyse(model, batch)
+    nodes = tuple(_kernel_cost(g, *_group_work(g, view), prof) for g in build_groups(view, prof.fp32_as_fp16))
+    io_bytes = sum(view.tensor(n).nbytes for n in [*view.data_inputs, *view.outputs])  # copied as given
+    transfer = prof.transfer_latency_us * 1e-6 + io_bytes / (prof.transfer_gbps * 1e9)
+    name = Path(model).name if isinstance(model, str | Path) else (view.model.graph.name or "model")
+    return ModelCost(name, prof.name, batch, nodes, transfer, transfer + sum(n.time_s for n in nodes))
+
+
+def profile_table(model_path: str | Path, device_name: str, batch: int = 1, limit: int | None = 25) -> str:
+    """The printed breakdown behind `minefleet models profile MODEL --device NAME` (emulated figures)."""
+    prof = load_profile(device_name)
+    cost = model_cost(model_path, prof, batch)
+    head = (f"device {prof.name}: {prof.description} (emulated from its profile; peak fp16 "
+            f"{prof.peak_fp16_tflops:g} TFLOPS, int8 {prof.peak_int8_tops:g} TOPS, {prof.memory_gbps:g} GB/s)")
+    per_frame = cost.latency_s / batch * 1e3
+    tail = f"emulated: {cost.latency_s * 1e3:.3f} ms per call, {per_frame:.3f} ms per frame at batch {batch}"
+    return "\n".join([head, cost.table(limit), tail])

@@ -1,0 +1,127 @@
+"""Arithmetic work of one ONNX node from its inferred shapes: MACs, vector FLOPs, and its GEMM form.
+
+Why a GEMM form: a matrix unit (the DaVinci cube, or a CPU's SIMD GEMM kernel) works in fixed tiles, so a
+layer's time depends on its M x N x K dimensions rounded up to the tile, not only on its MAC count.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from math import prod
+
+import onnx
+from onnx import helper
+
+from edge.accel.graph import GraphView
+
+MATRIX_OPS = {"Conv", "ConvTranspose", "Gemm", "MatMul", "QLinearConv", "QLinearMatMul", "ConvInteger",
+              "MatMulInteger"}
+INT8_MATRIX_OPS = {"QLinearConv", "QLinearMatMul", "ConvInteger", "MatMulInteger"}
+# Pure re-indexing of the same buffer: runtimes alias it, ATC folds it away.
+VIEW_OPS = {"Reshape", "Flatten", "Squeeze", "Unsqueeze", "Identity", "Dropout"}
+# Shape arithmetic that constant-folds before the first inference.
+FREE_OPS = {"Shape", "Constant", "ConstantOfShape", "Size"}
+# Data movement: bytes in and out, no arithmetic.
+MOVE_OPS = {"Transpose", "Concat", "Split", "Slice", "Gather", "GatherElements", "GatherND", "ScatterND",
+            "ScatterElements", "Pad", "Resize", "Upsample", "Tile", "Expand", "DepthToSpace", "SpaceToDepth"}
+# [FLOP per output element] of vector (elementwise / normalisation) ops; anything unlisted counts 1.
+VECTOR_FLOPS: dict[str, float] = {
+    "Sigmoid": 4, "Tanh": 4, "Erf": 4, "Gelu": 8, "HardSigmoid": 2, "HardSwish": 3, "Softplus": 3, "Elu": 3,
+    "Pow": 2, "Exp": 2, "Log": 2, "BatchNormalization": 2, "InstanceNormalization": 5,
+    "LayerNormalization": 5, "Softmax": 5, "LogSoftmax": 5, "QuantizeLinear": 2, "DequantizeLinear": 2,
+}
+
+
+@dataclass(frozen=True)
+class Gemm:
+    """A node as `groups` independent (M x K) @ (K x N) products."""
+
+    groups: int
+    m: int
+    n: int
+    k: int
+
+
+@dataclass(frozen=True)
+class Work:
+    """What a node computes. kind: matrix | vector | move | view | free."""
+
+    kind: str
+    macs: int
+    vector_flops: int
+    gemm: Gemm | None = None  # channels along N: how a cube or a blocked direct convolution tiles it
+    per_image: Gemm | None = None  # im2col form, one GEMM per image and group, output positions along N
+    rank: int = 0  # spatial rank of a convolution (1 for Conv1d, 2 for Conv2d), 0 for GEMM / MatMul
+
+    @property
+    def flops(self) -> int:
+        """[FLOP] a MAC counts as two operations, the datasheet convention for TOPS / TFLOPS."""
+        return 2 * self.macs + self.vector_flops
+
+
+def _attr(node: onnx.NodeProto, name: str, default: object) -> object:
+    for a in node.attribute:
+        if a.name == name:
+            return helper.get_attribute_value(a)
+    return default
+
+
+def _conv(node: onnx.NodeProto, view: GraphView) -> Work:
+    w_slot = 3 if node.op_type == "QLinearConv" else 1
+    x, w = view.tensor(node.input[0]).shape, view.tensor(node.input[w_slot]).shape
+    y = view.tensor(node.output[0]).shape
+    if x is None or w is None or y is None:
+        return Work("matrix", 0, 0)
+    group = int(_attr(node, "group", 1))  # type: ignore[arg-type]
+    rank = len(x) - 2
+    if node.op_type == "ConvTranspose":
+        cout_g, kernel = w[1], prod(w[2:])
+        k, n, m = x[1] // group, cout_g * kernel, x[0] * prod(x[2:])
+        image = Gemm(x[0] * group, cout_g * kernel, prod(x[2:]), k)
+    else:
+        k, n, m = w[1] * prod(w[2:]), w[0] // group, y[0] * prod(y[2:])
+        image = Gemm(y[0] * group, n, prod(y[2:]), k)
+    return Work("matrix", group * m * n * k, 0, Gemm(group, m, n, k), image, rank)
+
+
+def _matmul(node: onnx.NodeProto, view: GraphView) -> Work:
+    b_slot = 3 if node.op_type == "QLinearMatMul" else 1
+    a, b = view.tensor(node.input[0]).shape, view.tensor(node.input[b_slot]).shape
+    if a is None or b is None:
+        return Work("matrix", 0, 0)
+    if node.op_type == "Gemm":
+        ta, tb = int(_attr(node, "transA", 0)), int(_attr(node, "transB", 0))  # type: ignore[arg-type]
+        m, k = (a[1], a[0]) if ta else (a[0], a[1])
+        n = b[0] if tb else b[1]
+        return Work("matrix", m * n * k, 0, Gemm(1, m, n, k))
+    a2 = (1, *a) if len(a) == 1 else a
+    b2 = (*b, 1) if len(b) == 1 else b
+    k, n = a2[-1], b2[-1]
+    if len(b2) == 2:  # a shared weight matrix: all leading dims of A fold into M
+        m, groups = prod(a2[:-1]), 1
+    else:
+        m, groups = a2[-2], max(prod(a2[:-2]), prod(b2[:-2]))
+    return Work("matrix", groups * m * n * k, 0, Gemm(groups, m, n, k))
+
+
+def node_work(node: onnx.NodeProto, view: GraphView) -> Work:
+    """MACs and vector FLOPs of one node (batch already bound in `view`)."""
+    op = node.op_type
+    if op in FREE_OPS:
+        return Work("free", 0, 0)
+    if op in VIEW_OPS:
+        return Work("view", 0, 0)
+    if op in {"Conv", "ConvTranspose", "QLinearConv", "ConvInteger"}:
+        return _conv(node, view)
+    if op in MATRIX_OPS:
+        return _matmul(node, view)
+    if op in MOVE_OPS:
+        return Work("move", 0, 0)
+    out = view.tensor(node.output[0]) if node.output else None
+    first = view.tensor(node.input[0]) if node.input else None
+    if op in {"MaxPool", "AveragePool", "LpPool"}:
+        kernel = prod(_attr(node, "kernel_shape", [1]))  # type: ignore[arg-type]
+        return Work("vector", 0, (out.numel if out else 0) * kernel)
+    if op.startswith("Global") or op.startswith("Reduce"):
+        return Work("vector", 0, first.numel if first else 0)
+    return Work("vector", 0, int((out.numel if out else 0) * VECTOR_FLOPS.get(op, 1)))

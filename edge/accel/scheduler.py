@@ -1,0 +1,187 @@
+"""Share one emulated device between inference jobs, in simulation time (deterministic, no threads).
+
+Why: a truck's chip runs its perception model beside declared background detectors, so a frame's emulated
+latency is its own kernel time plus the time it waits for the chip. The scheduler is non-preemptive list
+scheduling over `streams` execution queues: whenever a stream is free, the waiting job chosen by the policy
+(FIFO: release, then submission; EDF: earliest deadline) starts. A job predicted to miss its deadline at the
+moment it would start follows its `on_miss`: "drop" (never runs, the frame is skipped) or "late" (runs and is
+delivered stale). Each stream runs a job at its full emulated latency (streams stand for independent
+execution queues of the device, e.g. AI Core groups or the two chips of a dual-chip card).
+
+Jobs arrive in nondecreasing release order; several may share a release time. A job's result is settled once
+no later submission could change it: when a job with a later release is submitted, or on `flush()`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from edge.accel.profile import DeviceProfile
+
+POLICIES = ("fifo", "edf")
+
+
+@dataclass(frozen=True)
+class Job:
+    """One inference call. Times are simulation seconds; `deadline_s` is absolute.
+
+    A batched call over several trucks' frames (a shared edge server) is one job with `batch` > 1 and the
+    trucks it serves in `members`; its latency is the model's cost at that batch.
+    """
+
+    task: str
+    truck: str
+    release_s: float  # [s]
+    latency_s: float  # [s] emulated, from the cost model
+    deadline_s: float  # [s]
+    priority: int = 0  # higher wins a tie
+    on_miss: str = "drop"  # "drop" | "late"
+    batch: int = 1
+    members: tuple[str, ...] = ()
+    timing_only: bool = False  # a background job whose model is timed but never executed
+
+    def __post_init__(self) -> None:
+        if self.on_miss not in ("drop", "late"):
+            raise ValueError(f"job {self.task}/{self.truck}: on_miss must be 'drop' or 'late', got {self.on_miss!r}")
+        if self.latency_s < 0 or self.batch < 1:
+            raise ValueError(f"job {self.task}/{self.truck}: latency must be >= 0 and batch >= 1")
+
+    @property
+    def trucks(self) -> tuple[str, ...]:
+        return self.members or (self.truck,)
+
+
+@dataclass
+class JobResult:
+    """What became of a job. Until `settled`, start and finish are None."""
+
+    job: Job
+    start_s: float | None = None  # [s]
+    finish_s: float | None = None  # [s]
+    queued_s: float = 0.0  # [s] waiting for a stream (0 for a dropped job: it never queued to run)
+    missed: bool = False
+    dropped: bool = False
+    stream: int | None = None
+    settled: bool = False
+
+    @property
+    def latency_s(self) -> float | None:
+        """[s] release to delivery (emulated), None when dropped or not yet settled."""
+        return None if self.finish_s is None else self.finish_s - self.job.release_s
+
+
+@dataclass(frozen=True)
+class Stats:
+    """Latency and deadline figures of a set of jobs (all emulated)."""
+
+    jobs: int
+    completed: int
+    p50_s: float
+    p99_s: float
+    queued_mean_s: float
+    queued_p99_s: float
+    missed: int
+    dropped: int
+
+
+@dataclass
+class DeviceScheduler:
+    """Non-preemptive FIFO / EDF scheduler of one device with `streams` execution queues."""
+
+    profile: DeviceProfile
+    streams: int = 1
+    policy: str = "fifo"
+    results: list[JobResult] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        if self.policy not in POLICIES:
+            raise ValueError(f"policy must be one of {POLICIES}, got {self.policy!r}")
+        if self.streams < 1:
+            raise ValueError(f"streams must be >= 1, got {self.streams}")
+        self._free = [0.0] * self.streams  # [s] when each stream is next idle
+        self._pending: list[tuple[int, JobResult]] = []
+        self._horizon = float("-inf")  # latest release submitted
+        self._seq = 0
+        self.busy_s = 0.0  # [s] total stream time spent running jobs
+
+    def submit(self, job: Job) -> JobResult:
+        """Queue a job; returns its result handle (settled now if nothing later could change it)."""
+        if job.release_s < self._horizon:
+            raise ValueError(f"job {job.task}/{job.truck} released at {job.release_s} s after one at "
+                             f"{self._horizon} s: submit in nondecreasing release order")
+        if job.release_s > self._horizon:
+            self._horizon = job.release_s
+            self._dispatch(final=False)
+        result = JobResult(job)
+        self._pending.append((self._seq, result))
+        self._seq += 1
+        self.results.append(result)
+        return result
+
+    def flush(self) -> list[JobResult]:
+        """Settle every queued job (no more submissions at the current release time)."""
+        self._dispatch(final=True)
+        return self.results
+
+    def _key(self, item: tuple[int, JobResult]) -> tuple[float, ...]:
+        seq, res = item
+        if self.policy == "edf":
+            return (res.job.deadline_s, -res.job.priority, seq)
+        return (res.job.release_s, -res.job.priority, seq)
+
+    def _dispatch(self, final: bool) -> None:
+        """Start queued jobs while the choice at the next start time can no longer change."""
+        while self._pending:
+            stream = min(range(self.streams), key=lambda s: (self._free[s], s))
+            start = max(self._free[stream], min(r.job.release_s for _, r in self._pending))
+            if not final and start >= self._horizon:
+                return  # jobs released at `start` may still arrive and outrank the waiting ones
+            ready = [item for item in self._pending if item[1].job.release_s <= start]
+            chosen = min(ready, key=self._key)
+            self._pending.remove(chosen)
+            res, job = chosen[1], chosen[1].job
+            finish = start + job.latency_s
+            res.settled = True
+            res.missed = finish > job.deadline_s
+            if res.missed and job.on_miss == "drop":
+                res.dropped = True
+                continue
+            res.start_s, res.finish_s, res.stream = start, finish, stream
+            res.queued_s = start - job.release_s
+            self._free[stream] = finish
+            self.busy_s += job.latency_s
+
+    def utilisation(self, t_end: float) -> float:
+        """Share of stream time busy up to `t_end` [s] (emulated)."""
+        return self.busy_s / (t_end * self.streams) if t_end > 0 else 0.0
+
+    def energy_j(self) -> float:
+        """[J] busy time x the profile's power: an emulated upper estimate."""
+        return self.busy_s * self.profile.power_w
+
+    def stats(self, by: str = "task") -> dict[str, Stats]:
+        """Per-task (`by="task"`) or per-truck (`by="truck"`) figures over settled jobs."""
+        if by not in ("task", "truck"):
+            raise ValueError(f"by must be 'task' or 'truck', got {by!r}")
+        groups: dict[str, list[JobResult]] = {}
+        for res in self.results:
+            if res.settled:
+                for key in ([res.job.task] if by == "task" else list(res.job.trucks)):
+                    groups.setdefault(key, []).append(res)
+        return {key: summarise(items) for key, items in sorted(groups.items())}
+
+
+def summarise(results: list[JobResult]) -> Stats:
+    """Stats of a list of settled results (percentiles by linear interpolation; 0 when none completed)."""
+    done = [r for r in results if r.finish_s is not None]
+    lat = np.array([r.latency_s for r in done], dtype=float)
+    queued = np.array([r.queued_s for r in done], dtype=float)
+
+    def pct(a: np.ndarray, q: float) -> float:
+        return float(np.percentile(a, q)) if a.size else 0.0
+
+    return Stats(jobs=len(results), completed=len(done), p50_s=pct(lat, 50), p99_s=pct(lat, 99),
+                 queued_mean_s=float(queued.mean()) if queued.size else 0.0, queued_p99_s=pct(queued, 99),
+                 missed=sum(r.missed for r in results), dropped=sum(r.dropped for r in results))

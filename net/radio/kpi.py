@@ -1,0 +1,48 @@
+"""Link KPIs gathered while a run sends messages: latency percentiles, loss, handovers, outage time."""
+
+from __future__ import annotations
+
+from array import array
+from typing import Any
+
+import numpy as np
+
+DIRECTIONS = ("uplink", "downlink")
+
+
+class LinkStats:
+    """Counters and latency samples per direction; ``summary()`` turns them into the KPI dict of a run."""
+
+    def __init__(self) -> None:
+        self.latency = {d: array("d") for d in DIRECTIONS}  # [s] per delivered message
+        self.sent = dict.fromkeys(DIRECTIONS, 0)
+        self.lost = dict.fromkeys(DIRECTIONS, 0)
+        self.retransmissions = dict.fromkeys(DIRECTIONS, 0)  # QoS 1 resends after a time-out
+        self.handovers = 0
+        self.outage_truck_s = 0.0  # [truck-s] time trucks spent unable to hold the link
+        self.t_first: float | None = None
+        self.t_last: float | None = None
+
+    def seen(self, t: float) -> None:
+        """Extend the observed span of simulation time to include ``t`` [s]."""
+        if self.t_first is None or t < self.t_first:
+            self.t_first = t
+        if self.t_last is None or t > self.t_last:
+            self.t_last = t
+
+    def summary(self) -> dict[str, Any]:
+        span = (self.t_last - self.t_first) if self.t_first is not None and self.t_last is not None else 0.0
+        out: dict[str, Any] = {}
+        for d in DIRECTIONS:
+            lat = np.frombuffer(self.latency[d], dtype=float) if len(self.latency[d]) else np.empty(0)
+            out[f"{d}_latency_p50_ms"] = round(float(np.percentile(lat, 50)) * 1e3, 3) if lat.size else None
+            out[f"{d}_latency_p99_ms"] = round(float(np.percentile(lat, 99)) * 1e3, 3) if lat.size else None
+            out[f"{d}_sent"] = self.sent[d]
+            out[f"{d}_lost"] = self.lost[d]
+            out[f"{d}_loss_rate"] = round(self.lost[d] / self.sent[d], 6) if self.sent[d] else 0.0
+            out[f"{d}_retransmissions"] = self.retransmissions[d]
+        out["handovers"] = self.handovers
+        out["outage_truck_s"] = round(self.outage_truck_s, 3)
+        total = self.sent["uplink"] + self.sent["downlink"]
+        out["messages_per_s"] = round(total / span, 3) if span > 0 else None
+        return out

@@ -1,0 +1,239 @@
+"""The 5G link model: per truck and direction, SINR from the serving gNB decides delay and loss.
+
+``update(t, x, y, z)`` (about once per simulated second, all trucks at once) places every truck in the radio
+map: path loss to each site (TR 38.901 RMa, NLOS where a pit wall blocks the ray), shadow fading, the best
+cell with hysteresis and time-to-trigger, the SINR of each direction, outage, and a handover interruption
+when the serving cell changes. ``uplink`` / ``downlink`` then turn that state into a delivery time for one
+message: base delay + size / achievable rate + HARQ retransmissions + jitter, or a loss. QoS 1 retries a
+lost message after a time-out (TCP under MQTT), QoS 0 loses it.
+
+Random draws come from one generator per truck and direction, spawned from the link's generator, so a truck's
+draws depend only on its own messages: the order in which different trucks happen to send cannot change them.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from shapely.geometry import Polygon
+
+from net.radio import pathloss
+from net.radio.geometry import Terrain, Walls
+from net.radio.kpi import LinkStats
+from net.radio.profile import Profile
+from net.radio.shadow import ShadowField
+
+THERMAL_DBM_HZ = -174.0  # [dBm/Hz] thermal noise density at 290 K
+H_BS_RANGE_M = (10.0, 150.0)  # [m] TR 38.901 RMa applicability of the BS height
+GOOD_SINR_DB = 30.0  # [dB] assumed for a truck before its first update
+MAX_GRID_POINTS = 2_000_000
+UL, DL = 0, 1
+
+
+@dataclass(frozen=True)
+class Site:
+    """A gNB site: position of the mast foot [m], mast height [m], transmit power [dBm] and band name."""
+
+    id: str
+    x: float
+    y: float
+    z_ground: float
+    height_m: float
+    tx_power_dbm: float
+    band: str
+
+
+def _db_sum(levels_dbm: np.ndarray, axis: int) -> np.ndarray:
+    """Power sum of dBm levels along an axis, in dBm (an empty or all -inf sum gives -inf)."""
+    with np.errstate(divide="ignore"):
+        return 10.0 * np.log10(np.sum(np.power(10.0, levels_dbm / 10.0), axis=axis))
+
+
+class FiveGLink:
+    """A ``LinkModel`` for a 5G (or LTE) network on the mine's sites, from plain data."""
+
+    needs_size = True
+
+    def __init__(self, gnbs: Sequence[tuple[str, float, float, float, float, float, str]],
+                 walls: Sequence[tuple[Polygon, float]], profile: Profile, rng: np.random.Generator,
+                 trucks: Sequence[str], terrain: Sequence[tuple[Polygon, float]] = (),
+                 surface_z: float | None = None) -> None:
+        if not gnbs:
+            raise ValueError("a 5G link needs at least one gNB")
+        self.sites = [Site(str(g[0]), *(float(v) for v in g[1:6]), str(g[6])) for g in gnbs]
+        self.profile = p = profile
+        self.name = p.name
+        self.walls = Walls(walls)
+        z_default = float(np.median([s.z_ground for s in self.sites])) if surface_z is None else surface_z
+        self.terrain = Terrain(terrain, z_default)
+        self.ids = list(trucks)
+        self.index = {tid: i for i, tid in enumerate(self.ids)}
+        n = len(self.ids)
+        self.gx = np.array([s.x for s in self.sites])
+        self.gy = np.array([s.y for s in self.sites])
+        self.gz = np.array([s.z_ground + s.height_m for s in self.sites])  # [m] antenna elevation
+        self.ptx = np.array([s.tx_power_dbm for s in self.sites])
+        self.fc = np.array([pathloss.band_ghz(p.band or s.band) for s in self.sites])  # [GHz]
+        self.cochannel = np.isclose(self.fc[:, None], self.fc[None, :])
+        self.shadow_los = ShadowField(rng, len(self.sites), pathloss.CORR_LOS_M)
+        self.shadow_nlos = ShadowField(rng, len(self.sites), pathloss.CORR_NLOS_M)
+        streams = rng.spawn(2 * n)
+        self.rngs = (streams[:n], streams[n:])  # per direction, per truck
+        self.noise_dbm = (THERMAL_DBM_HZ + 10 * math.log10(p.ul_allocation_mhz * 1e6) + p.gnb_noise_figure_db
+                          + p.ul_interference_margin_db,
+                          THERMAL_DBM_HZ + 10 * math.log10(p.bandwidth_mhz * 1e6) + p.ue_noise_figure_db)
+        self.rate_hz = (p.ul_allocation_mhz * 1e6, p.bandwidth_mhz * 1e6 * p.dl_share)
+        self.serving = np.full(n, -1, dtype=np.int64)
+        self.sinr = np.full((2, n), GOOD_SINR_DB)  # [dB] per direction
+        self.outage = np.zeros(n, dtype=bool)
+        self.ho_until = np.full(n, -np.inf)  # [s] end of the current handover interruption
+        self.pending = np.full(n, -1, dtype=np.int64)  # handover candidate being timed
+        self.pending_since = np.zeros(n)  # [s]
+        self.t_update: float | None = None
+        self.kpi = LinkStats()
+
+    # -- the radio map ------------------------------------------------------------------------------
+
+    def _received(self, x: np.ndarray, y: np.ndarray, zg: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Downlink received power [dBm] from every site, shape (points, sites), and the path loss + shadowing."""
+        p = self.profile
+        ue_z = zg + p.ue_height_m
+        d2d = np.hypot(x[:, None] - self.gx[None, :], y[:, None] - self.gy[None, :])
+        h_bs = np.clip(self.gz[None, :] - zg[:, None], *H_BS_RANGE_M)
+        blocked = self.walls.blocked(self.gx[None, :], self.gy[None, :], self.gz[None, :],
+                                     x[:, None], y[:, None], ue_z[:, None])
+        fc = self.fc[None, :]
+        pl = np.where(blocked, pathloss.rma_nlos_db(d2d, h_bs, p.ue_height_m, fc),
+                      pathloss.rma_los_db(d2d, h_bs, p.ue_height_m, fc))
+        if p.shadow_scale > 0:
+            sigma = pathloss.shadow_sigma_db(~blocked, d2d, h_bs, p.ue_height_m, fc)
+            field = np.where(blocked, self.shadow_nlos.at(x, y), self.shadow_los.at(x, y))
+            pl = pl + p.shadow_scale * sigma * field
+        rx = self.ptx[None, :] + p.gnb_antenna_gain_dbi + p.ue_antenna_gain_dbi - pl
+        return rx, pl
+
+    def _sinr(self, rx: np.ndarray, pl: np.ndarray, serving: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(uplink, downlink) SINR [dB] of each point towards its serving site."""
+        p = self.profile
+        rows = np.arange(rx.shape[0])
+        own = rx[rows, serving]
+        others = np.where(self.cochannel[serving] & (np.arange(rx.shape[1])[None, :] != serving[:, None]),
+                          rx + 10 * math.log10(max(p.interference_load, 1e-12)), -np.inf)
+        interference = _db_sum(others, axis=1)
+        dl = own - _db_sum(np.stack([np.full_like(own, self.noise_dbm[DL]), interference], axis=1), axis=1)
+        ul = p.ue_tx_power_dbm + p.gnb_antenna_gain_dbi + p.ue_antenna_gain_dbi - pl[rows, serving] - self.noise_dbm[UL]
+        return ul, dl
+
+    def update(self, t: float, x: np.ndarray, y: np.ndarray, z: np.ndarray) -> None:
+        """Refresh serving cell, SINR, outage and handovers of all trucks at time ``t`` [s].
+
+        ``x``, ``y`` [m] are the trucks' positions and ``z`` [m] their road elevation, in ``trucks`` order.
+        """
+        p = self.profile
+        x, y, z = (np.asarray(a, dtype=float).ravel() for a in (x, y, z))
+        if x.size != len(self.ids):
+            raise ValueError(f"update needs {len(self.ids)} positions, got {x.size}")
+        if self.t_update is not None and t > self.t_update:
+            self.kpi.outage_truck_s += float(self.outage.sum()) * (t - self.t_update)
+        self.kpi.seen(t)
+        self.t_update = t
+        rx, pl = self._received(x, y, z)
+        best = np.argmax(rx, axis=1)
+        rows = np.arange(x.size)
+        new = self.serving < 0
+        self.serving[new] = best[new]
+        _, dl_now = self._sinr(rx, pl, self.serving)
+        lost_cell = dl_now < p.outage_sinr_db
+        better = (best != self.serving) & (rx[rows, best] > rx[rows, self.serving] + p.handover_hysteresis_db)
+        timed = better & (self.pending == best) & (t - self.pending_since >= p.time_to_trigger_s - 1e-9)
+        switch = ~new & (timed | (lost_cell & (best != self.serving)) | (better & (p.time_to_trigger_s <= 0)))
+        start = better & ~switch & (self.pending != best)
+        self.pending[start] = best[start]
+        self.pending_since[start] = t
+        self.pending[~better | switch] = -1
+        self.serving[switch] = best[switch]
+        self.ho_until[switch] = t + p.handover_interruption_ms / 1e3
+        self.kpi.handovers += int(switch.sum())
+        ul, dl = self._sinr(rx, pl, self.serving)
+        self.sinr[UL], self.sinr[DL] = ul, dl
+        self.outage = (ul < p.outage_sinr_db) | (dl < p.outage_sinr_db)
+
+    def sinr_grid(self, xmin: float, ymin: float, xmax: float, ymax: float, res_m: float) -> np.ndarray:
+        """Downlink SINR [dB] of the best cell on a grid, for a coverage overlay.
+
+        ``out[j, i]`` is the value at (xmin + (i + 0.5) res_m, ymin + (j + 0.5) res_m), a truck antenna above
+        the ground there (the terrain's elevation).
+        """
+        if not (res_m > 0 and xmax > xmin and ymax > ymin):
+            raise ValueError(f"bad grid: ({xmin}, {ymin})-({xmax}, {ymax}) at {res_m} m")
+        nx, ny = math.ceil((xmax - xmin) / res_m), math.ceil((ymax - ymin) / res_m)
+        if nx * ny > MAX_GRID_POINTS:
+            raise ValueError(f"grid of {nx} x {ny} points is over {MAX_GRID_POINTS}; use a coarser resolution")
+        gx, gy = np.meshgrid(xmin + (np.arange(nx) + 0.5) * res_m, ymin + (np.arange(ny) + 0.5) * res_m)
+        x, y = gx.ravel(), gy.ravel()
+        rx, pl = self._received(x, y, self.terrain.z(x, y))
+        _, dl = self._sinr(rx, pl, np.argmax(rx, axis=1))
+        return dl.reshape(ny, nx)
+
+    # -- messages -----------------------------------------------------------------------------------
+
+    def _attempt(self, i: int, d: int, size_bytes: int) -> float | None:
+        """One transmission over the radio: its one-way delay [s], or None when the radio loses it."""
+        p = self.profile
+        if self.outage[i]:
+            return None
+        rng = self.rngs[d][i]
+        sinr = float(self.sinr[d, i])
+        fail = max(p.bler_target, 1.0 / (1.0 + math.exp(min((sinr - p.bler_sinr50_db) / p.bler_slope_db, 700.0))))
+        n_tx = int(rng.geometric(max(1.0 - fail, 1e-12)))
+        if n_tx > p.harq_max_tx or rng.random() < p.loss_floor:
+            return None
+        se = min(p.max_spectral_efficiency, p.shannon_alpha * math.log2(1.0 + 10 ** (sinr / 10.0)))
+        base, jitter = (p.ul_base_ms, p.ul_jitter_ms) if d == UL else (p.dl_base_ms, p.dl_jitter_ms)
+        jitter_s = float(rng.exponential(jitter / 1e3)) if jitter > 0 else 0.0
+        return base / 1e3 + size_bytes * 8.0 / (se * self.rate_hz[d]) + (n_tx - 1) * p.harq_rtt_ms / 1e3 + jitter_s
+
+    def _send(self, truck: str, d: int, t_sent: float, size_bytes: int, qos: int) -> float | None:
+        i = self.index.get(truck)
+        if i is None:
+            raise KeyError(f"unknown truck {truck!r} on link {self.name}")
+        p = self.profile
+        name = "uplink" if d == UL else "downlink"
+        kpi = self.kpi
+        kpi.sent[name] += 1
+        kpi.seen(t_sent)
+        t = max(t_sent, float(self.ho_until[i]))  # data waits out a handover interruption
+        rto = p.rto_ms / 1e3
+        for attempt in range(p.max_attempts if qos >= 1 else 1):
+            if attempt:
+                kpi.retransmissions[name] += 1
+            delay = self._attempt(i, d, size_bytes)
+            if delay is not None:
+                kpi.latency[name].append(t + delay - t_sent)
+                return t + delay
+            t += rto
+            rto *= p.rto_backoff
+        kpi.lost[name] += 1
+        return None
+
+    def uplink(self, truck: str, t_sent: float, size_bytes: int, qos: int) -> float | None:
+        """Delivery time [s] of a truck -> cloud message, or None if it is lost."""
+        return self._send(truck, UL, t_sent, size_bytes, qos)
+
+    def downlink(self, truck: str, t_sent: float, size_bytes: int, qos: int) -> float | None:
+        """Delivery time [s] of a cloud -> truck message, or None if it is lost."""
+        return self._send(truck, DL, t_sent, size_bytes, qos)
+
+    # -- what the view and the run record read ------------------------------------------------------
+
+    def serving_site(self, truck: str) -> str | None:
+        """Id of the gNB serving a truck, or None before its first update."""
+        s = int(self.serving[self.index[truck]])
+        return self.sites[s].id if s >= 0 else None
+
+    def stats(self) -> dict[str, object]:
+        """Link KPIs: latency p50/p99 and loss per direction, handovers, outage truck-seconds, messages/s."""
+        return self.kpi.summary()

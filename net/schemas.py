@@ -1,0 +1,225 @@
+"""What the body of each message kind must hold: types, ranges and sizes, checked on receipt.
+
+``validate(kind, body)`` raises ``EnvelopeError`` naming the field; receivers count such a message and drop it.
+Fields beyond those listed are allowed (a newer sender may add some) up to ``MAX_FIELDS``. ``decode(topic,
+payload)`` is the whole receiving path of a transport: envelope, kind expected on that topic, body.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from functools import lru_cache
+from typing import Any
+
+from net.envelope import Envelope, EnvelopeError
+
+MAX_FIELDS = 32  # [-] keys in one body or list item
+MAX_ID = 64  # [chars] an id: truck, facility, route, class, material
+MAX_COORD_M = 1e6  # [m] positions in the mine's local frame
+MAX_SPEED_MPS = 100.0  # [m/s]
+MAX_PAYLOAD_T = 1000.0  # [t]
+MAX_TIME_S = 1e9  # [s] simulation times
+MAX_ITEMS = 10_000  # list lengths (layout routes, barrier key lists)
+TRUCK_STATES = ("WAIT_ORDER", "TRAVEL_EMPTY", "QUEUE_LOAD", "SPOT", "LOADING", "TRAVEL_LOADED", "QUEUE_DUMP",
+                "DUMPING", "HOLD", "ESTOP")  # design section 3
+EVENTS = ("loaded", "dumped", "ready", "hold", "estop", "resume")
+FACILITY_KINDS = ("shovel", "dump", "crusher", "park")
+
+
+def _obj(doc: Any, where: str) -> dict[str, Any]:
+    if not isinstance(doc, dict):
+        raise EnvelopeError(f"{where}: must be an object")
+    if len(doc) > MAX_FIELDS:
+        raise EnvelopeError(f"{where}: {len(doc)} fields, at most {MAX_FIELDS}")
+    return doc
+
+
+def _get(doc: dict[str, Any], key: str, where: str) -> Any:
+    if key not in doc:
+        raise EnvelopeError(f"{where}.{key}: missing")
+    return doc[key]
+
+
+def _num(doc: dict[str, Any], key: str, where: str, lo: float, hi: float) -> float:
+    v = _get(doc, key, where)
+    if isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(v) or not lo <= v <= hi:
+        raise EnvelopeError(f"{where}.{key}: must be a number in [{lo:g}, {hi:g}], got {_show(v)}")
+    return float(v)
+
+
+def _int(doc: dict[str, Any], key: str, where: str, lo: int, hi: int) -> int:
+    v = _get(doc, key, where)
+    if isinstance(v, bool) or not isinstance(v, int) or not lo <= v <= hi:
+        raise EnvelopeError(f"{where}.{key}: must be an integer in [{lo}, {hi}], got {_show(v)}")
+    return v
+
+
+def _str(doc: dict[str, Any], key: str, where: str, choices: tuple[str, ...] = (), optional: bool = False,
+         max_len: int = MAX_ID) -> str | None:
+    return _sval(_get(doc, key, where), f"{where}.{key}", choices, optional, max_len)
+
+
+def _sval(v: Any, where: str, choices: tuple[str, ...] = (), optional: bool = False,
+          max_len: int = MAX_ID) -> str | None:
+    if v is None and optional:
+        return None
+    if not isinstance(v, str) or not v or len(v) > max_len:
+        raise EnvelopeError(f"{where}: must be a string of 1-{max_len} characters"
+                            f"{' or null' if optional else ''}, got {_show(v)}")
+    if choices and v not in choices:
+        raise EnvelopeError(f"{where}: {_show(v)} is not one of {', '.join(choices)}")
+    return v
+
+
+def _list(doc: dict[str, Any], key: str, where: str, max_len: int = MAX_ITEMS) -> list[Any]:
+    v = _get(doc, key, where)
+    if not isinstance(v, list) or len(v) > max_len:
+        raise EnvelopeError(f"{where}.{key}: must be a list of at most {max_len} items, got {_show(v)}")
+    return v
+
+
+def _show(v: Any) -> str:
+    text = repr(v)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def telemetry(body: dict[str, Any]) -> None:
+    w = "telemetry"
+    _num(body, "x", w, -MAX_COORD_M, MAX_COORD_M)
+    _num(body, "y", w, -MAX_COORD_M, MAX_COORD_M)
+    _num(body, "v", w, 0.0, MAX_SPEED_MPS)
+    _str(body, "state", w, TRUCK_STATES)
+    _num(body, "payload_t", w, 0.0, MAX_PAYLOAD_T)
+
+
+def event(body: dict[str, Any]) -> None:
+    w = "event"
+    _str(body, "event", w, EVENTS)
+    _str(body, "at", w, optional=True)
+    _num(body, "payload_t", w, 0.0, MAX_PAYLOAD_T)
+    _str(body, "material", w, optional=True)
+    _str(body, "truck_class", w)
+    _int(body, "request", w, 0, 2**53)
+
+
+def order(body: dict[str, Any]) -> None:
+    w = "order"
+    _str(body, "dest", w)
+    _str(body, "route", w, max_len=2 * MAX_ID + 1)
+    _int(body, "request", w, 0, 2**53)
+
+
+def layout(body: dict[str, Any]) -> None:
+    w = "layout"
+    _str(body, "site", w)
+    for k, f in enumerate(_list(body, "facilities", w)):
+        fw = f"layout.facilities[{k}]"
+        f = _obj(f, fw)
+        _str(f, "id", fw)
+        _str(f, "kind", fw, FACILITY_KINDS)
+        _num(f, "x", fw, -MAX_COORD_M, MAX_COORD_M)
+        _num(f, "y", fw, -MAX_COORD_M, MAX_COORD_M)
+        if "bays" in f:
+            _int(f, "bays", fw, 1, 1000)
+        if "service_s" in f:
+            _num(f, "service_s", fw, 0.0, MAX_TIME_S)
+        if "material" in f:
+            _str(f, "material", fw, optional=True)
+        if "accepts" in f:
+            for j, m in enumerate(_list(f, "accepts", fw, 64)):
+                _sval(m, f"{fw}.accepts[{j}]")
+    for k, r in enumerate(_list(body, "routes", w)):
+        rw = f"layout.routes[{k}]"
+        r = _obj(r, rw)
+        _str(r, "id", rw, max_len=2 * MAX_ID + 1)
+        _str(r, "from", rw)
+        _str(r, "to", rw)
+        _num(r, "length_m", rw, 0.0, MAX_COORD_M)
+        times = _obj(_get(r, "time_s", rw), f"{rw}.time_s")
+        for cls, pair in times.items():
+            if not isinstance(pair, list) or len(pair) != 2:
+                raise EnvelopeError(f"{rw}.time_s.{cls}: must be [empty, loaded] seconds, got {_show(pair)}")
+            _num({"empty": pair[0], "loaded": pair[1]}, "empty", f"{rw}.time_s.{cls}", 0.0, MAX_TIME_S)
+            _num({"empty": pair[0], "loaded": pair[1]}, "loaded", f"{rw}.time_s.{cls}", 0.0, MAX_TIME_S)
+
+
+# -- the barrier between a leader and its followers (net.sync) ---------------------------------------
+
+def sync(body: dict[str, Any]) -> None:
+    w = "sync"
+    _num(body, "t", w, 0.0, MAX_TIME_S)
+    _int(body, "n", w, 0, 2**53)
+    _str(body, "to", w)
+    for k, key in enumerate(_list(body, "deliver", w)):
+        if (not isinstance(key, list) or len(key) != 3 or not isinstance(key[0], str) or not isinstance(key[1], str)
+                or isinstance(key[2], bool) or not isinstance(key[2], int)):
+            raise EnvelopeError(f"sync.deliver[{k}]: must be [topic, src, seq], got {_show(key)}")
+
+
+def ack(body: dict[str, Any]) -> None:
+    w = "ack"
+    _num(body, "t", w, 0.0, MAX_TIME_S)
+    _int(body, "n", w, 0, 2**53)
+    for k, topic in enumerate(_list(body, "published", w)):
+        if not isinstance(topic, str) or not topic:
+            raise EnvelopeError(f"ack.published[{k}]: must be a topic, got {_show(topic)}")
+    _str(body, "error", w, optional=True, max_len=2000)
+
+
+def hello(body: dict[str, Any]) -> None:
+    w = "hello"
+    _str(body, "id", w)
+    for key in ("filters", "quiet"):
+        for k, f in enumerate(_list(body, key, w, 256)):
+            if not isinstance(f, str) or not f:
+                raise EnvelopeError(f"hello.{key}[{k}]: must be a topic filter, got {_show(f)}")
+
+
+def stop(body: dict[str, Any]) -> None:
+    w = "stop"
+    _num(body, "t", w, 0.0, MAX_TIME_S)
+    _int(body, "n", w, 0, 2**53)
+    _str(body, "to", w)
+
+
+VALIDATORS: dict[str, Callable[[dict[str, Any]], None]] = {
+    "telemetry": telemetry, "event": event, "order": order, "layout": layout,
+    "sync": sync, "ack": ack, "hello": hello, "stop": stop,
+}
+
+
+def validate(kind: str, body: Any) -> None:
+    """Check a body of a known kind; raise ``EnvelopeError`` naming the field. Unknown kinds are refused."""
+    check = VALIDATORS.get(kind)
+    if check is None:
+        raise EnvelopeError(f"unknown message kind {_show(kind)}")
+    check(_obj(body, kind))
+
+
+@lru_cache(maxsize=4096)
+def expected_kind(topic: str) -> str | None:
+    """The kind a topic carries (design section 6), or None for a topic this contract does not fix."""
+    parts = topic.split("/")
+    if len(parts) >= 3 and parts[-3] == "truck" and parts[-1] in ("telemetry", "event"):
+        return parts[-1]
+    if len(parts) >= 2 and parts[-2] == "dispatch":
+        return "order"
+    if topic.endswith("/site/layout"):
+        return "layout"
+    if len(parts) >= 2 and parts[-2] == "sim" and parts[-1] in ("sync", "ack", "stop"):
+        return parts[-1]
+    if len(parts) >= 3 and parts[-3] == "sim" and parts[-2] == "hello":
+        return "hello"
+    return None
+
+
+def decode(topic: str, payload: bytes) -> Envelope:
+    """Envelope from a received payload, checked against its topic and its kind's schema."""
+    env = Envelope.from_json(payload)
+    want = expected_kind(topic)
+    if want is not None and env.kind != want:
+        raise EnvelopeError(f"kind {_show(env.kind)} on a {want} topic")
+    if env.kind in VALIDATORS:
+        validate(env.kind, env.body)
+    return env

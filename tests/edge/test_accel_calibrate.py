@@ -1,0 +1,39 @@
+"""Host calibration output: the rendered host.toml loads as a valid, fully sourced profile (no timing here)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from edge.accel import load_profile
+from edge.accel.calibrate import _k_overhead, render
+
+
+def test_rendered_host_profile_loads_with_every_figure(tmp_path: Path) -> None:
+    figures = {
+        "op_launch_us": 0.4, "transfer_latency_us": 5.0, "memory_gbps": 80.0, "vector_tflops": 0.015,
+        "transfer_gbps": 90.0, "op_launch_int8_us": 0.7, "k_overhead": 4.0, "k_overhead_int8": 100.0,
+        "peak_fp32_tflops": 0.12, "peak_int8_tops": 0.6, "eff_conv2d_fp32": 0.9, "eff_conv1d_fp32": 0.75,
+        "eff_gemm_fp32": 0.97, "eff_conv2d_int8": 0.8, "eff_conv1d_int8": 1.0, "eff_gemm_int8": 0.83,
+        "efficiency": 0.9, "gemm_call_us": 0.25,
+    }
+    path = tmp_path / "host.toml"
+    path.write_text(render(figures), encoding="utf-8")
+    prof = load_profile(path)
+    assert prof.kind == "cpu" and prof.peak_fp32_tflops == pytest.approx(0.12)
+    assert prof.efficiency_for("conv1d", "fp32") == pytest.approx(0.75)
+    assert prof.efficiency_for("conv3d", "fp32") == pytest.approx(0.9)  # unknown kind: the general share
+    assert prof.launch_s("int8") == pytest.approx(0.7e-6) and prof.k_overhead_for("int8") == pytest.approx(100.0)
+    assert prof.im2col_conv_ranks == frozenset({1})
+    assert "calibrated" in prof.sources["peak_fp32_tflops"] and prof.calibration["date"]
+
+
+def test_k_overhead_recovers_a_known_depth_penalty() -> None:
+    k0 = 12.0
+
+    def rate(k: int) -> float:
+        return k / (k + k0)
+
+    assert _k_overhead(rate(6), rate(160), 6, 160) == pytest.approx(k0)
+    assert _k_overhead(1.0, 1.0, 6, 160) == pytest.approx(0.0)

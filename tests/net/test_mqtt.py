@@ -1,0 +1,128 @@
+"""The MQTT transport through the embedded broker: round trip, retained, prefixes, ordering, duplicates."""
+
+from __future__ import annotations
+
+import os
+import time
+
+import pytest
+
+from net.broker import EmbeddedBroker
+from net.envelope import Envelope
+from net.inproc import InProcRouter
+from net.mqtt import BrokerUrl, MqttError, MqttTransport
+from net.topics import Topics
+
+TELEMETRY = {"x": 1.0, "y": 2.0, "v": 3.0, "state": "TRAVEL_EMPTY", "payload_t": 0.0}
+EVENT = {"event": "ready", "at": "S1", "payload_t": 0.0, "material": None, "truck_class": "c", "request": 1}
+
+
+@pytest.fixture(scope="module")
+def broker():
+    with EmbeddedBroker(os.environ.get("MINEFLEET_TEST_BROKER", "auto")) as b:
+        yield b
+
+
+def wait_received(tr: MqttTransport, n: int, timeout_s: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while tr.received < n and time.monotonic() < deadline:
+        tr.pump(0.05)
+    assert tr.received == n, tr.counts()
+
+
+def drain(tr) -> None:
+    while tr.next_due() is not None:
+        tr.deliver_next()
+
+
+def test_broker_url_forms():
+    assert BrokerUrl.parse("mqtt://broker:1884") == BrokerUrl("broker", 1884, False, None, None)
+    assert BrokerUrl.parse("mqtts://u%40x:p%3Aw@h") == BrokerUrl("h", 8883, True, "u@x", "p:w")
+    assert BrokerUrl.parse("mqtt://127.0.0.1").port == 1883
+    for bad in ("http://h", "mqtt://", "mqtt://h:99999"):
+        with pytest.raises(ValueError, match="broker URL"):
+            BrokerUrl.parse(bad)
+
+
+def test_round_trip_in_delivery_order_with_credentials(broker):
+    topics = Topics("s", prefix="rt/")
+    url = broker.url.replace("mqtt://", "mqtt://user:secret@")  # anonymous broker: credentials pass through
+    with MqttTransport(url, "rt-pub") as pub, MqttTransport(broker.url, "rt-sub") as sub:
+        got = []
+        sub.subscribe(topics.telemetry("+"), lambda topic, env: got.append((env.t_deliver, env.src, env.seq)))
+        for t, src, seq in [(5.0, "T2", 1), (5.0, "T1", 2), (5.0, "T1", 1), (1.0, "T3", 1)]:
+            pub.publish(topics.telemetry(src), Envelope("telemetry", src, seq, 0.0, TELEMETRY, t_deliver=t))
+        wait_received(sub, 4)
+        assert sub.next_due() == 1.0
+        drain(sub)
+        assert got == [(1.0, "T3", 1), (5.0, "T1", 1), (5.0, "T1", 2), (5.0, "T2", 1)]
+
+
+def test_retained_message_reaches_a_late_subscriber(broker):
+    topics = Topics("s", prefix="ret/")
+    layout = {"site": "s", "facilities": [], "routes": []}
+    with MqttTransport(broker.url, "ret-pub") as pub:
+        pub.publish(topics.layout, Envelope("layout", "site", 1, 0.0, layout, t_deliver=0.0), qos=1, retain=True)
+        pub.flush()
+        with MqttTransport(broker.url, "ret-sub") as sub:
+            got = []
+            sub.subscribe(topics.layout, lambda topic, env: got.append(env.body["site"]))
+            wait_received(sub, 1)
+            drain(sub)
+            assert got == ["s"]
+        pub.publish_raw(topics.layout, b"", qos=1, retain=True)  # leave the broker clean
+
+
+def test_prefixes_keep_parallel_runs_apart(broker):
+    a, b = Topics("s", prefix="runA/"), Topics("s", prefix="runB/")
+    with MqttTransport(broker.url, "pfx-pub") as pub, MqttTransport(broker.url, "pfx-sub") as sub:
+        got = []
+        sub.subscribe(a.event("+"), lambda topic, env: got.append(topic))
+        pub.publish(b.event("T1"), Envelope("event", "T1", 1, 0.0, EVENT, t_deliver=0.0), qos=1)
+        pub.publish(a.event("T1"), Envelope("event", "T1", 2, 0.0, EVENT, t_deliver=0.0), qos=1)
+        wait_received(sub, 1)
+        drain(sub)
+        assert got == ["runA/mine/s/truck/T1/event"]
+
+
+def test_duplicates_and_invalid_payloads_are_counted_and_dropped(broker):
+    topics = Topics("s", prefix="dup/")
+    with MqttTransport(broker.url, "dup-pub") as pub, MqttTransport(broker.url, "dup-sub") as sub:
+        got = []
+        sub.subscribe(topics.event("+"), lambda topic, env: got.append(env.seq))
+        env = Envelope("event", "T1", 7, 0.0, EVENT, t_deliver=0.5)
+        pub.publish(topics.event("T1"), env, qos=1)
+        pub.publish(topics.event("T1"), env, qos=1)  # a QoS 1 resend arrives twice
+        pub.publish_raw(topics.event("T1"), b'{"v":1,"kind":"event"}', qos=1)
+        pub.publish_raw(topics.event("T1"), Envelope("order", "T1", 8, 0.0, {}, t_deliver=0.0).to_json(), qos=1)
+        wait_received(sub, 4)
+        drain(sub)
+        assert got == [7]
+        assert sub.counts() | {"published": 0, "delivered": 0} == {
+            "received": 4, "accepted": 1, "rejected": 2, "duplicates": 1, "empty": 0, "published": 0,
+            "delivered": 0}
+
+
+def test_own_publications_are_ordered_like_the_in_process_router(broker):
+    topics = Topics("s", prefix="own/")
+    router = InProcRouter()
+    with MqttTransport(broker.url, "own") as tr:
+        logs = []
+        for transport in (router, tr):
+            log: list[tuple[float, str, int]] = []
+            logs.append(log)
+            transport.subscribe(topics.event("+"), lambda topic, e, log=log: log.append((e.t_deliver, e.src, e.seq)))
+            for seq, t in enumerate([3.0, 1.0, 2.0, 1.0], start=1):
+                transport.publish(topics.event("T1"), Envelope("event", "T1", seq, 0.0, EVENT, t_deliver=t), qos=1)
+            drain(transport)
+        tr.flush()
+        wait_received(tr, 4)  # the broker's echoes ...
+        assert tr.duplicates == 4 and tr.next_due() is None  # ... are duplicates of what was queued locally
+        assert logs[0] == logs[1] == [(1.0, "T1", 2), (1.0, "T1", 4), (2.0, "T1", 3), (3.0, "T1", 1)]
+
+
+def test_unreachable_broker_is_a_clear_error():
+    with EmbeddedBroker("amqtt") as b:
+        url = b.url
+    with pytest.raises(MqttError, match=r"cannot connect to broker mqtt://127\.0\.0\.1"):
+        MqttTransport(url, "nobody", timeout_s=2.0)

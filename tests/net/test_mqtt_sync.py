@@ -1,0 +1,184 @@
+"""Over a real broker with the barrier, a leader and a follower thread see exactly the in-process order.
+
+The scenario is built to be order-sensitive: the leader draws from one shared generator in handler order and
+the follower's answers depend on how much telemetry it has seen, so any difference in delivery order, or a reply
+handled one message late, changes the logs.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import os
+import threading
+from typing import Any
+
+import numpy as np
+import pytest
+
+from net.broker import EmbeddedBroker
+from net.envelope import Envelope
+from net.inproc import InProcRouter
+from net.mqtt import MqttTransport
+from net.sync import Leader, SyncError, serve_follower
+from net.topics import Topics
+
+TRUCKS = ["T1", "T2", "T3", "T4"]
+UNTIL = 30.0  # [s] simulated
+DT = 0.5  # [s] tick
+
+
+class LeaderScript:
+    """A miniature fleet: trucks ask for orders, report telemetry, and act on orders at tick boundaries."""
+
+    def __init__(self, transport: Any, topics: Topics, seed: int) -> None:
+        self.tr, self.topics = transport, topics
+        self.rng = np.random.default_rng(seed)  # shared on purpose: handler order changes every later draw
+        self.queue: list[tuple[float, int, str, str]] = []
+        self.tie = itertools.count()
+        self.seq = dict.fromkeys(TRUCKS, 0)
+        self.log: list[tuple[Any, ...]] = []
+        self.t = 0.0
+        transport.subscribe(topics.dispatch("+"), self.on_order)
+        body = {"site": "s", "facilities": [{"id": "S1", "kind": "shovel", "x": 0.0, "y": 0.0}], "routes": []}
+        transport.publish(topics.layout, Envelope("layout", "site", 1, 0.0, body, t_deliver=0.0), qos=1, retain=True)
+        for k, truck in enumerate(TRUCKS):
+            self.push(0.25 * k, "ready", truck)
+        self.push(0.0, "telemetry", "")
+
+    def push(self, t: float, what: str, truck: str) -> None:
+        heapq.heappush(self.queue, (t, next(self.tie), what, truck))
+
+    def send(self, truck: str, kind: str, body: dict[str, Any], qos: int, delay: float) -> None:
+        self.seq[truck] += 1
+        topic = self.topics.event(truck) if kind == "event" else self.topics.telemetry(truck)
+        env = Envelope(kind, truck, self.seq[truck], self.t, body, t_deliver=round(self.t + delay, 6))
+        self.tr.publish(topic, env, qos=qos)
+
+    def fire(self) -> None:
+        t, _, what, truck = heapq.heappop(self.queue)
+        self.log.append(("fire", self.t, what, truck))
+        if what == "telemetry":
+            for tr in TRUCKS:
+                body = {"x": float(self.rng.uniform(0, 100)), "y": 0.0, "v": 1.0, "state": "TRAVEL_EMPTY",
+                        "payload_t": 0.0}
+                self.send(tr, "telemetry", body, 0, float(self.rng.choice([0.0, 0.1, 0.3])))
+            self.push(t + 1.0, "telemetry", "")
+        else:
+            body = {"event": "ready", "at": "S1", "payload_t": 0.0, "material": None, "truck_class": "c",
+                    "request": self.seq[truck] + 1}
+            self.send(truck, "event", body, 1, float(self.rng.choice([0.0, 0.05, 0.2])))
+
+    def on_order(self, topic: str, env: Envelope) -> None:
+        truck = topic.rsplit("/", 1)[-1]
+        wait = float(self.rng.choice([0.0, 0.5, 1.7]))
+        self.log.append(("order", self.t, truck, env.body["dest"], env.t_deliver, wait))
+        self.push(self.t + wait, "ready", truck)
+
+    def drain(self) -> None:
+        while True:
+            te = self.queue[0][0] if self.queue else None
+            tm = self.tr.next_due()
+            if te is not None and te <= self.t and (tm is None or te <= tm):
+                self.fire()
+            elif tm is not None and tm <= self.t:
+                self.tr.deliver_next()
+            else:
+                return
+
+    def run(self) -> None:
+        self.drain()
+        for _ in range(round(UNTIL / DT)):
+            self.t = round(self.t + DT, 9)
+            self.drain()
+            sync = getattr(self.tr, "sync", None)
+            if sync is not None:
+                sync(self.t)
+
+
+class FollowerService:
+    """A miniature cloud: answers each request at once; the answer depends on the telemetry seen so far."""
+
+    def __init__(self, transport: Any, topics: Topics) -> None:
+        self.tr, self.topics = transport, topics
+        self.seen = 0
+        self.seq = 0
+        self.log: list[tuple[Any, ...]] = []
+        transport.subscribe(topics.layout, lambda topic, env: self.log.append(("layout", env.t_deliver)))
+        transport.subscribe(topics.event("+"), self.on_event)
+        transport.subscribe(topics.telemetry("+"), self.on_telemetry)
+
+    def on_telemetry(self, topic: str, env: Envelope) -> None:
+        self.seen += 1
+        self.log.append(("tele", env.src, env.seq, env.t_deliver))
+
+    def on_event(self, topic: str, env: Envelope) -> None:
+        self.seq += 1
+        dest = f"S{self.seen % 7}"
+        self.log.append(("event", env.src, env.seq, env.t_deliver, dest))
+        body = {"dest": dest, "route": "r", "request": env.body["request"]}
+        self.tr.publish(self.topics.dispatch(env.src), Envelope("order", "cloud", self.seq, env.t_deliver, body,
+                                                                t_deliver=env.t_deliver), qos=1)
+
+
+def run_inproc(seed: int) -> tuple[list[Any], list[Any]]:
+    router = InProcRouter()
+    topics = Topics("s")
+    cloud = FollowerService(router, topics)
+    fleet = LeaderScript(router, topics, seed)
+    fleet.run()
+    return fleet.log, cloud.log
+
+
+@pytest.fixture(scope="module")
+def broker():
+    with EmbeddedBroker(os.environ.get("MINEFLEET_TEST_BROKER", "auto")) as b:
+        yield b
+
+
+def run_mqtt(url: str, seed: int, prefix: str) -> tuple[list[Any], list[Any], Leader]:
+    topics = Topics("s", prefix=prefix)
+    follower_tr = MqttTransport(url, f"{prefix}cloud", inbox=True)
+    cloud = FollowerService(follower_tr, topics)
+    errors: list[BaseException] = []
+
+    def serve() -> None:
+        try:
+            serve_follower(follower_tr, topics, "cloud", quiet=[topics.telemetry("+")], timeout_s=20.0,
+                           idle_timeout_s=60.0)
+        except BaseException as exc:
+            errors.append(exc)
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    leader_tr = MqttTransport(url, f"{prefix}fleet")
+    leader = Leader(leader_tr, topics, timeout_s=20.0)
+    try:
+        leader.wait_for(["cloud"])
+        fleet = LeaderScript(leader, topics, seed)
+        fleet.run()
+        leader.close(fleet.t)
+    finally:
+        thread.join(timeout=30)
+        leader_tr.close()
+        follower_tr.close()
+    assert not errors, errors
+    return fleet.log, cloud.log, leader
+
+
+def test_barrier_run_equals_in_process_run(broker):
+    fleet_a, cloud_a = run_inproc(seed=3)
+    fleet_b, cloud_b, leader = run_mqtt(broker.url, seed=3, prefix="det1/")
+    assert len(cloud_a) > 200 and sum(1 for e in fleet_a if e[0] == "order") > 20
+    assert cloud_b == cloud_a
+    assert fleet_b == fleet_a
+    assert leader.barriers > 20  # one per request at least, so replies were waited for
+    assert leader.transport.rejected == 0
+
+
+def test_follower_that_never_answers_stops_the_leader_with_its_name(broker):
+    topics = Topics("s", prefix="mute/")
+    with MqttTransport(broker.url, "mute-fleet") as tr:
+        leader = Leader(tr, topics, timeout_s=0.5)
+        with pytest.raises(SyncError, match="follower"):
+            leader.wait_for(["cloud"])
