@@ -8,6 +8,7 @@ batch; a result reaches its truck at frame time + latency (design section 5), ne
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -52,8 +53,10 @@ class ModelSlot:
 
 class Onboard:
     def __init__(self, sim, hazards: HazardField, cfg: EdgeConfig, slots: list[ModelSlot],
-                 truck_slot: np.ndarray, rng: np.random.Generator) -> None:
+                 truck_slot: np.ndarray, rng: np.random.Generator,
+                 make_slot: Callable[[str], ModelSlot] | None = None) -> None:
         self.sim = sim
+        self.make_slot = make_slot
         self.hazards = hazards
         self.cfg = cfg
         self.slots = slots
@@ -82,13 +85,30 @@ class Onboard:
         self.safe_speed_n = 0
         # Per-truck constants, gathered once: the per-tick controller only indexes them.
         cls = sim.fleet.class_index
-        self.truck_range = np.array([s.detect_range_m for s in slots])[self.truck_slot]
-        self.truck_exact = np.array([s.exact_path for s in slots])[self.truck_slot]
+        self._slot_constants()
         self.truck_emergency = sim.ct.emergency[cls]
         self.truck_service = sim.ct.brake[cls]
         self.truck_corridor = sim.ct.width[cls] / 2 + cfg.safety.corridor_m
         self.truck_body_r = np.hypot(sim.ct.width[cls], sim.ct.length[cls]) / 2  # [m] circle around the body
         self.fov_rad = float(np.deg2rad(cfg.spec.fov_deg))
+
+    def _slot_constants(self) -> None:
+        self.truck_range = np.array([s.detect_range_m for s in self.slots])[self.truck_slot]
+        self.truck_exact = np.array([s.exact_path for s in self.slots])[self.truck_slot]
+
+    def swap_model(self, trucks: np.ndarray, ref: str) -> None:
+        """Put another perception model on these trucks, live; its first result arrives a latency later."""
+        refs = [s.ref for s in self.slots]
+        if ref not in refs:
+            if self.make_slot is None:
+                raise ValueError("this run cannot load new models")
+            self.slots.append(self.make_slot(ref))
+            refs.append(ref)
+        self.truck_slot[trucks] = refs.index(ref)
+        self._slot_constants()
+
+    def model_of(self, truck: int) -> str:
+        return self.slots[int(self.truck_slot[truck])].ref
 
     # -- before the kinematic step -------------------------------------------------------------------
 

@@ -96,24 +96,25 @@ def attach_edge(sim: Simulation, scn: Scenario, streams: dict[str, np.random.Gen
             if tid not in index:
                 raise InputError(scn.path, "[[edge.trucks]]", f"no truck {tid!r} (trucks are T001..T{sim.fleet.n:03d})")
             refs[index[tid]] = model
-    slots: list[ModelSlot] = []
-    by_ref: dict[str, int] = {}
     models_dir = data_dir("assets") / "models"
-    for ref in refs:
-        if ref in by_ref:
-            continue
+
+    def make_slot(ref: str) -> ModelSlot:
         runtime = make_perception(ref, spec, models_dir)
         if ref in BUILTIN:
-            latency, reach = 0.0, spec.max_range_m
-        else:
-            latency = e.latency_ms / 1000.0
-            reach = e.detect_range_m or runtime.info.detect_range_m(e.dust)
-            if reach is None:
-                raise ModelError(runtime.info.path, "carries no held-out detection range (card metadata); "
-                                                    "set [edge] detect_range_m in the scenario")
-        by_ref[ref] = len(slots)
-        slots.append(ModelSlot(ref=ref, runtime=runtime, latency_s=latency, detect_range_m=reach,
-                               exact_path=ref == "oracle"))
+            return ModelSlot(ref=ref, runtime=runtime, latency_s=0.0, detect_range_m=spec.max_range_m,
+                             exact_path=ref == "oracle")
+        reach = e.detect_range_m or runtime.info.detect_range_m(e.dust)
+        if reach is None:
+            raise ModelError(runtime.info.path, "carries no held-out detection range (card metadata); "
+                                                "set [edge] detect_range_m in the scenario")
+        return ModelSlot(ref=ref, runtime=runtime, latency_s=e.latency_ms / 1000.0, detect_range_m=reach)
+
+    slots: list[ModelSlot] = []
+    by_ref: dict[str, int] = {}
+    for ref in refs:
+        if ref not in by_ref:
+            by_ref[ref] = len(slots)
+            slots.append(make_slot(ref))
     cfg = EdgeConfig(spec=spec, frame_hz=e.frame_hz, weather=weather,
                      safety=SafetyParams(t_sense_s=e.t_sense_ms / 1000, t_actuation_s=e.t_actuation_ms / 1000,
                                          margin_m=e.margin_m, budget_s=e.budget_ms / 1000))
@@ -121,4 +122,5 @@ def attach_edge(sim: Simulation, scn: Scenario, streams: dict[str, np.random.Gen
                           float(sim.ct.width.max()) / 2)
     hazards.start(sim.queue, 0.0)
     sim.hazards = hazards
-    sim.onboard = Onboard(sim, hazards, cfg, slots, np.array([by_ref[r] for r in refs]), streams["sensor"])
+    sim.onboard = Onboard(sim, hazards, cfg, slots, np.array([by_ref[r] for r in refs]), streams["sensor"],
+                          make_slot=make_slot)

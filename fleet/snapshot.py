@@ -1,0 +1,93 @@
+"""What the view (or any observer) may read of a running simulation: a copy, never the engine itself.
+
+A ``Snapshot`` is taken after a tick; its arrays are copies, so drawing can never change the simulation and
+the simulation can go on while a frame is drawn.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from fleet.state import STATE_NAMES
+
+
+@dataclass(frozen=True)
+class TruckArrays:
+    """Per truck (index i), copied from the fleet arrays."""
+
+    ids: list[str]
+    x: np.ndarray  # [m]
+    y: np.ndarray  # [m]
+    heading: np.ndarray  # [rad], from east, counter-clockwise
+    state: np.ndarray  # TruckState codes; names in ``STATE_NAMES``
+    payload_t: np.ndarray
+    capacity_t: np.ndarray
+    speed_mps: np.ndarray
+    safe_speed_mps: np.ndarray  # perception-safe speed (inf without perception)
+    dest: list[str]  # facility the truck is heading to ("" when not on a route)
+    model: list[str]  # perception model per truck ("" without perception)
+    length_m: np.ndarray
+    width_m: np.ndarray
+
+
+@dataclass(frozen=True)
+class FacilityView:
+    id: str
+    kind: str  # shovel, dump, crusher, park
+    x: float
+    y: float
+    queue: int  # trucks waiting
+    busy: int  # bays in service
+    bays: int
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    t: float  # [s] simulation time
+    site: str
+    trucks: TruckArrays
+    facilities: list[FacilityView]
+    obstacles: dict[str, np.ndarray]  # x, y, r [m] and kind (names) of obstacles on the roads now
+    kpis: dict[str, Any]
+    detections: dict[str, np.ndarray] = field(default_factory=dict)  # per truck: latest sector output
+    state_names: list[str] = field(default_factory=lambda: list(STATE_NAMES))
+
+
+def take(sim: Any) -> Snapshot:
+    """Copy what a viewer needs from a ``fleet.engine.Simulation`` after a tick."""
+    f = sim.fleet
+    ob = sim.onboard
+    dest = [sim.points[d].id if d >= 0 else "" for d in f.dest.tolist()]
+    trucks = TruckArrays(
+        ids=list(f.ids), x=f.x.copy(), y=f.y.copy(), heading=f.heading.copy(), state=f.state.copy(),
+        payload_t=f.payload_t.copy(), capacity_t=sim.ct.payload_t[f.class_index].copy(), speed_mps=f.v.copy(),
+        safe_speed_mps=sim.v_limit.copy(), dest=dest,
+        model=[ob.model_of(i) for i in range(f.n)] if ob is not None else [""] * f.n,
+        length_m=sim.ct.length[f.class_index].copy(), width_m=sim.ct.width[f.class_index].copy())
+    facilities = [FacilityView(sp.id, sp.kind, float(sim.fac_xyz[sp.index][0]), float(sim.fac_xyz[sp.index][1]),
+                               len(sp.queue), sp.busy, sp.bays) for sp in sim.points]
+    obstacles: dict[str, np.ndarray] = {"x": np.zeros(0), "y": np.zeros(0), "r": np.zeros(0),
+                                        "kind": np.zeros(0, dtype=object)}
+    if sim.hazards is not None:
+        alive = np.flatnonzero(sim.hazards.alive)
+        obstacles = {"x": sim.hazards.x[alive].copy(), "y": sim.hazards.y[alive].copy(),
+                     "r": sim.hazards.r[alive].copy(),
+                     "kind": np.array([sim.hazards.kind_name(k) for k in alive], dtype=object)}
+    hours = max(sim.t / 3600.0, 1e-9)
+    tonnes = float(sim.tonnes.sum())
+    kpis: dict[str, Any] = {
+        "tonnes": tonnes, "tonnes_per_hour": tonnes / hours, "loads": int(sim.loads.sum()),
+        "queue_shovels": sum(len(sp.queue) for sp in sim.points if sp.kind == "shovel"),
+        "queue_dumps": sum(len(sp.queue) for sp in sim.points if sp.kind in ("dump", "crusher")),
+    }
+    detections: dict[str, np.ndarray] = {}
+    if ob is not None:
+        kpis.update(collisions=sum(ob.collisions.values()), near_misses=ob.near_misses, estops=ob.estops,
+                    holds=ob.holds)
+        detections = {"sectors": ob.latest.copy(), "fov_deg": np.array(ob.cfg.spec.fov_deg),
+                      "max_range_m": np.array(ob.cfg.spec.max_range_m)}
+    return Snapshot(t=sim.t, site=sim.mine.site, trucks=trucks, facilities=facilities, obstacles=obstacles,
+                    kpis=kpis, detections=detections)
