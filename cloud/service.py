@@ -12,7 +12,8 @@ from typing import Any
 from cloud.layout import Layout
 from cloud.planners.base import Planner, PlanningError, Request
 from cloud.twin import FleetTwin
-from net.envelope import Envelope
+from net.envelope import Envelope, EnvelopeError
+from net.schemas import validate
 from net.topics import Topics
 from net.transport import Transport
 
@@ -36,7 +37,18 @@ class CloudService:
         transport.subscribe(topics.event("+"), self._on_event)
         transport.subscribe(topics.telemetry("+"), self._on_telemetry)
 
+    def _valid(self, env: Envelope) -> bool:
+        """Schema check on receipt: a malformed message is counted and dropped, never a crash."""
+        try:
+            validate(env.kind, env.body)
+        except EnvelopeError:
+            self.rejected += 1
+            return False
+        return True
+
     def _on_layout(self, topic: str, env: Envelope) -> None:
+        if not self._valid(env):
+            return
         try:
             self.layout = Layout(env.body)
         except (KeyError, TypeError, ValueError):
@@ -47,12 +59,16 @@ class CloudService:
             self._answer(truck, env.t_deliver, body)
 
     def _on_telemetry(self, topic: str, env: Envelope) -> None:
+        if not self._valid(env):
+            return
         try:
             self.twin.on_telemetry(env.src, env.t_deliver, env.body)
         except (KeyError, TypeError, ValueError):
             self.rejected += 1
 
     def _on_event(self, topic: str, env: Envelope) -> None:
+        if not self._valid(env):
+            return
         body = env.body
         try:
             self.twin.on_event(env.src, env.t_deliver, body)

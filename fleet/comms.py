@@ -9,8 +9,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from net.envelope import Envelope
+from net.envelope import Envelope, EnvelopeError
 from net.link import LinkModel
+from net.schemas import validate
 from net.topics import Topics
 from net.transport import Transport
 
@@ -36,8 +37,16 @@ class FleetComms:
         self._seq[i] += 1
         return Envelope(kind=kind, src=self.ids[i], seq=self._seq[i], t_sent=t, body=body)
 
+    def _size(self, env: Envelope) -> int:
+        """Bytes on the air, for links whose delay depends on it (the time fields hold placeholders)."""
+        if not getattr(self.link, "needs_size", False):
+            return 0
+        if env.t_deliver != env.t_deliver:  # NaN until the link decides
+            env.t_deliver = env.t_sent
+        return len(env.to_json())
+
     def _send(self, i: int, topic: str, env: Envelope, qos: int) -> None:
-        size = len(env.to_json()) if getattr(self.link, "needs_size", False) else 0
+        size = self._size(env)
         t_deliver = self.link.uplink(self.ids[i], env.t_sent, size, qos)
         self.sent += 1
         if t_deliver is None:
@@ -67,7 +76,12 @@ class FleetComms:
             if i is None or env.kind != "order":
                 self.rejected += 1
                 return
-            size = len(env.to_json()) if getattr(self.link, "needs_size", False) else 0
+            try:
+                validate("order", env.body)
+            except EnvelopeError:
+                self.rejected += 1
+                return
+            size = self._size(env)
             t_arrival = self.link.downlink(truck, env.t_deliver, size, 1)
             if t_arrival is None:
                 self.lost += 1

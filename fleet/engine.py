@@ -37,6 +37,7 @@ class HaulParams:
     release_interval_s: float = 20.0  # [s] between trucks leaving the park at shift start
     order_timeout_s: float = 30.0  # [s] re-request an order after this long without one
     telemetry_period_s: float = 1.0  # [s]
+    link_update_period_s: float = 1.0  # [s] how often radio conditions are re-evaluated
     traffic: Traffic = field(default_factory=Traffic)
 
 
@@ -90,6 +91,9 @@ class Simulation:
         self.onboard: Any = None  # fleet.onboard.Onboard when the run has perception
         self.hazards: Any = None
 
+        self._link_update = getattr(comms.link, "update", None)
+        self._next_link_t = 0.0
+        self._sync = getattr(transport, "sync", None)  # a barrier, when messages cross a real broker
         comms.listen(self._on_order)
         comms.publish_layout(0.0, self.layout_body())
         for i in range(f.n):
@@ -101,6 +105,7 @@ class Simulation:
 
     def run(self, until: float, progress: Any = None) -> None:
         """Advance tick by tick until ``until`` [s]; ``progress(t)`` is called about once per sim minute."""
+        self._update_link()
         self._drain(self.t)  # happenings due at the start (t = 0 is a tick boundary)
         next_report = 60.0
         n_ticks = round((until - self.t) / self.params.dt)
@@ -138,11 +143,21 @@ class Simulation:
                 for i, obstacle in self.onboard.after_move(on, seg):
                     self._collide(i, obstacle)
         self.t = round(self.t + self.params.dt, 9)
+        self._update_link()
         for i in arrived:
             self._arrive(int(i))
         self._drain(self.t)
+        if self._sync is not None:
+            self._sync(self.t)
         for obs in self.observers:
             obs(self)
+
+    def _update_link(self) -> None:
+        """Radio conditions follow the trucks at a fixed period (links without geometry have no update)."""
+        if self._link_update is not None and self.t >= self._next_link_t - 1e-9:
+            f = self.fleet
+            self._link_update(self.t, f.x, f.y, f.z)
+            self._next_link_t += self.params.link_update_period_s
 
     def _drain(self, now: float) -> None:
         """Fire events and deliver messages due by ``now``, earliest first; events before messages on ties."""

@@ -6,7 +6,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from cloud.planners import make_planner
 from cloud.service import CloudService
 from edge.contract import ModelError, SensorSpec
 from edge.perception import BUILTIN, make_perception
@@ -23,9 +22,12 @@ from fleet.routes import RouteTable
 from fleet.truckclass import TruckClass
 from minefleet.paths import data_dir
 from minefleet.scenario import Scenario
-from net.inproc import InProcRouter
-from net.link import IdealLink
-from net.topics import Topics
+from minefleet.wiring import Wiring
+from minefleet.wiring import inproc as wire_inproc
+from minefleet.wiring import mqtt as wire_mqtt
+from net.link import IdealLink, LinkModel
+from net.radio.link import FiveGLink
+from net.radio.profile import load_profile
 
 # Child generators per subsystem (design section 2): adding one never shifts another's stream.
 SUBSYSTEMS = ("fleet", "hazards", "sensor", "link", "planner")
@@ -56,11 +58,32 @@ class Run:
     scenario: Scenario
     site: Site
     sim: Simulation
-    cloud: CloudService
-    transport: InProcRouter
+    wiring: Wiring
+    link: LinkModel
+
+    @property
+    def cloud(self) -> CloudService | None:
+        return self.wiring.cloud
+
+    def close(self) -> None:
+        self.wiring.close(self.sim.t)
 
 
-def build_run(scn: Scenario, site: Site | None = None) -> Run:
+def make_link(scn: Scenario, mine: MineMap, ids: list[str], rng: np.random.Generator) -> LinkModel:
+    """The radio between trucks and cloud: ideal, or a 5G/LTE profile over the map's gNBs and walls."""
+    if scn.link_profile == "ideal":
+        return IdealLink()
+    if not mine.gnbs:
+        raise InputError(scn.path, "link.profile", f"{scn.link_profile!r} needs gNB sites, map {mine.path} has none")
+    return FiveGLink([(g.id, *g.xyz, g.height_m, g.tx_power_dbm, g.band) for g in mine.gnbs],
+                     [(a.polygon, a.elevation_m) for a in mine.areas if a.kind == "wall"],
+                     load_profile(scn.link_profile), rng, ids,
+                     [(a.polygon, a.elevation_m) for a in mine.areas if a.kind in ("pit", "bench")])
+
+
+def build_run(scn: Scenario, site: Site | None = None, transport: str = "inproc", broker: str | None = None,
+              cloud_in_process: bool = True, prefix: str | None = None) -> Run:
+    """Everything one run needs; ``transport`` is ``inproc`` or ``mqtt`` (embedded broker unless ``broker``)."""
     classes = [scn.truck_class]
     site = site or load_site(str(scn.map_path), classes)
     mine = site.mine
@@ -68,20 +91,26 @@ def build_run(scn: Scenario, site: Site | None = None) -> Run:
     start = scn.start or (parks[0] if parks else mine.shovels[0].id)
     if start not in mine.facility_ids():
         raise InputError(scn.path, "fleet.start", f"no park or facility {start!r} on map {mine.path}")
-    transport = InProcRouter()
-    topics = Topics(mine.site)
-    cloud = CloudService(transport, topics, make_planner(scn.planner))
+    streams = rngs(scn.seed)
     ids = [f"T{i + 1:03d}" for i in range(scn.truck_count)]
-    comms = FleetComms(transport, topics, IdealLink(), ids)
+    link = make_link(scn, mine, ids, streams["link"])
+    if transport == "mqtt":
+        wiring = wire_mqtt(mine.site, scn.planner, broker, cloud_in_process, prefix)
+    else:
+        wiring = wire_inproc(mine.site, scn.planner)
+    comms = FleetComms(wiring.transport, wiring.topics, link, ids)
     params = HaulParams(dt=scn.dt_s, cycle_cv=scn.cycle_cv, dump_cv=scn.dump_cv,
                         release_interval_s=scn.release_interval_s, order_timeout_s=scn.order_timeout_s,
                         telemetry_period_s=scn.telemetry_period_s, traffic=scn.traffic)
-    streams = rngs(scn.seed)
-    sim = Simulation(mine, site.net, site.routes, classes, [0] * len(ids), start, transport, comms,
-                     streams["fleet"], params)
-    if scn.edge is not None:
-        attach_edge(sim, scn, streams)
-    return Run(scn, site, sim, cloud, transport)
+    try:
+        sim = Simulation(mine, site.net, site.routes, classes, [0] * len(ids), start, wiring.transport, comms,
+                         streams["fleet"], params)
+        if scn.edge is not None:
+            attach_edge(sim, scn, streams)
+    except BaseException:
+        wiring.close()
+        raise
+    return Run(scn, site, sim, wiring, link)
 
 
 def attach_edge(sim: Simulation, scn: Scenario, streams: dict[str, np.random.Generator]) -> None:

@@ -19,6 +19,9 @@ from minefleet.assemble import build_run
 from minefleet.rundir import write_run
 from minefleet.scenario import load_scenario
 from minefleet.validate import validate_file
+from minefleet.wiring import serve_cloud
+from net.mqtt import MqttError
+from net.sync import SyncError
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -34,6 +37,19 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--out", type=Path, help="run directory (default: runs/<scenario>-seed<seed>)")
     run.add_argument("--model", help="perception model for every truck: zoo name, ONNX path, oracle or blind")
     run.add_argument("--quiet", action="store_true", help="no progress bar")
+    run.add_argument("--transport", choices=("inproc", "mqtt"), default="inproc",
+                     help="in-process router (default) or MQTT through a broker")
+    run.add_argument("--broker", help="mqtt://host:port of an external broker (default: an embedded one)")
+    run.add_argument("--no-cloud", action="store_true",
+                     help="the cloud tier runs elsewhere (minefleet cloud on the same broker)")
+    run.add_argument("--prefix", default=None, help="topic prefix shared with an external cloud (default: none "
+                                                     "with --no-cloud, a random one otherwise)")
+
+    cloud = sub.add_parser("cloud", help="run the cloud dispatch tier as its own process for one fleet run")
+    cloud.add_argument("--broker", required=True, help="mqtt://host:port")
+    cloud.add_argument("--site", required=True, help="site id of the map (e.g. open-pit-coal)")
+    cloud.add_argument("--planner", default="min_wait")
+    cloud.add_argument("--prefix", default="", help="topic prefix (as given to the fleet run)")
 
     val = sub.add_parser("validate", help="check a map (.geojson) or scenario (.toml) and say what is wrong")
     val.add_argument("file")
@@ -42,10 +58,15 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "run":
             return _run(args)
+        if args.command == "cloud":
+            return _cloud(args)
         return _validate(args)
     except (InputError, ModelError) as exc:
         print(f"minefleet: error: {exc}", file=sys.stderr)
         return 2
+    except (MqttError, SyncError) as exc:
+        print(f"minefleet: error: messaging: {exc}", file=sys.stderr)
+        return 3
 
 
 def _validate(args: argparse.Namespace) -> int:
@@ -62,14 +83,22 @@ def _run(args: argparse.Namespace) -> int:
     scn = load_scenario(args.scenario).with_overrides(hours=args.hours, seed=args.seed, model=args.model)
     out = args.out or Path("runs") / f"{scn.name}-seed{scn.seed}"
     started = time.perf_counter()
-    run = build_run(scn)
+    if args.transport == "inproc" and (args.broker or args.no_cloud):
+        raise InputError("--broker/--no-cloud", "", "need --transport mqtt")
+    if args.no_cloud and args.prefix is None:
+        args.prefix = ""
+    run = build_run(scn, transport=args.transport, broker=args.broker, cloud_in_process=not args.no_cloud,
+                    prefix=args.prefix)
     built = time.perf_counter()
     trace = TraceRecorder(scn.trace_period_s)
     run.sim.observers.append(trace)
     until = scn.hours * 3600.0
-    with tqdm(total=round(until), unit="sim-s", disable=args.quiet or None, file=sys.stderr,
-              desc=scn.name, leave=False) as bar:
-        run.sim.run(until, progress=lambda t: bar.update(round(t) - bar.n))
+    try:
+        with tqdm(total=round(until), unit="sim-s", disable=args.quiet or None, file=sys.stderr,
+                  desc=scn.name, leave=False) as bar:
+            run.sim.run(until, progress=lambda t: bar.update(round(t) - bar.n))
+    finally:
+        run.close()
     ran = time.perf_counter()
     timing = {"host": platform.node(), "python": platform.python_version(),
               "setup_wall_s": round(built - started, 3), "run_wall_s": round(ran - built, 3),
@@ -82,6 +111,12 @@ def _run(args: argparse.Namespace) -> int:
           f"shovel queue {summary['queue_time_shovel_mean_s'] / 60:.1f} min; "
           f"{timing['sim_speed_x']:,.0f}x real time")
     print(f"run written to {out}")
+    return 0
+
+
+def _cloud(args: argparse.Namespace) -> int:
+    cloud = serve_cloud(args.broker, args.site, args.planner, prefix=args.prefix)
+    print(f"cloud served {cloud.orders} orders ({cloud.rejected} malformed messages dropped)")
     return 0
 
 

@@ -35,11 +35,15 @@ def write_run(run: Run, out: Path, trace: TraceRecorder, timing: dict[str, Any])
         summary["link_profile"] = run.scenario.link_profile
         if run.sim.onboard is not None:
             summary["safety"] = run.sim.onboard.summary()
+        if hasattr(run.link, "stats"):
+            summary["link"] = run.link.stats()
         (tmp / "summary.json").write_text(json.dumps(summary, indent=2, sort_keys=True) + "\n",
                                           encoding="utf-8")
-        timing = {**timing, "cloud_decisions": len(run.cloud.decision_host_s),
-                  "cloud_decision_host_ms_mean": round(1000 * sum(run.cloud.decision_host_s)
-                                                       / max(len(run.cloud.decision_host_s), 1), 4)}
+        timing = {**timing, "transport": run.wiring.kind}
+        if run.cloud is not None:
+            decisions = run.cloud.decision_host_s
+            timing.update(cloud_decisions=len(decisions),
+                          cloud_decision_host_ms_mean=round(1000 * sum(decisions) / max(len(decisions), 1), 4))
         (tmp / "timing.json").write_text(json.dumps(timing, indent=2, sort_keys=True) + "\n", encoding="utf-8")
         rows = truck_rows(run.sim)
         with (tmp / "trucks.csv").open("w", newline="", encoding="utf-8") as fh:

@@ -13,8 +13,7 @@ from fleet.fields import Fields
 from fleet.kinematics import Traffic
 from fleet.truckclass import TRUCK_DIR, TruckClass, load_truck_class
 from minefleet.paths import resolve
-
-LINK_PROFILES = ("ideal",)
+from net.radio.profile import ProfileError, load_profile
 
 
 @dataclass(frozen=True)
@@ -140,7 +139,7 @@ def load_scenario(path: str | Path) -> Scenario:
         traffic=Traffic(jam_gap_m=tr.number("jam_gap_m", Traffic.jam_gap_m, positive=True),
                         headway_s=tr.number("headway_s", Traffic.headway_s, min=0.0),
                         arrive_tol_m=tr.number("arrive_tol_m", Traffic.arrive_tol_m, positive=True)),
-        link_profile=lk.string("profile", "ideal", choices=LINK_PROFILES),
+        link_profile=_link_profile(lk),
         telemetry_period_s=lk.number("telemetry_period_s", 1.0, min=0.0),
         planner=planner,
         trace_period_s=out.number("trace_period_s", 2.0, positive=True),
@@ -149,6 +148,17 @@ def load_scenario(path: str | Path) -> Scenario:
     for f in (root, sc, fl, hl, tr, lk, cl, out, ed, hz):
         f.reject_unknown()
     return scenario
+
+
+def _link_profile(lk: Fields) -> str:
+    """``ideal`` (no delay, no loss) or a 5G/LTE profile: shipped name or a path to a profile TOML."""
+    name = lk.string("profile", "ideal")
+    if name != "ideal":
+        try:
+            load_profile(name)
+        except ProfileError as exc:
+            raise lk.error("profile", f"is not usable: {exc}") from None
+    return name
 
 
 def _edge(ed: Fields, hz: Fields) -> EdgeSettings:

@@ -1,0 +1,107 @@
+"""How the fleet's messages travel: the in-process router, or MQTT through a broker (embedded or external).
+
+Over MQTT the fleet leads a time barrier and the cloud follows (``net.sync``), so results match the
+in-process run exactly. The cloud runs in a thread of this process, or as its own process
+(``minefleet cloud``) when ``cloud_in_process`` is false.
+"""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from cloud.planners import make_planner
+from cloud.service import CloudService
+from net.broker import EmbeddedBroker
+from net.inproc import InProcRouter
+from net.mqtt import MqttTransport
+from net.sync import Leader, serve_follower
+from net.topics import Topics
+
+CLOUD_ID = "cloud"
+
+
+@dataclass
+class Wiring:
+    """The fleet's transport, the cloud service (when in this process), and what to stop afterwards."""
+
+    transport: Any
+    topics: Topics
+    cloud: CloudService | None
+    kind: str  # inproc or mqtt
+    broker_url: str = ""
+    _thread: threading.Thread | None = None
+    _errors: list[BaseException] = field(default_factory=list)
+    _closers: list[Any] = field(default_factory=list)
+
+    def close(self, t: float | None = None) -> None:
+        """End the run's messaging: stop the cloud follower, close clients, stop an embedded broker."""
+        try:
+            if isinstance(self.transport, Leader):
+                self.transport.close(t)
+            if self._thread is not None:
+                self._thread.join(timeout=30.0)
+        finally:
+            for close in reversed(self._closers):
+                close()
+            self._closers.clear()
+        if self._errors:
+            raise self._errors[0]
+
+
+def inproc(site: str, planner: str) -> Wiring:
+    router = InProcRouter()
+    topics = Topics(site)
+    return Wiring(router, topics, CloudService(router, topics, make_planner(planner)), "inproc")
+
+
+def mqtt(site: str, planner: str, broker_url: str | None, cloud_in_process: bool = True,
+         prefix: str | None = None) -> Wiring:
+    """Fleet over MQTT; an embedded broker when ``broker_url`` is None."""
+    closers = []
+    if broker_url is None:
+        broker = EmbeddedBroker().start()
+        closers.append(broker.stop)
+        broker_url = broker.url
+    # A per-run prefix keeps parallel runs on one broker apart; it never reaches a result.
+    prefix = f"mf-{uuid.uuid4().hex[:8]}/" if prefix is None else prefix
+    topics = Topics(site, prefix=prefix)
+    wiring = Wiring(None, topics, None, "mqtt", broker_url, _closers=closers)
+    try:
+        if cloud_in_process:
+            cloud_tr = MqttTransport(broker_url, f"{prefix}cloud", inbox=True)
+            closers.append(cloud_tr.close)
+            wiring.cloud = CloudService(cloud_tr, topics, make_planner(planner))
+
+            def serve() -> None:
+                try:
+                    serve_follower(cloud_tr, topics, CLOUD_ID, quiet=[topics.telemetry("+")])
+                except BaseException as exc:  # reported to the fleet's thread by Wiring.close
+                    wiring._errors.append(exc)
+
+            wiring._thread = threading.Thread(target=serve, name="minefleet-cloud", daemon=True)
+            wiring._thread.start()
+        fleet_tr = MqttTransport(broker_url, f"{prefix}fleet")
+        closers.append(fleet_tr.close)
+        leader = Leader(fleet_tr, topics)
+        leader.wait_for([CLOUD_ID])
+        wiring.transport = leader
+    except BaseException:
+        for close in reversed(closers):
+            close()
+        raise
+    return wiring
+
+
+def serve_cloud(broker_url: str, site: str, planner: str, prefix: str = "") -> CloudService:
+    """Run the cloud tier as its own process until the fleet's run ends (``minefleet cloud``)."""
+    topics = Topics(site, prefix=prefix)
+    transport = MqttTransport(broker_url, f"{prefix}cloud-{uuid.uuid4().hex[:6]}", inbox=True)
+    try:
+        cloud = CloudService(transport, topics, make_planner(planner))
+        serve_follower(transport, topics, CLOUD_ID, quiet=[topics.telemetry("+")], idle_timeout_s=3600.0)
+        return cloud
+    finally:
+        transport.close()
