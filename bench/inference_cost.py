@@ -57,8 +57,8 @@ def main() -> None:
             # What a tick hands over: a slice of the fleet's scans (not necessarily contiguous).
             scans = frames.scans[:n]
             ready = np.ascontiguousarray(scans, dtype=np.float32)
-            ours = median_s(lambda s=scans: runtime.infer(s, None), args.repeats)
-            floor = median_s(lambda r=ready: bare.run(["sectors"], {"scan": r}), args.repeats)
+            ours = median_s(lambda s=scans, rt=runtime: rt.infer(s, None), args.repeats)
+            floor = median_s(lambda r=ready, b=bare: b.run(["sectors"], {"scan": r}), args.repeats)
             print(f"{Path(path).stem:>11} {n:>6} {ours / n * 1e6:>19.2f} {floor / n * 1e6:>19.2f} "
                   f"{ours / floor:>5.2f}x")
     print(f"target: within {TARGET}x of the floor")

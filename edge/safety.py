@@ -1,8 +1,9 @@
 """The safety controller: how fast a truck may go given what it can see, and where it must stop.
 
 Perception-safe speed (design section 3): the largest v with
-``v * (t_sense + age_of_result + t_actuation) + v^2 / (2 a_brake) + margin <= detection range``, where the
-age of the newest result already contains the inference latency. A detection in the truck's corridor puts a
+``v * (t_sense + frame_period + t_inference + t_actuation) + v^2 / (2 a_brake) + margin <= detection range``:
+the worst-case reaction of a frame-based pipeline, with the inference latency of the newest result (emulated
+on the truck's chip). The age of the newest result decides staleness (HOLD). A detection in the truck's corridor puts a
 stop line short of it; a result older than the budget means the truck no longer knows what is ahead: HOLD.
 """
 
@@ -27,11 +28,14 @@ class SafetyParams:
     known_truck_tol_m: float = 6.0  # [m] a detection this close to a fleet truck's body is that truck
 
 
-def safe_speed(detect_range_m: np.ndarray, age_s: np.ndarray, brake_mps2: np.ndarray,
+def safe_speed(detect_range_m: np.ndarray, delay_s: np.ndarray, brake_mps2: np.ndarray,
                p: SafetyParams) -> np.ndarray:
-    """Largest speed [m/s] that can still stop within the detection range (0 if the range is used up)."""
+    """Largest speed [m/s] that can still stop within the detection range (0 if the range is used up).
+
+    ``delay_s`` [s]: frame period + inference latency, between sensing and actuation.
+    """
     reach = np.maximum(detect_range_m - p.margin_m, 0.0)
-    t = p.t_sense_s + age_s + p.t_actuation_s
+    t = p.t_sense_s + delay_s + p.t_actuation_s
     return brake_mps2 * (-t + np.sqrt(t * t + 2.0 * reach / brake_mps2))
 
 
@@ -51,8 +55,8 @@ def stop_distance(sectors: np.ndarray, spec: SensorSpec, half_width_m: np.ndarra
 
 @njit(cache=True)
 def truck_limits(idx, now, latest, latest_t, latest_s, latest_route, frame_x, frame_y, frame_h, route, s, v, x, y,
-                 body_r, detect_range, exact, brake, service, half_width, true_gap, fov, max_range, t_sense, t_act,
-                 margin, budget, threshold, known_tol):
+                 body_r, latency, frame_period, detect_range, exact, brake, service, half_width, true_gap, fov,
+                 max_range, t_sense, t_act, margin, budget, threshold, known_tol):
     """The controller for every truck on the road at once (index j into ``idx``; per-truck inputs by i).
 
     A detection is placed in the world from the truck's pose at its frame; if it falls on another truck the
@@ -76,7 +80,9 @@ def truck_limits(idx, now, latest, latest_t, latest_s, latest_route, frame_x, fr
             limit[j] = 0.0
         else:
             reach = max(detect_range[i] - margin, 0.0)
-            t = t_sense + age + t_act
+            # Worst-case reaction of a frame-based pipeline: an obstacle appearing just after a frame waits
+            # a frame period, then sensing, inference (the newest result's latency) and the brakes.
+            t = t_sense + frame_period + latency[i] + t_act
             limit[j] = brake[i] * (-t + np.sqrt(t * t + 2.0 * reach / brake[i]))
         if exact[i]:
             d = true_gap[i]

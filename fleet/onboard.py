@@ -7,6 +7,7 @@ batch; a result reaches its truck at frame time + latency (design section 5), ne
 
 from __future__ import annotations
 
+import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -14,6 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from numba import njit
 
+from edge.chip import ChipTimeline
 from edge.contract import SensorSpec
 from edge.perception import Perception
 from edge.safety import SafetyParams, truck_limits
@@ -41,10 +43,15 @@ class ModelSlot:
 
     ref: str
     runtime: Perception
-    latency_s: float  # [s] from frame to result on the truck
-    detect_range_m: float  # [m] range within which the model's held-out recall is >= 0.9
+    latency_s: float  # [s] from frame to result on the truck, when no emulated chip decides it
+    detect_range_m: float  # [m] range within which the model's held-out recall of small obstacles is high
     exact_path: bool = False  # the oracle knows which obstacles are in the truck's path
+    chip: ChipTimeline | None = None  # the emulated accelerator every truck of this slot carries
+    timing: str = "placeholder"  # placeholder | emulated | measured (host wall time of the batched call)
     frames: int = 0
+    late: int = 0  # results delivered after the perception deadline (emulated)
+    dropped: int = 0  # frames whose job was dropped on the chip (emulated)
+    latencies: list[float] = field(default_factory=list)  # [s] frame-to-result per frame call
     tp: int = 0
     fp: int = 0
     fn: int = 0
@@ -70,7 +77,8 @@ class Onboard:
         self.latest_s = np.zeros(n)  # [m] route distance at that frame
         self.latest_route = np.full(n, -1, dtype=np.int64)
         self.frame_x, self.frame_y, self.frame_h = np.zeros(n), np.zeros(n), np.zeros(n)  # pose at that frame
-        self.pending: deque[tuple[float, np.ndarray, np.ndarray, float, np.ndarray]] = deque()
+        self.pending: deque[tuple[float, np.ndarray, np.ndarray, float, np.ndarray, float]] = deque()
+        self.latency = np.zeros(n)  # [s] frame-to-result latency of each truck's newest result
         self.next_frame = 0.0
         self.holding = np.zeros(n, dtype=bool)
         self.estop_flag = np.zeros(n, dtype=bool)
@@ -122,7 +130,8 @@ class Onboard:
         self._ground_truth(on, seg)
         stop, v_limit, stale, hard = truck_limits(
             on, now, self.latest, self.latest_t, self.latest_s, self.latest_route, self.frame_x, self.frame_y,
-            self.frame_h, f.route, f.s, f.v, f.x, f.y, self.truck_body_r, self.truck_range, self.truck_exact,
+            self.frame_h, f.route, f.s, f.v, f.x, f.y, self.truck_body_r, self.latency, 1.0 / cfg.frame_hz,
+            self.truck_range, self.truck_exact,
             self.truck_emergency, self.truck_service, self.truck_corridor,
             self.true_gap, self.fov_rad, cfg.spec.max_range_m, cfg.safety.t_sense_s, cfg.safety.t_actuation_s,
             cfg.safety.margin_m, cfg.safety.budget_s, cfg.safety.threshold, cfg.safety.known_truck_tol_m)
@@ -157,18 +166,40 @@ class Onboard:
             sel = np.flatnonzero(slot == k)
             if not len(sel):
                 continue
+            started = time.perf_counter()
             out = s.runtime.infer(scans[sel], truth[sel])
+            host_s = time.perf_counter() - started
             self._score(s, out, truth[sel])
             idx = on[sel]
+            latency = self._latency(s, now, host_s)
+            if latency is None:
+                continue  # the chip dropped this frame: the truck's newest result grows older
             pose = np.stack([f.s[idx], f.route[idx], f.x[idx], f.y[idx], f.heading[idx]])
-            self.pending.append((now + s.latency_s, idx, out, now, pose))
+            self.pending.append((now + latency, idx, out, now, pose, latency))
         if len(self.slots) > 1:
             self.pending = deque(sorted(self.pending, key=lambda p: p[0]))
         self._release(now)
 
+    def _latency(self, s: ModelSlot, now: float, host_s: float) -> float | None:
+        """Frame-to-result latency [s] of this frame for the slot's trucks, or None if the chip dropped it."""
+        if s.timing == "measured":
+            latency: float | None = host_s
+        elif s.chip is not None:
+            finish, late = s.chip.frame(now)
+            s.late += int(late)
+            if finish is None:
+                s.dropped += 1
+                return None
+            latency = finish - now
+        else:
+            latency = s.latency_s
+        s.latencies.append(latency)
+        return latency
+
     def _release(self, now: float) -> None:
         while self.pending and self.pending[0][0] <= now + 1e-9:
-            _, idx, out, t_frame, pose = self.pending.popleft()
+            _, idx, out, t_frame, pose, latency = self.pending.popleft()
+            self.latency[idx] = latency
             self.latest[idx] = out
             self.latest_t[idx] = t_frame
             self.latest_s[idx] = pose[0]
@@ -233,7 +264,11 @@ class Onboard:
                 "recall": round(s.tp / (s.tp + s.fn), 4) if s.tp + s.fn else None,
                 "precision": round(s.tp / (s.tp + s.fp), 4) if s.tp + s.fp else None,
                 "distance_mae_m": round(s.dist_err / s.tp, 3) if s.tp else None,
-                "latency_ms_placeholder": round(s.latency_s * 1000, 3),
+                "timing": s.timing,
+                "latency_p50_ms": round(float(np.percentile(s.latencies, 50)) * 1e3, 4) if s.latencies else None,
+                "latency_p99_ms": round(float(np.percentile(s.latencies, 99)) * 1e3, 4) if s.latencies else None,
+                "late_frames": s.late, "dropped_frames": s.dropped,
+                **({"chip": s.chip.summary(users)} if s.chip is not None else {}),
                 "detect_range_m": round(s.detect_range_m, 2),
             }
         return {

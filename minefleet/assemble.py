@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from pathlib import Path
 
 import numpy as np
 
 from cloud.service import CloudService
+from edge.accel import BackgroundTask, shipped_tasks
+from edge.accel import load_profile as load_device
+from edge.chip import ChipTimeline
 from edge.contract import ModelError, SensorSpec
 from edge.perception import BUILTIN, make_perception
 from edge.safety import SafetyParams
@@ -30,7 +34,7 @@ from net.radio.link import FiveGLink
 from net.radio.profile import load_profile
 
 # Child generators per subsystem (design section 2): adding one never shifts another's stream.
-SUBSYSTEMS = ("fleet", "hazards", "sensor", "link", "planner")
+SUBSYSTEMS = ("fleet", "hazards", "sensor", "link", "planner", "chip")
 
 
 @dataclass
@@ -127,16 +131,25 @@ def attach_edge(sim: Simulation, scn: Scenario, streams: dict[str, np.random.Gen
             refs[index[tid]] = model
     models_dir = data_dir("assets") / "models"
 
+    background = _background(scn, streams["chip"])
+
     def make_slot(ref: str) -> ModelSlot:
         runtime = make_perception(ref, spec, models_dir)
         if ref in BUILTIN:
             return ModelSlot(ref=ref, runtime=runtime, latency_s=0.0, detect_range_m=spec.max_range_m,
-                             exact_path=ref == "oracle")
+                             exact_path=ref == "oracle", timing="none")
         reach = e.detect_range_m or runtime.info.detect_range_m(e.dust)
         if reach is None:
             raise ModelError(runtime.info.path, "carries no held-out detection range (card metadata); "
                                                 "set [edge] detect_range_m in the scenario")
-        return ModelSlot(ref=ref, runtime=runtime, latency_s=e.latency_ms / 1000.0, detect_range_m=reach)
+        chip = None
+        timing = "placeholder" if e.device == "none" else e.timing
+        if e.device != "none":
+            chip = ChipTimeline(load_device(e.device), Path(runtime.info.path), background,
+                                deadline_s=e.deadline_ms / 1000.0, on_miss=e.on_miss, policy=e.policy,
+                                streams=e.streams)
+        return ModelSlot(ref=ref, runtime=runtime, latency_s=e.latency_ms / 1000.0, detect_range_m=reach,
+                         chip=chip, timing=timing)
 
     slots: list[ModelSlot] = []
     by_ref: dict[str, int] = {}
@@ -153,3 +166,16 @@ def attach_edge(sim: Simulation, scn: Scenario, streams: dict[str, np.random.Gen
     sim.hazards = hazards
     sim.onboard = Onboard(sim, hazards, cfg, slots, np.array([by_ref[r] for r in refs]), streams["sensor"],
                           make_slot=make_slot)
+
+
+def _background(scn: Scenario, rng: np.random.Generator) -> list[BackgroundTask]:
+    """The scenario's timing-only background detectors, each at a seeded phase against the sensor frames."""
+    shipped = {t.name: t for t in shipped_tasks(data_dir("assets") / "background")}
+    tasks = []
+    for name in scn.edge.background:
+        if name not in shipped:
+            raise InputError(scn.path, "[edge] background", f"unknown task {name!r} (shipped: "
+                                                            f"{', '.join(sorted(shipped))})")
+        task = shipped[name]
+        tasks.append(replace(task, phase_s=float(rng.uniform(0.0, 1.0 / task.rate_hz))))
+    return tasks

@@ -8,6 +8,8 @@ from pathlib import Path
 from typing import Any
 
 from cloud.planners import PLANNERS
+from edge.accel.profile import DeviceError
+from edge.accel.profile import load_profile as load_device
 from fleet.errors import InputError
 from fleet.fields import Fields
 from fleet.kinematics import Traffic
@@ -32,6 +34,13 @@ class EdgeSettings:
     hazard_rate_scale: float
     dust: float
     rain: float
+    device: str = "none"  # emulated chip per truck (edge/devices/<name>.toml), "none" = placeholder latency
+    timing: str = "emulated"  # emulated | measured (host wall time of the real inference)
+    policy: str = "fifo"  # fifo | edf on the chip
+    streams: int = 1
+    deadline_ms: float = 100.0  # [ms] relative deadline of a perception job on the chip
+    on_miss: str = "late"  # late (deliver, marked late) | drop
+    background: tuple[str, ...] = ()  # timing-only background tasks on every chip (assets/background names)
 
 
 @dataclass(frozen=True)
@@ -174,7 +183,7 @@ def _edge(ed: Fields, hz: Fields) -> EdgeSettings:
         model=ed.string("model", "small"),
         truck_models=tuple(overrides),
         frame_hz=ed.number("frame_hz", 10.0, positive=True, max=100.0),
-        latency_ms=ed.number("latency_ms", 30.0, min=0.0),
+        latency_ms=ed.number("latency_ms", 30.0, min=0.0),  # used when device = "none"
         budget_ms=ed.number("budget_ms", 500.0, positive=True),
         t_sense_ms=ed.number("t_sense_ms", 50.0, min=0.0),
         t_actuation_ms=ed.number("t_actuation_ms", 300.0, min=0.0),
@@ -183,13 +192,32 @@ def _edge(ed: Fields, hz: Fields) -> EdgeSettings:
         hazard_rate_scale=hz.number("rate_scale", 1.0, min=0.0),
         dust=hz.number("dust", 0.0, min=0.0, max=1.0),
         rain=hz.number("rain", 0.0, min=0.0, max=1.0),
+        device=_device(ed),
+        timing=ed.string("timing", "emulated", choices=("emulated", "measured")),
+        policy=ed.string("policy", "fifo", choices=("fifo", "edf")),
+        streams=ed.integer("streams", 1, min=1, max=64),
+        deadline_ms=ed.number("deadline_ms", 100.0, positive=True),
+        on_miss=ed.string("on_miss", "late", choices=("late", "drop")),
+        background=ed.strings("background", ()),
     )
+
+
+def _device(ed: Fields) -> str:
+    name = ed.string("device", "none")
+    if name != "none":
+        try:
+            load_device(name)
+        except DeviceError as exc:
+            raise ed.error("device", f"is not usable: {exc}") from None
+    return name
 
 
 def _edge_tables(e: EdgeSettings) -> dict[str, Any]:
     edge: dict[str, Any] = {"model": e.model, "frame_hz": e.frame_hz, "latency_ms": e.latency_ms,
                             "budget_ms": e.budget_ms, "t_sense_ms": e.t_sense_ms,
-                            "t_actuation_ms": e.t_actuation_ms, "margin_m": e.margin_m}
+                            "t_actuation_ms": e.t_actuation_ms, "margin_m": e.margin_m, "device": e.device,
+                            "timing": e.timing, "policy": e.policy, "streams": e.streams,
+                            "deadline_ms": e.deadline_ms, "on_miss": e.on_miss, "background": list(e.background)}
     if e.detect_range_m is not None:
         edge["detect_range_m"] = e.detect_range_m
     if e.truck_models:

@@ -69,10 +69,13 @@ def card(model_path: Path) -> dict[str, object]:
     return json.loads(path.read_text(encoding="utf-8"))
 
 
-def shipped_tasks() -> list[BackgroundTask]:
-    """One task per shipped background graph, at the rate and budget its card declares."""
+def shipped_tasks(directory: Path = BACKGROUND_DIR) -> list[BackgroundTask]:
+    """One task per shipped background graph, at the rate and budget its card declares.
+
+    ``directory``: where the graphs are (an installed package keeps its assets elsewhere than a source tree).
+    """
     tasks = []
-    for path in sorted(BACKGROUND_DIR.glob("*.onnx")):
+    for path in sorted(Path(directory).glob("*.onnx")):
         meta = card(path)
         tasks.append(BackgroundTask(name=str(meta["name"]), model_path=path, rate_hz=float(meta["rate_hz"]),
                                     budget_s=float(meta["budget_s"]), priority=int(meta.get("priority", 0))))

@@ -53,7 +53,8 @@ def test_slower_perception_lowers_safe_speed_and_tonnes():
     """The small model in heavy dust, 30 ms vs 900 ms latency (budget 1.2 s), same seeds, 2 h: the
     perception-safe speed falls and so do the tonnes."""
     def run(latency_ms, seed):
-        return shift("small", seed, trucks=20, hours=2.0, latency_ms=latency_ms, budget_ms=1200.0, dust=0.6)
+        return shift("small", seed, trucks=20, hours=2.0, device="none", latency_ms=latency_ms, budget_ms=1200.0,
+                     dust=0.6)
 
     fast = [run(30.0, seed) for seed in (1, 2)]
     slow = [run(900.0, seed) for seed in (1, 2)]
