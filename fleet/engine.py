@@ -21,7 +21,7 @@ from fleet.mapfile import MineMap
 from fleet.roads import RoadNetwork
 from fleet.routes import RouteTable
 from fleet.sections import SectionClaims
-from fleet.state import STATE_NAMES, FleetArrays, TruckState
+from fleet.state import HOLD_LINK, STATE_NAMES, FleetArrays, TruckState
 from fleet.truckclass import TruckClass
 from net.transport import Transport
 
@@ -38,6 +38,7 @@ class HaulParams:
     order_timeout_s: float = 30.0  # [s] re-request an order after this long without one
     telemetry_period_s: float = 1.0  # [s]
     link_update_period_s: float = 1.0  # [s] how often radio conditions are re-evaluated
+    link_timeout_s: float = 2.0  # [s] radio outage after which a moving truck holds (assumption; configurable)
     traffic: Traffic = field(default_factory=Traffic)
 
 
@@ -94,6 +95,8 @@ class Simulation:
         self._link_update = getattr(comms.link, "update", None)
         self._next_link_t = 0.0
         self._sync = getattr(transport, "sync", None)  # a barrier, when messages cross a real broker
+        self._link_holds = False
+        self.link_holds = 0
         comms.listen(self._on_order)
         comms.publish_layout(0.0, self.layout_body())
         for i in range(f.n):
@@ -132,6 +135,8 @@ class Simulation:
             seen_stop, self.v_limit[on] = self.onboard.limits(self.t, on, seg)
             stop[on] = np.minimum(stop[on], seen_stop)
             self.v_limit[f.state == TruckState.ESTOP] = 0.0
+        if self._link_holds:
+            self.v_limit[(f.hold_reason & HOLD_LINK) != 0] = 0.0
         arrived = kinematics.tick(rt, self.ct, self.params.traffic, self.params.dt, f.state, f.route, f.s, f.v,
                                   f.payload_t, f.class_index, f.x, f.y, f.z, f.heading, f.odometer_m,
                                   f.state_time, stop, self.v_limit)
@@ -158,6 +163,33 @@ class Simulation:
             f = self.fleet
             self._link_update(self.t, f.x, f.y, f.z)
             self._next_link_t += self.params.link_update_period_s
+            self._link_outage(self.comms.link.outage)
+
+    def _link_outage(self, outage: np.ndarray) -> None:
+        """A truck out of radio contact longer than the timeout holds; when contact returns it resumes and,
+        if it was waiting for an order, asks again at once."""
+        f = self.fleet
+        f.link_lost_since = np.where(outage, np.minimum(f.link_lost_since, self.t), np.inf)
+        lost = outage & (self.t - f.link_lost_since >= self.params.link_timeout_s)
+        holding = (f.hold_reason & HOLD_LINK) != 0
+        self.hold(np.flatnonzero(lost & ~holding), HOLD_LINK, True)
+        back = np.flatnonzero(~outage & holding)
+        self.hold(back, HOLD_LINK, False)
+        self.link_holds += int(np.sum(lost & ~holding))
+        self._link_holds = bool(((f.hold_reason & HOLD_LINK) != 0).any())
+        for i in back:
+            if f.awaiting_order[i]:
+                self._request(int(i), "ready")
+
+    def hold(self, trucks: np.ndarray, reason: int, on: bool) -> None:
+        """Set or clear a hold reason; trucks on the road with any reason are in HOLD (a controlled stop)."""
+        f = self.fleet
+        for i in trucks:
+            f.hold_reason[i] = (f.hold_reason[i] | reason) if on else (f.hold_reason[i] & ~reason)
+            if f.state[i] in (TruckState.TRAVEL_EMPTY, TruckState.TRAVEL_LOADED) and f.hold_reason[i]:
+                f.state[i] = TruckState.HOLD
+            elif f.state[i] == TruckState.HOLD and not f.hold_reason[i]:
+                f.state[i] = TruckState.TRAVEL_LOADED if f.payload_t[i] > 0 else TruckState.TRAVEL_EMPTY
 
     def _drain(self, now: float) -> None:
         """Fire events and deliver messages due by ``now``, earliest first; events before messages on ties."""
@@ -262,6 +294,7 @@ class Simulation:
         f.v[i] = 0.0
         f.state[i] = TruckState.ESTOP
         self.onboard.holding[i] = False
+        f.hold_reason[i] = 0
         self.log.append((self.t, f.ids[i], f"collision_{kind}", self.rt.routes[f.route[i]].id, float(f.payload_t[i])))
         self.queue.push(self.t + self.onboard.cfg.incident_s, self._resume, i)
 

@@ -70,6 +70,7 @@ def summarize(sim: Simulation) -> dict[str, Any]:
         "dispatch": {"orders_rejected": sim.orders_rejected,
                      "order_timeouts": sum(1 for e in sim.log if e[2] == "order_timeout")},
         "single_lane_refusals": sim.claims.refusals,
+        "link_holds": sim.link_holds,
     }
 
 

@@ -21,7 +21,7 @@ from edge.perception import Perception
 from edge.safety import SafetyParams, truck_limits
 from edge.sensor import Targets, Weather, ground_truth, synthesise
 from fleet.hazards import KIND_NAMES, HazardField, obstacle_gaps
-from fleet.state import TruckState
+from fleet.state import HOLD_PERCEPTION
 
 TRUCK_REFLECTIVITY = 0.5  # [-] painted steel body
 
@@ -226,16 +226,13 @@ class Onboard:
 
     def _hold(self, on: np.ndarray, stale: np.ndarray) -> None:
         """Moving trucks with stale perception go to HOLD; they resume when a fresh result arrives."""
-        f = self.sim.fleet
         if not stale.any() and not self.holding.any():
             return
-        enter = stale & (f.v[on] > 0.0) & ~self.holding[on]
+        enter = stale & (self.sim.fleet.v[on] > 0.0) & ~self.holding[on]
         self.holds += int(np.sum(enter))
-        for i in on[enter]:
-            f.state[i] = TruckState.HOLD
         leave = ~stale & self.holding[on]
-        for i in on[leave]:
-            f.state[i] = TruckState.TRAVEL_LOADED if f.payload_t[i] > 0 else TruckState.TRAVEL_EMPTY
+        self.sim.hold(on[enter], HOLD_PERCEPTION, True)
+        self.sim.hold(on[leave], HOLD_PERCEPTION, False)
         self.holding[on] = (self.holding[on] | enter) & ~leave
 
     # -- after the kinematic step --------------------------------------------------------------------

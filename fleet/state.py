@@ -29,6 +29,11 @@ PRODUCTIVE = np.array([TruckState.TRAVEL_EMPTY, TruckState.SPOT, TruckState.LOAD
                        TruckState.TRAVEL_LOADED, TruckState.DUMPING])
 
 
+# Why a truck holds (bits of ``FleetArrays.hold_reason``); it resumes when no reason is left.
+HOLD_PERCEPTION = 1  # its newest perception result is older than the budget
+HOLD_LINK = 2  # its radio link has been lost longer than the timeout
+
+
 class FleetArrays:
     """The fleet's mutable state; index i is truck ``ids[i]`` everywhere."""
 
@@ -56,6 +61,8 @@ class FleetArrays:
         self.claim_s = np.zeros(n)  # route distance of the section entry [m]
         self.request_seq = np.zeros(n, dtype=np.int64)  # dispatch requests sent
         self.awaiting_order = np.zeros(n, dtype=bool)  # asked, no valid order yet
+        self.hold_reason = np.zeros(n, dtype=np.int64)  # HOLD_* bits
+        self.link_lost_since = np.full(n, np.inf)  # [s] start of the current radio outage
 
     def on_road(self) -> np.ndarray:
         return np.isin(self.state, ON_ROAD)

@@ -105,7 +105,8 @@ def build_run(scn: Scenario, site: Site | None = None, transport: str = "inproc"
     comms = FleetComms(wiring.transport, wiring.topics, link, ids)
     params = HaulParams(dt=scn.dt_s, cycle_cv=scn.cycle_cv, dump_cv=scn.dump_cv,
                         release_interval_s=scn.release_interval_s, order_timeout_s=scn.order_timeout_s,
-                        telemetry_period_s=scn.telemetry_period_s, traffic=scn.traffic)
+                        telemetry_period_s=scn.telemetry_period_s, traffic=scn.traffic,
+                        link_timeout_s=scn.link_timeout_s)
     try:
         sim = Simulation(mine, site.net, site.routes, classes, [0] * len(ids), start, wiring.transport, comms,
                          streams["fleet"], params)

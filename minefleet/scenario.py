@@ -62,6 +62,7 @@ class Scenario:
     traffic: Traffic
     link_profile: str
     telemetry_period_s: float
+    link_timeout_s: float
     planner: str
     trace_period_s: float
     edge: EdgeSettings | None = None
@@ -92,7 +93,8 @@ class Scenario:
                       "release_interval_s": self.release_interval_s, "order_timeout_s": self.order_timeout_s},
             "haul": {"cycle_cv": self.cycle_cv, "dump_cv": self.dump_cv},
             "traffic": asdict(self.traffic),
-            "link": {"profile": self.link_profile, "telemetry_period_s": self.telemetry_period_s},
+            "link": {"profile": self.link_profile, "telemetry_period_s": self.telemetry_period_s,
+                     "timeout_s": self.link_timeout_s},
             "cloud": {"planner": self.planner},
             "output": {"trace_period_s": self.trace_period_s},
             **(_edge_tables(self.edge) if self.edge else {}),
@@ -150,6 +152,7 @@ def load_scenario(path: str | Path) -> Scenario:
                         arrive_tol_m=tr.number("arrive_tol_m", Traffic.arrive_tol_m, positive=True)),
         link_profile=_link_profile(lk),
         telemetry_period_s=lk.number("telemetry_period_s", 1.0, min=0.0),
+        link_timeout_s=lk.number("timeout_s", 2.0, positive=True),
         planner=planner,
         trace_period_s=out.number("trace_period_s", 2.0, positive=True),
         edge=_edge(ed, hz) if ed.data else None,
