@@ -11,11 +11,13 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from edge.contract import ModelError
+from edge.accel import DeviceError, GraphError, profile_table, providers
+from edge.contract import ModelError, inspect_model
 from fleet.errors import InputError
 from fleet.trace import TraceRecorder
 from minefleet import __version__
 from minefleet.assemble import build_run
+from minefleet.paths import data_dir
 from minefleet.rundir import write_run
 from minefleet.scenario import load_scenario
 from minefleet.validate import validate_file
@@ -54,14 +56,27 @@ def main(argv: list[str] | None = None) -> int:
     val = sub.add_parser("validate", help="check a map (.geojson) or scenario (.toml) and say what is wrong")
     val.add_argument("file")
 
+    models = sub.add_parser("models", help="perception models: emulated cost on a device, available providers")
+    msub = models.add_subparsers(dest="models_command", required=True)
+    prof = msub.add_parser("profile", help="per-node emulated cost breakdown of a model on a device")
+    prof.add_argument("model", help="zoo name (tiny, small, large, small-int8) or an ONNX path")
+    prof.add_argument("--device", default="ascend-310", help="edge/devices/<name>.toml or a profile path")
+    prof.add_argument("--batch", type=int, default=1)
+    msub.add_parser("providers", help="onnxruntime execution providers present on this machine")
+
     args = parser.parse_args(argv)
     try:
         if args.command == "run":
             return _run(args)
         if args.command == "cloud":
             return _cloud(args)
+        if args.command == "models":
+            return _models(args)
         return _validate(args)
     except (InputError, ModelError) as exc:
+        print(f"minefleet: error: {exc}", file=sys.stderr)
+        return 2
+    except (DeviceError, GraphError) as exc:
         print(f"minefleet: error: {exc}", file=sys.stderr)
         return 2
     except (MqttError, SyncError) as exc:
@@ -111,6 +126,21 @@ def _run(args: argparse.Namespace) -> int:
           f"shovel queue {summary['queue_time_shovel_mean_s'] / 60:.1f} min; "
           f"{timing['sim_speed_x']:,.0f}x real time")
     print(f"run written to {out}")
+    return 0
+
+
+def _models(args: argparse.Namespace) -> int:
+    if args.models_command == "providers":
+        present = providers()
+        print("onnxruntime execution providers present: " + ", ".join(present))
+        for name, ep in (("CUDA", "CUDAExecutionProvider"), ("CANN", "CANNExecutionProvider")):
+            print(f"  {name}: {'present' if ep in present else 'not present (inference runs on the CPU)'}")
+        return 0
+    path = Path(args.model)
+    if path.suffix != ".onnx":
+        path = data_dir("assets") / "models" / f"{args.model}.onnx"
+    inspect_model(path)
+    print(profile_table(path, args.device, batch=args.batch))
     return 0
 
 

@@ -19,7 +19,7 @@ from view import palette as P
 from view.camera import Camera
 from view.coverage import Coverage
 from view.draw import draw_facilities, draw_obstacles, draw_trucks
-from view.hud import PAD, Hud
+from view.hud import PAD, STATUS_W, Hud
 from view.keys import ACTIONS, JUMP_S, WHEEL_ZOOM, help_rows
 from view.layers import CachedLayer, MapPainter
 from view.overlays import Trails, draw_dispatch, draw_perception, overlay_cycle
@@ -49,8 +49,9 @@ class App:
         self.text = P.TextCache(P.Fonts())
         self.surface = pygame.Surface(size)
         self.camera = Camera(*size)
-        self.camera.fit(mine.bounds())
-        self.map_layer = CachedLayer(MapPainter(mine, self.text).paint)
+        self.painter = MapPainter(mine, self.text)
+        self.map_layer = CachedLayer(self.painter.paint)
+        self.fit()
         self.coverage = coverage
         self.heat_layer = CachedLayer(coverage.paint, alpha=True) if coverage is not None else None
         self.cycle = overlay_cycle(coverage is not None)
@@ -81,6 +82,10 @@ class App:
         if tuple(names) != self._colours[0]:
             self._colours = (tuple(names), P.state_table(names))
         return self._colours[1]
+
+    def fit(self) -> None:
+        """The whole map, beside the left HUD column rather than under it."""
+        self.camera.fit(self.painter.bounds, inset=(STATUS_W + 2 * PAD, 0, 0, 0))
 
     def say(self, message: str) -> None:
         self.message, self._message_until = message, self.wall_s + MESSAGE_S
@@ -121,8 +126,7 @@ class App:
         draw_facilities(surface, cam, snap.facilities, self.text)
         draw_obstacles(surface, cam, snap.obstacles)
         draw_trucks(surface, cam, snap, colours, self.text, sel)
-        self.hud.status(surface, snap, self.header(snap), self.series)
-        self.hud.legend(surface, snap, colours)
+        self.hud.status(surface, snap, self.header(snap), self.series, colours)
         self.hud.scale_bar(surface, cam.scale)
         if "coverage" in on and self.coverage is not None:
             self.hud.heat_legend(surface, self.coverage.range_db)
@@ -150,7 +154,8 @@ class App:
 
     def slider_rect(self) -> pygame.Rect:
         w, h = self.surface.get_size()
-        return pygame.Rect(PAD + 220, h - 22, max(w - 2 * PAD - 440, 40), 8)
+        left = STATUS_W + 4 * PAD
+        return pygame.Rect(left, h - 22, max(w - left - 200, 40), 8)
 
     # -- input ---------------------------------------------------------------------------------------------
 
@@ -228,7 +233,7 @@ class App:
             if self.selected() is None:
                 self.say("select a truck to follow it")
         elif action == "fit":
-            self.camera.fit(self.mine.bounds())
+            self.fit()
             self.following = False
         elif action == "screenshot":
             self.say(f"screenshot saved to {self.save_screenshot()}")
@@ -299,6 +304,6 @@ class App:
                         self.save_screenshot(screenshot)
                     break
         finally:
-            self.surface = pygame.Surface(self.surface.get_size())
+            self.surface = self.surface.copy()  # the last picture outlives the window
             pygame.display.quit()
         return 0

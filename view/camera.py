@@ -65,14 +65,18 @@ class Camera:
 
     # -- moving ---------------------------------------------------------------------------------------
 
-    def fit(self, bounds: Bounds, margin: float = 0.04) -> None:
-        """Show the whole box with ``margin`` (fraction of the screen) around it; sets the zoom-out limit."""
+    def fit(self, bounds: Bounds, margin: float = 0.03, inset: tuple[int, int, int, int] = (0, 0, 0, 0)) -> None:
+        """Show the whole box inside the screen less ``inset`` (left, top, right, bottom) [px] of panels, with
+        ``margin`` (fraction of that area) around it; also sets the zoom-out limit."""
         xmin, ymin, xmax, ymax = bounds
+        left, top, right, bottom = inset
+        area_w, area_h = max(self.width - left - right, 1), max(self.height - top - bottom, 1)
         span_x, span_y = max(xmax - xmin, 1e-6), max(ymax - ymin, 1e-6)
         usable = 1.0 - 2 * margin
-        self.scale = min(self.width * usable / span_x, self.height * usable / span_y)
+        self.scale = min(area_w * usable / span_x, area_h * usable / span_y)
         self.min_scale = min(self.scale / ZOOM_OUT_LIMIT, self.max_scale)
-        self.cx, self.cy = (xmin + xmax) / 2, (ymin + ymax) / 2
+        self.cx = (xmin + xmax) / 2 - (left - right) / 2 / self.scale
+        self.cy = (ymin + ymax) / 2 + (top - bottom) / 2 / self.scale
 
     def zoom_at(self, factor: float, px: float, py: float) -> None:
         """Zoom by ``factor`` keeping the world point under pixel (px, py) where it is (mouse-wheel zoom)."""

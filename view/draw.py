@@ -16,7 +16,7 @@ from view.palette import TextCache
 
 MIN_LENGTH_PX = 11.0  # [px] a truck never draws shorter than this, however far out the zoom
 MIN_WIDTH_PX = 6.0  # [px]
-BED_FRACTION = 0.45  # rear share of the body that shows the load (the centre stays in the state colour)
+BED_FRACTION = 0.4  # rear share of the body that shows the load (the centre stays in the state colour)
 LABEL_SCALE = 1.2  # [px/m] truck ids appear from this zoom
 SPEED_LABEL_SCALE = 3.0  # [px/m] speeds join the ids from this zoom
 FACILITY_LABEL_SCALE = 0.12  # [px/m] shovel names appear from this zoom
@@ -83,7 +83,7 @@ def draw_trucks(surface: pygame.Surface, cam: Camera, snap: Snapshot, colours: n
 def _labels(surface: pygame.Surface, cam: Camera, snap: Snapshot, idx: np.ndarray, text: TextCache) -> None:
     t = snap.trucks
     px, py = cam.to_screen(t.x[idx], t.y[idx])
-    offset = np.maximum(t.length_m[idx] * cam.scale, MIN_LENGTH_PX) * 0.6 + 2
+    offset = np.maximum(t.length_m[idx] * cam.scale, MIN_LENGTH_PX) * 0.75 + 6  # clear of the selection ring
     speeds = cam.scale >= SPEED_LABEL_SCALE
     for k, i in enumerate(idx.tolist()):
         label = f"{t.ids[i]} {t.speed_mps[i] * 3.6:.0f} km/h" if speeds else t.ids[i]

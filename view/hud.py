@@ -25,7 +25,7 @@ SAFETY = (("collisions", "collisions", "{:d}"), ("near_misses", "near misses", "
 EMULATED_TITLE = "edge + link (emulated)"
 PAD = 10  # [px] inside panels
 ROW_H = 19  # [px]
-STATUS_W = 300  # [px] status panel width
+STATUS_W = 250  # [px] width of the left column
 SPARK_H = 54  # [px]
 
 
@@ -106,10 +106,10 @@ class Hud:
         return label.get_width()
 
     def status(self, surface: pygame.Surface, snap: Snapshot, header: list[tuple[str, Colour]],
-               series: KpiSeries) -> None:
-        """Top-left: site, clock, speed and mode lines, KPI sections, and the sparkline."""
+               series: KpiSeries, colours: np.ndarray) -> None:
+        """The left column: site, clock, speed and mode lines, KPI sections, sparkline, state legend."""
         sections = kpi_sections(snap.kpis)
-        rows = 2 + len(header) + sum(1 + len(r) for _, r in sections)
+        rows = 2 + len(header) + sum(1 + len(r) for _, r in sections) + 1 + len(snap.state_names)
         rect = pygame.Rect(PAD, PAD, STATUS_W, PAD * 2 + rows * ROW_H + SPARK_H + 2 * ROW_H)
         self.panel(surface, rect)
         x, y, right = rect.x + PAD, rect.y + PAD, rect.right - PAD
@@ -118,7 +118,7 @@ class Hud:
         self.put(surface, clock(snap.t), (x, y), P.HUD_TEXT, "large")
         y += ROW_H + 6
         for line, colour in header:
-            self.put(surface, line, (x, y), colour)
+            self.put(surface, line, (x, y), colour, "small")
             y += ROW_H
         for title, items in sections:
             colour = P.HUD_EMULATED if title == EMULATED_TITLE else P.HUD_TITLE
@@ -129,12 +129,13 @@ class Hud:
                 self.put(surface, value, (right, y), P.HUD_TEXT, "small", right=True)
                 y += ROW_H
         self.sparkline(surface, pygame.Rect(x, y + 4, STATUS_W - 2 * PAD, SPARK_H + ROW_H), series)
+        self.legend(surface, snap, colours, x, right, y + SPARK_H + 2 * ROW_H)
 
     def sparkline(self, surface: pygame.Surface, rect: pygame.Rect, series: KpiSeries) -> None:
         t, rate = series.rates()
-        caption = f"t/h over {series.window_s / 60:.0f} min"
+        caption = f"t/h, last {series.window_s / 60:.0f} min"
         if len(rate):
-            caption += f": now {rate[-1]:,.0f}, peak {rate.max():,.0f}"
+            caption += f": {rate[-1]:,.0f} (peak {rate.max():,.0f})"
         self.put(surface, caption, rect.topleft, P.HUD_DIM, "small")
         box = pygame.Rect(rect.x, rect.y + ROW_H, rect.width, rect.height - ROW_H)
         pygame.draw.line(surface, P.SPARK_AXIS, box.bottomleft, box.bottomright)
@@ -145,20 +146,18 @@ class Hud:
         ys = box.bottom - 1 - rate / top * (box.height - 2)
         pygame.draw.lines(surface, P.SPARK_LINE, False, np.stack([xs, ys], axis=-1).tolist(), 2)
 
-    def legend(self, surface: pygame.Surface, snap: Snapshot, colours: np.ndarray) -> None:
-        """Bottom-left: each state's colour and how many trucks are in it now."""
+    def legend(self, surface: pygame.Surface, snap: Snapshot, colours: np.ndarray, x: int, right: int,
+               y: int) -> None:
+        """Each state's colour and how many trucks are in it now."""
         counts = np.bincount(snap.trucks.state.astype(np.int64), minlength=len(snap.state_names))
-        names = snap.state_names
-        rect = pygame.Rect(PAD, 0, 190, PAD * 2 + len(names) * (ROW_H - 2))
-        rect.bottom = surface.get_height() - PAD - 26
-        self.panel(surface, rect)
-        y = rect.y + PAD
-        for code, name in enumerate(names):
+        self.put(surface, f"TRUCKS ({len(snap.trucks.ids)})", (x, y + 2), P.HUD_TITLE, "small")
+        y += ROW_H
+        for code, name in enumerate(snap.state_names):
             colour = tuple(int(c) for c in colours[code])
-            pygame.draw.rect(surface, colour, pygame.Rect(rect.x + PAD, y + 3, 14, 10))
-            self.put(surface, name.lower().replace("_", " "), (rect.x + PAD + 22, y), P.HUD_TEXT, "small")
-            self.put(surface, str(int(counts[code])), (rect.right - PAD, y), P.HUD_TEXT, "small", right=True)
-            y += ROW_H - 2
+            pygame.draw.rect(surface, colour, pygame.Rect(x + 6, y + 2, 14, 10))
+            self.put(surface, name.lower().replace("_", " "), (x + 28, y), P.HUD_TEXT, "small")
+            self.put(surface, str(int(counts[code])), (right, y), P.HUD_TEXT, "small", right=True)
+            y += ROW_H
 
     def scale_bar(self, surface: pygame.Surface, scale: float) -> None:
         """Bottom-right: a bar of a round length [m] about 120 px long."""

@@ -115,6 +115,9 @@ class MapPainter:
              if d.outline is None]
             + [("park", p.xyz[0], p.xyz[1]) for p in mine.parks]
             + [("gnb", g.xyz[0], g.xyz[1]) for g in mine.gnbs])
+        boxes = [mine.bounds(), *(_bounds(xy) for xy in self.dumps)]
+        self.bounds: Bounds = (min(b[0] for b in boxes), min(b[1] for b in boxes), max(b[2] for b in boxes),
+                               max(b[3] for b in boxes))  # [m] everything painted, dump outlines included
         self.labels = ([(d.id, d.xyz[0], d.xyz[1], MAP_LABEL_SCALE) for d in mine.dumps]
                        + [(p.id, p.xyz[0], p.xyz[1], MAP_LABEL_SCALE) for p in mine.parks]
                        + [(g.id, g.xyz[0], g.xyz[1], GNB_LABEL_SCALE) for g in mine.gnbs])
@@ -164,11 +167,22 @@ class MapPainter:
 
 
 def _polyline(surface: pygame.Surface, colour: Colour, pts: np.ndarray, width: int) -> None:
-    """A thick polyline with round joints (pygame leaves notches at the corners of wide lines)."""
-    pygame.draw.lines(surface, colour, False, pts, width)
-    if width > 3:
-        for x, y in pts:
-            pygame.draw.circle(surface, colour, (x, y), width / 2)
+    """A thick polyline as one quad per segment with round joints.
+
+    pygame's own wide lines are thick along x or y only, so a diagonal road would look narrower than a
+    straight one; quads keep the road's true width at every angle.
+    """
+    if width <= 2:
+        pygame.draw.lines(surface, colour, False, pts, width)
+        return
+    a, b = pts[:-1], pts[1:]
+    d = b - a
+    n = np.stack([-d[:, 1], d[:, 0]], axis=1) / np.maximum(np.hypot(d[:, 0], d[:, 1]), 1e-9)[:, None]
+    off = n * (width / 2)
+    for quad in np.stack([a + off, b + off, b - off, a - off], axis=1).tolist():
+        pygame.draw.polygon(surface, colour, quad)
+    for x, y in pts.tolist():
+        pygame.draw.circle(surface, colour, (x, y), width / 2)
 
 
 def _arrows(surface: pygame.Surface, pts: np.ndarray, size: float) -> None:

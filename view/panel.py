@@ -69,7 +69,7 @@ def draw_truck_panel(surface: pygame.Surface, hud: Hud, snap: Snapshot, i: int, 
         layer = pygame.Surface(rect.size, pygame.SRCALPHA)
         paint_fan(layer, (centre[0] - rect.x, centre[1] - rect.y), FAN_PX, math.pi / 2, fov, sectors[i])
         surface.blit(layer, rect.topleft)
-        hud.put(surface, f"{float(snap.detections['max_range_m']):.0f} m", (centre[0] + 4, y), P.HUD_DIM, "small")
+        hud.put(surface, f"range {float(snap.detections['max_range_m']):.0f} m", (x, y + 4), P.HUD_DIM, "small")
 
 
 def draw_help(surface: pygame.Surface, hud: Hud, rows: list[tuple[str, str]]) -> None:
