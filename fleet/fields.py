@@ -3,12 +3,27 @@
 from __future__ import annotations
 
 import math
+import tomllib
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 from fleet.errors import InputError
 
 _MISSING = object()
+
+
+def read_toml(path: str | Path, what: str) -> dict[str, Any]:
+    """A user's TOML file as a dict; any failure is an ``InputError`` naming the file and, for bad TOML, where."""
+    src = str(path)
+    try:
+        return tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise InputError(src, "", f"{what} file not found") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise InputError(src, "", f"invalid TOML: {exc}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(src, "", f"cannot read {what} ({exc})") from None
 
 
 class Fields:

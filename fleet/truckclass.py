@@ -7,14 +7,12 @@ Rimpull follows the usual power-limited curve: ``F(v) = min(F_max, eta * P / v)`
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from fleet.errors import InputError
-from fleet.fields import Fields
+from fleet.fields import Fields, read_toml
 
 G = 9.81  # [m/s^2]
 TRUCK_DIR = Path(__file__).with_name("trucks")
@@ -81,15 +79,8 @@ def tractive_accel(tc: TruckClass, v: np.ndarray, mass_kg: np.ndarray, grade: np
 
 
 def load_truck_class(path: str | Path) -> TruckClass:
-    path = Path(path)
     src = str(path)
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise InputError(src, "", "truck class file not found") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise InputError(src, "", f"invalid TOML: {exc}") from None
-    f = Fields(data, src, "")
+    f = Fields(read_toml(path, "truck class"), src, "")
     if f.string("schema") != "minefleet-truck/1":
         raise f.error("schema", "must be 'minefleet-truck/1'")
     values = {k: f.number(k, positive=True) for k in NUMERIC_FIELDS}

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -11,7 +10,7 @@ from cloud.planners import PLANNERS
 from edge.accel.profile import DeviceError
 from edge.accel.profile import load_profile as load_device
 from fleet.errors import InputError
-from fleet.fields import Fields
+from fleet.fields import Fields, read_toml
 from fleet.kinematics import Traffic
 from fleet.truckclass import TRUCK_DIR, TruckClass, load_truck_class
 from minefleet.paths import resolve
@@ -104,15 +103,7 @@ class Scenario:
 def load_scenario(path: str | Path) -> Scenario:
     path = resolve(str(path), "scenarios", ".toml")
     src = str(path)
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise InputError(src, "", "scenario file not found") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise InputError(src, "", f"invalid TOML: {exc}") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(src, "", f"cannot read scenario ({exc})") from None
-    root = Fields(data, src, "")
+    root = Fields(read_toml(path, "scenario"), src, "")
     sc, fl, hl = root.table("scenario"), root.table("fleet"), root.table("haul")
     tr, lk, cl, out = root.table("traffic"), root.table("link"), root.table("cloud"), root.table("output")
     ed, hz = root.table("edge"), root.table("hazards")

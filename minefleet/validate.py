@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import tomllib
 from pathlib import Path
 
 from edge.contract import inspect_model
 from fleet.errors import InputError
+from fleet.fields import read_toml
 from fleet.truckclass import load_truck_class, truck_classes
 from minefleet.assemble import load_site
 from minefleet.scenario import load_scenario
@@ -20,12 +20,7 @@ def validate_file(name: str) -> list[str]:
     if suffix == ".onnx":
         return _describe_model(path)
     if suffix == ".toml":
-        try:
-            head = tomllib.loads(path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise InputError(name, "", "file not found") from None
-        except tomllib.TOMLDecodeError as exc:
-            raise InputError(name, "", f"invalid TOML: {exc}") from None
+        head = read_toml(path, "scenario or truck class")
         if head.get("schema") == "minefleet-truck/1":
             tc = load_truck_class(path)
             return [f"{path}: truck class {tc.id} ({tc.name}) OK: payload {tc.payload_t:g} t, "
