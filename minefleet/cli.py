@@ -17,6 +17,7 @@ from fleet.errors import InputError
 from fleet.trace import TraceRecorder
 from minefleet import __version__
 from minefleet.assemble import build_run
+from minefleet.live import live, replay
 from minefleet.paths import data_dir
 from minefleet.rundir import write_run
 from minefleet.scenario import load_scenario
@@ -39,6 +40,7 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--out", type=Path, help="run directory (default: runs/<scenario>-seed<seed>)")
     run.add_argument("--model", help="perception model for every truck: zoo name, ONNX path, oracle or blind")
     run.add_argument("--quiet", action="store_true", help="no progress bar")
+    _view_options(run)
     run.add_argument("--transport", choices=("inproc", "mqtt"), default="inproc",
                      help="in-process router (default) or MQTT through a broker")
     run.add_argument("--broker", help="mqtt://host:port of an external broker (default: an embedded one)")
@@ -52,6 +54,16 @@ def main(argv: list[str] | None = None) -> int:
     cloud.add_argument("--site", required=True, help="site id of the map (e.g. open-pit-coal)")
     cloud.add_argument("--planner", default="min_wait")
     cloud.add_argument("--prefix", default="", help="topic prefix (as given to the fleet run)")
+
+    demo = sub.add_parser("demo", help="the live map view on the open-pit mine with obstacles, over the embedded "
+                                       "MQTT broker: nothing to set up")
+    demo.add_argument("--scenario", default="open_pit_hazards")
+    _view_options(demo)
+
+    rep = sub.add_parser("replay", help="play a recorded run directory in the map view")
+    rep.add_argument("run_dir", type=Path)
+    rep.add_argument("--screenshot", type=Path, help="save a PNG when the window closes")
+    rep.add_argument("--max-wall", type=float, help="close after this many wall seconds")
 
     val = sub.add_parser("validate", help="check a map (.geojson) or scenario (.toml) and say what is wrong")
     val.add_argument("file")
@@ -72,6 +84,12 @@ def main(argv: list[str] | None = None) -> int:
             return _cloud(args)
         if args.command == "models":
             return _models(args)
+        if args.command == "demo":
+            args.headless, args.hours, args.seed, args.out, args.model = False, None, None, None, None
+            args.transport, args.broker, args.no_cloud, args.prefix, args.quiet = "mqtt", None, False, None, True
+            return _run(args)
+        if args.command == "replay":
+            return replay(args.run_dir, args.screenshot, args.max_wall)
         return _validate(args)
     except (InputError, ModelError) as exc:
         print(f"minefleet: error: {exc}", file=sys.stderr)
@@ -84,6 +102,13 @@ def main(argv: list[str] | None = None) -> int:
         return 3
 
 
+def _view_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--screenshot", type=Path, help="save the window as PNG (with --after: at that sim time)")
+    p.add_argument("--after", type=float, help="sim seconds after which to save --screenshot and close")
+    p.add_argument("--max-wall", type=float, help="close the window after this many wall seconds")
+    p.add_argument("--speed", type=int, default=8, help="sim seconds per wall second: 1, 2, 4 ... 64")
+
+
 def _validate(args: argparse.Namespace) -> int:
     for line in validate_file(args.file):
         print(line)
@@ -91,10 +116,6 @@ def _validate(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    if not args.headless:
-        print("minefleet: error: the live map view is not part of this version; add --headless",
-              file=sys.stderr)
-        return 2
     scn = load_scenario(args.scenario).with_overrides(hours=args.hours, seed=args.seed, model=args.model)
     out = args.out or Path("runs") / f"{scn.name}-seed{scn.seed}"
     started = time.perf_counter()
@@ -108,6 +129,15 @@ def _run(args: argparse.Namespace) -> int:
     trace = TraceRecorder(scn.trace_period_s)
     run.sim.observers.append(trace)
     until = scn.hours * 3600.0
+    if not args.headless:
+        try:
+            status = live(run, args.screenshot, args.after, args.max_wall, args.speed)
+        finally:
+            run.close()
+        if args.out is not None:
+            write_run(run, args.out, trace, {"live": True, "wall_s": round(time.perf_counter() - built, 3)})
+            print(f"run written to {args.out}")
+        return status
     try:
         with tqdm(total=round(until), unit="sim-s", disable=args.quiet or None, file=sys.stderr,
                   desc=scn.name, leave=False) as bar:
