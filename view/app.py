@@ -69,6 +69,7 @@ class App:
         self._mouse: tuple[int, int] = (size[0] // 2, size[1] // 2)
         self._press: tuple[int, int] | None = None
         self._dragging = self._sliding = False
+        self._stop_at: float | None = None  # [s] where ``run(after_sim_s=...)`` stops the clock
         self.snap: Snapshot = source.snapshot()
 
     # -- state ---------------------------------------------------------------------------------------------
@@ -146,10 +147,10 @@ class App:
                   P.HUD_WARN if src.paused else P.HUD_TEXT)]
         if src.lag_s > LAG_WARN_S and not src.paused:
             lines.append((f"behind by {src.lag_s:.0f} s: host too slow for x{src.speed}", P.HUD_WARN))
-        if src.until is not None and snap.t >= src.until - 1e-6:
+        if src.until is not None and src.until != self._stop_at and snap.t >= src.until - 1e-6:
             lines.append(("end of run", P.HUD_WARN))
         on = " + ".join(self.overlays) or "off"
-        lines.append((f"{'replay   ' if self.replay else ''}overlays: {on}   (H help)", P.HUD_DIM))
+        lines.append((f"{'replay, ' if self.replay else ''}overlays: {on}", P.HUD_DIM))
         return lines
 
     def slider_rect(self) -> pygame.Rect:
@@ -265,7 +266,7 @@ class App:
 
     def save_screenshot(self, path: str | Path | None = None) -> Path:
         """The current picture as PNG: ``path``, the app's screenshot path, or ``minefleet-<t>.png`` here."""
-        out = Path(path or self.screenshot_path or Path.cwd() / f"minefleet-{int(self.snap.t):06d}.png")
+        out = Path(path or self.screenshot_path or Path.cwd() / f"minefleet-{round(self.snap.t):06d}.png")
         out.parent.mkdir(parents=True, exist_ok=True)
         pygame.image.save(self.surface, str(out))
         return out
@@ -284,7 +285,7 @@ class App:
         pygame.display.set_caption(self.title)
         if after_sim_s is not None:
             src = self.source
-            src.until = after_sim_s if src.until is None else min(src.until, after_sim_s)
+            src.until = self._stop_at = after_sim_s if src.until is None else min(src.until, after_sim_s)
         clock = pygame.time.Clock()
         started = time.perf_counter()
         try:

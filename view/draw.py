@@ -14,8 +14,8 @@ from view import palette as P
 from view.camera import Camera
 from view.palette import TextCache
 
-MIN_LENGTH_PX = 11.0  # [px] a truck never draws shorter than this, however far out the zoom
-MIN_WIDTH_PX = 6.0  # [px]
+MIN_LENGTH_PX = 14.0  # [px] a truck never draws shorter than this, however far out the zoom
+MIN_WIDTH_PX = 8.0  # [px]
 BED_FRACTION = 0.4  # rear share of the body that shows the load (the centre stays in the state colour)
 LABEL_SCALE = 1.2  # [px/m] truck ids appear from this zoom
 SPEED_LABEL_SCALE = 3.0  # [px/m] speeds join the ids from this zoom

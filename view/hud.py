@@ -114,6 +114,7 @@ class Hud:
         self.panel(surface, rect)
         x, y, right = rect.x + PAD, rect.y + PAD, rect.right - PAD
         self.put(surface, snap.site, (x, y), P.HUD_TITLE, "bold")
+        self.put(surface, "H: keys", (right, y + 2), P.HUD_DIM, "small", right=True)
         y += ROW_H
         self.put(surface, clock(snap.t), (x, y), P.HUD_TEXT, "large")
         y += ROW_H + 6
@@ -183,7 +184,8 @@ class Hud:
             rgb = np.repeat(P.heat_rgba(f, *range_db)[:, None, :3], bar.height, axis=1)  # [w, h, 3]
             self._gradient = ((range_db, bar.size), pygame.surfarray.make_surface(rgb))
         surface.blit(self._gradient[1], bar.topleft)
-        self.put(surface, f"SINR {range_db[0]:.0f} .. {range_db[1]:.0f} dB", (rect.x + PAD, rect.y + 5),
+        lo, hi = (round(v) + 0 for v in range_db)  # "+ 0" turns -0 into 0
+        self.put(surface, f"SINR {lo} .. {hi} dB (coverage)", (rect.x + PAD, rect.y + 5),
                  P.HUD_TEXT, "small")
 
     def slider(self, surface: pygame.Surface, rect: pygame.Rect, t: float, start: float, end: float) -> None:

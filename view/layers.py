@@ -7,6 +7,7 @@ grows, or the view leaves the canvas. ``MapPainter`` is the static map painted i
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -187,7 +188,7 @@ def _polyline(surface: pygame.Surface, colour: Colour, pts: np.ndarray, width: i
 
 def _arrows(surface: pygame.Surface, pts: np.ndarray, size: float) -> None:
     """Direction chevrons at the middle of each long segment of a one-way road."""
-    for a, b in zip(pts[:-1], pts[1:], strict=True):
+    for a, b in itertools.pairwise(pts):
         d = b - a
         length = float(np.hypot(*d))
         if length < 6 * size:

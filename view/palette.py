@@ -75,7 +75,7 @@ FAN_RANGE_ARC: Colour = (255, 255, 255)  # detected distance in a sector
 TRUTH_RING: Colour = (0, 255, 255)  # ground-truth obstacle inside the selected truck's field of view
 DETECT_THRESHOLD = 0.5  # sector probability drawn as a detection
 HEAT_STOPS: tuple[Colour, ...] = ((48, 18, 120), (30, 110, 200), (40, 190, 140), (230, 220, 60), (250, 120, 40))
-HEAT_ALPHA = 120  # [0..255] coverage overlay opacity
+HEAT_ALPHA = 96  # [0..255] coverage overlay opacity
 
 # -- HUD ------------------------------------------------------------------------------------------------
 PANEL_BG = (10, 12, 16, 200)  # RGBA

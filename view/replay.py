@@ -2,7 +2,7 @@
 
 The trace holds positions, heading, speed, payload and state at a fixed period. Between samples positions
 and heading are interpolated (so trucks glide at x1 rather than jump every period); state and payload are
-the last sample's. Tonnes and loads are read off the payload (a drop is a dump, a rise from empty a load),
+the last sample's. Tonnes and loads are read off the payload (each drop is a load dumped),
 destinations and collisions off ``events.csv`` when it is there. The recording cannot be steered: a model
 swap is refused.
 """
@@ -49,8 +49,7 @@ class ReplaySource:
         self.capacity_t, self.length_m, self.width_m = observed, np.full(n, length_m), np.full(n, width_m)
         step = np.diff(payload, axis=0, prepend=payload[:1])
         self.tonnes = np.cumsum(np.clip(-step, 0.0, None).sum(axis=1))  # [t] dumped by each sample
-        rose = (step > 0) & (np.vstack([payload[:1], payload[:-1]]) <= 0)
-        self.loads = np.cumsum(rose.sum(axis=1))
+        self.loads = np.cumsum((step < 0).sum(axis=1))  # loads delivered (dumped), as the live KPI counts them
         self.facilities = _facilities(mine)
         self._events(events or [])
         self.paused = False

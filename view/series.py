@@ -41,13 +41,18 @@ class KpiSeries:
         self._next_t = (math.floor(snap.t / self.period_s + 1e-9) + 1) * self.period_s
 
     def rates(self) -> tuple[np.ndarray, np.ndarray]:
-        """Sample times [s] and production rate [t/h] over the window ending at each (shorter at the start)."""
-        if len(self.t) < 2:
+        """Sample times [s] and production rate [t/h] over the window ending at each.
+
+        Tonnes are counted from the start of the shift, so (0 s, 0 t) is known even when the series began
+        later (the view opened mid-run, a replay seek): history before the first sample is interpolated
+        from it rather than left out, which would turn the first minutes into a wild rate.
+        """
+        if not self.t or self.t[-1] <= 0:
             return np.zeros(0), np.zeros(0)
         t, tonnes = np.asarray(self.t), np.asarray(self.tonnes)
-        j = np.searchsorted(t, t - self.window_s - 1e-9)
-        j = np.minimum(j, np.arange(len(t)) - 1)
-        j[0] = 0
-        span = t - t[j]
-        rate = np.where(span > 0, (tonnes - tonnes[j]) / np.where(span > 0, span, 1.0) * 3600.0, 0.0)
-        return t[1:], rate[1:]
+        if t[0] > 0:
+            t, tonnes = np.concatenate([[0.0], t]), np.concatenate([[0.0], tonnes])
+        keep = t > 0
+        start = np.maximum(t[keep] - self.window_s, 0.0)
+        rate = (tonnes[keep] - np.interp(start, t, tonnes)) / (t[keep] - start) * 3600.0
+        return t[keep], rate

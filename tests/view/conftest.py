@@ -8,15 +8,17 @@ os.environ["SDL_VIDEODRIVER"] = "dummy"
 os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
 os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
 
-from collections.abc import Callable, Iterator  # noqa: E402
-from typing import Any  # noqa: E402
+import importlib.util
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
 
-import pytest  # noqa: E402
-from viewkit import MODELS, make_run  # noqa: E402
+import pytest
+from viewkit import MODELS, make_run
 
-from fleet.control import Controller  # noqa: E402
-from minefleet.assemble import Run  # noqa: E402
-from view.app import App  # noqa: E402
+from fleet.control import Controller
+from minefleet.assemble import Run
+from view.app import App
 
 
 @pytest.fixture
@@ -34,3 +36,23 @@ def live() -> Iterator[Callable[..., tuple[Run, Controller, App]]]:
     yield make
     for run in runs:
         run.close()
+
+
+def _share_root_helpers() -> None:
+    """Keep ``from conftest import ...`` (the tests root's helpers) working in other test folders.
+
+    pytest imports every folder's conftest under the one module name ``conftest``; when it is given several
+    paths it imports this one before collecting their tests, so those imports would find this module. It
+    therefore carries the root conftest's public names too.
+    """
+    spec = importlib.util.spec_from_file_location("_minefleet_tests_root", Path(__file__).parents[1] / "conftest.py")
+    assert spec is not None and spec.loader is not None
+    root = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(root)
+    for name, value in vars(root).items():
+        fixture = hasattr(value, "_fixture_function_marker") or hasattr(value, "_pytestfixturefunction")
+        if not name.startswith("_") and not fixture:  # fixtures reach here through pytest itself
+            globals().setdefault(name, value)
+
+
+_share_root_helpers()

@@ -49,7 +49,7 @@ def test_app_draws_without_a_window():
 
 
 def test_trucks_appear_at_their_projected_pixels_in_their_state_colour(live):
-    run, ctl, app = live()
+    run, _ctl, app = live()
     spread(run, ticks=3000)
     app.frame(0.0)
     snap = app.snap
@@ -81,7 +81,7 @@ def test_zoomed_in_trucks_are_drawn_to_size_with_their_heading(live):
 
 
 def test_each_overlay_in_the_cycle_changes_the_picture(live):
-    run, ctl, app = live()
+    run, _ctl, app = live()
     assert app.cycle[-1] == () and "coverage" not in {n for c in app.cycle for n in c}
     spread(run, app, ticks=2500)
     pictures = {}
@@ -97,7 +97,7 @@ def test_each_overlay_in_the_cycle_changes_the_picture(live):
 
 
 def test_coverage_heat_joins_the_cycle_only_with_a_grid(live):
-    run, ctl, plain = live()
+    run, _ctl, plain = live()
     xmin, ymin, xmax, ymax = run.site.mine.bounds()
     grid = np.linspace(-10.0, 30.0, 40 * 30).reshape(30, 40)
     _, _, app = live(coverage=Coverage(grid, (xmin, ymin, xmax, ymax)))
@@ -114,7 +114,7 @@ def test_coverage_heat_joins_the_cycle_only_with_a_grid(live):
 
 
 def test_static_map_is_painted_again_only_when_the_camera_needs_it(live):
-    run, ctl, app = live()
+    _run, _ctl, app = live()
     for _ in range(3):
         app.frame(0.0)
     assert app.map_layer.renders == 1
@@ -165,5 +165,23 @@ def test_hud_lists_only_the_kpis_present_and_labels_emulated_ones():
 
 @pytest.mark.parametrize("size", [(1280, 800), (800, 500)])
 def test_frame_returns_a_picture_of_the_window_size(live, size):
-    run, ctl, app = live(size=size)
+    _run, _ctl, app = live(size=size)
     assert app.frame(0.0).get_size() == size
+
+
+def test_sparkline_rate_is_tonnes_over_the_moving_window():
+    """1000 t in each 10 minutes is 6000 t/h once a full window has passed; from the shift start before."""
+    from types import SimpleNamespace
+
+    from view.series import KpiSeries
+
+    series = KpiSeries(period_s=60.0, window_s=900.0)
+    for minute in range(1, 61):
+        t = minute * 60.0
+        series.record(SimpleNamespace(t=t, kpis={"tonnes": 1000.0 * t / 600.0}))
+    t, rate = series.rates()
+    assert t[0] == 60.0 and t[-1] == 3600.0
+    assert rate == pytest.approx(np.full(len(t), 6000.0))
+    late = KpiSeries()
+    late.record(SimpleNamespace(t=1800.0, kpis={"tonnes": 1500.0}))  # the view opened mid-shift
+    assert late.rates()[1] == pytest.approx([3000.0])
