@@ -41,7 +41,7 @@ class Envelope:
         if len(data) > MAX_BYTES:
             raise EnvelopeError(f"payload of {len(data)} B exceeds {MAX_BYTES} B")
         try:
-            doc = json.loads(data.decode("utf-8"))
+            doc = json.loads(data.decode("utf-8"), parse_constant=_no_constant)
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:
             raise EnvelopeError(f"not UTF-8 JSON: {exc}") from None
         return cls.from_dict(doc)
@@ -68,3 +68,8 @@ class Envelope:
         if times[1] < times[0]:
             raise EnvelopeError("'t_deliver' is before 't_sent'")
         return cls(kind=kind, src=src, seq=seq, t_sent=times[0], body=body, t_deliver=times[1])
+
+
+def _no_constant(name: str) -> float:
+    """JSON has no NaN or Infinity; Python's parser accepts them unless told otherwise."""
+    raise EnvelopeError(f"non-finite number {name} in payload")

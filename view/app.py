@@ -7,7 +7,6 @@ headless (tests, screenshots, benchmarks). Every command goes through the source
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -33,7 +32,6 @@ if TYPE_CHECKING:
 DRAG_START_PX = 4  # [px] a press that moves less than this is a click, not a drag
 CLICK_RADIUS_PX = 14  # [px] how near a click must be to a truck to select it
 MESSAGE_S = 3.0  # [s] wall time a notice stays up
-MAX_FRAME_S = 0.25  # [s] a longer stall (window dragged, host busy) is not chased by the clock
 LAG_WARN_S = 2.0  # [s] behind wall time x speed by more than this: say so
 
 
@@ -69,7 +67,7 @@ class App:
         self._mouse: tuple[int, int] = (size[0] // 2, size[1] // 2)
         self._press: tuple[int, int] | None = None
         self._dragging = self._sliding = False
-        self._stop_at: float | None = None  # [s] where ``run(after_sim_s=...)`` stops the clock
+        self.stop_at: float | None = None  # [s] where ``run(after_sim_s=...)`` stops the clock
         self.snap: Snapshot = source.snapshot()
 
     # -- state ---------------------------------------------------------------------------------------------
@@ -147,7 +145,7 @@ class App:
                   P.HUD_WARN if src.paused else P.HUD_TEXT)]
         if src.lag_s > LAG_WARN_S and not src.paused:
             lines.append((f"behind by {src.lag_s:.0f} s: host too slow for x{src.speed}", P.HUD_WARN))
-        if src.until is not None and src.until != self._stop_at and snap.t >= src.until - 1e-6:
+        if src.until is not None and src.until != self.stop_at and snap.t >= src.until - 1e-6:
             lines.append(("end of run", P.HUD_WARN))
         on = " + ".join(self.overlays) or "off"
         lines.append((f"{'replay, ' if self.replay else ''}overlays: {on}", P.HUD_DIM))
@@ -275,36 +273,7 @@ class App:
 
     def run(self, max_wall_s: float | None = None, screenshot: str | Path | None = None,
             after_sim_s: float | None = None) -> int:
-        """Open a resizable window and loop until quit; returns the exit status (0).
+        """Open a resizable window and loop until quit; returns the exit status (0). See ``view.window``."""
+        from view.window import run_window
 
-        ``after_sim_s`` [s]: stop when the clock reaches it, saving ``screenshot`` (or the default path).
-        ``max_wall_s`` [s]: stop after this much wall time, saving ``screenshot`` if one was asked for.
-        """
-        pygame.display.init()
-        self.surface = pygame.display.set_mode(self.surface.get_size(), pygame.RESIZABLE)
-        pygame.display.set_caption(self.title)
-        if after_sim_s is not None:
-            src = self.source
-            src.until = self._stop_at = after_sim_s if src.until is None else min(src.until, after_sim_s)
-        clock = pygame.time.Clock()
-        started = time.perf_counter()
-        try:
-            while self.running:
-                for event in pygame.event.get():
-                    self.handle(event)
-                if not self.running:
-                    break
-                self.frame(min(clock.tick(self.fps) / 1000.0, MAX_FRAME_S))
-                pygame.display.flip()
-                done = self.source.until is not None and self.snap.t >= self.source.until - 1e-6
-                if after_sim_s is not None and done:
-                    self.save_screenshot(screenshot)
-                    break
-                if max_wall_s is not None and time.perf_counter() - started >= max_wall_s:
-                    if screenshot is not None:
-                        self.save_screenshot(screenshot)
-                    break
-        finally:
-            self.surface = self.surface.copy()  # the last picture outlives the window
-            pygame.display.quit()
-        return 0
+        return run_window(self, max_wall_s, screenshot, after_sim_s)

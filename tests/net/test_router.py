@@ -65,6 +65,8 @@ def test_envelope_round_trip_and_validation():
                         (b'{"v":2}', "unsupported envelope version"),
                         (b'{"v":1,"kind":"a","src":"b","seq":-1,"body":{},"t_sent":0,"t_deliver":0}', "'seq'"),
                         (b'{"v":1,"kind":"a","src":"b","seq":1,"body":{},"t_sent":2,"t_deliver":1}', "before"),
-                        (b"x" * 70_000, "exceeds")]:
+                        (b"x" * 70_000, "exceeds"),
+                        (b'{"v":1,"kind":"a","src":"b","seq":1,"body":{"up":Infinity},"t_sent":0,"t_deliver":0}',
+                         "non-finite number Infinity")]:
         with pytest.raises(EnvelopeError, match=reason):
             Envelope.from_json(bad)
