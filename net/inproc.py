@@ -7,7 +7,7 @@ import itertools
 
 from net.envelope import Envelope
 from net.topics import matches
-from net.transport import Handler
+from net.transport import Handler, Subscriptions
 
 
 class InProcRouter:
@@ -19,8 +19,7 @@ class InProcRouter:
     def __init__(self) -> None:
         self._heap: list[tuple[float, str, int, int, str, Envelope]] = []
         self._tie = itertools.count()
-        self._subs: list[tuple[str, Handler]] = []
-        self._route_cache: dict[str, list[Handler]] = {}
+        self._subs = Subscriptions()
         self.retained: dict[str, Envelope] = {}
         self.published = 0
         self.delivered = 0
@@ -34,8 +33,7 @@ class InProcRouter:
         heapq.heappush(self._heap, (env.t_deliver, env.src, env.seq, next(self._tie), topic, env))
 
     def subscribe(self, topic_filter: str, handler: Handler) -> None:
-        self._subs.append((topic_filter, handler))
-        self._route_cache.clear()
+        self._subs.add(topic_filter, handler)
         for topic, env in sorted(self.retained.items()):
             if matches(topic_filter, topic):
                 heapq.heappush(self._heap, (env.t_deliver, env.src, env.seq, next(self._tie), topic, env))
@@ -45,10 +43,6 @@ class InProcRouter:
 
     def deliver_next(self) -> None:
         *_, topic, env = heapq.heappop(self._heap)
-        handlers = self._route_cache.get(topic)
-        if handlers is None:
-            handlers = [h for f, h in self._subs if matches(f, topic)]
-            self._route_cache[topic] = handlers
         self.delivered += 1
-        for h in handlers:
+        for h in self._subs.handlers(topic):
             h(topic, env)

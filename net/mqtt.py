@@ -29,7 +29,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 from net import schemas
 from net.envelope import Envelope, EnvelopeError
 from net.topics import matches
-from net.transport import Handler
+from net.transport import Handler, Subscriptions
 
 DEDUP_WINDOW = 200_000  # message keys remembered for duplicate detection (duplicates arrive close together)
 DEFAULT_INFLIGHT = 1000  # QoS 1 messages in flight; paho's default of 20 throttles a fleet's bursts
@@ -154,8 +154,7 @@ class MqttTransport(Receiver):
         self.client_id = client_id
         self.timeout_s = timeout_s
         self._raw: queue.Queue[tuple[str, bytes, bool]] = queue.Queue()
-        self._subs: list[tuple[str, Handler]] = []
-        self._route_cache: dict[str, list[Handler]] = {}
+        self._subs = Subscriptions()
         self._pending: list[mqtt.MQTTMessageInfo] = []
         super().__init__(inbox)
         self.published = self.delivered = 0
@@ -228,7 +227,7 @@ class MqttTransport(Receiver):
         self.publish_raw(topic, env.to_json(), qos, retain)
         if self.publish_log is not None:
             self.publish_log.append(topic)
-        if not self._is_control(topic) and any(matches(f, topic) for f, _ in self._subs):
+        if not self._is_control(topic) and any(matches(f, topic) for f in self._subs.filters):
             self._keep(topic, env, retain=False)  # the broker's echo will be a duplicate
 
     def publish_raw(self, topic: str, payload: bytes, qos: int = 0, retain: bool = False) -> None:
@@ -256,8 +255,7 @@ class MqttTransport(Receiver):
 
     def subscribe(self, topic_filter: str, handler: Handler) -> None:
         """Route messages matching the filter to ``handler``; returns once the broker has confirmed."""
-        self._subs.append((topic_filter, handler))
-        self._route_cache.clear()
+        self._subs.add(topic_filter, handler)
         self._subscribe_wait(topic_filter)
 
     def subscribe_control(self, topic_filter: str) -> None:
@@ -267,7 +265,7 @@ class MqttTransport(Receiver):
 
     @property
     def filters(self) -> list[str]:
-        return [f for f, _ in self._subs]
+        return self._subs.filters
 
     # -- the simulation thread ----------------------------------------------------------------------
 
@@ -298,12 +296,8 @@ class MqttTransport(Receiver):
 
     def dispatch(self, topic: str, env: Envelope) -> None:
         """Hand one message to every handler whose filter matches its topic, in subscription order."""
-        handlers = self._route_cache.get(topic)
-        if handlers is None:
-            handlers = [h for f, h in self._subs if matches(f, topic)]
-            self._route_cache[topic] = handlers
         self.delivered += 1
-        for h in handlers:
+        for h in self._subs.handlers(topic):
             h(topic, env)
 
     def flush(self, timeout_s: float | None = None) -> None:

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import Protocol
 
 from net.envelope import Envelope
+from net.topics import matches
 
 Handler = Callable[[str, Envelope], None]
 
@@ -28,3 +29,26 @@ class Transport(Protocol):
     def deliver_next(self) -> None:
         """Hand the earliest undelivered message to its subscribers."""
         ...
+
+
+class Subscriptions:
+    """Topic filters and their handlers, with a per-topic cache: every transport routes messages the same way."""
+
+    def __init__(self) -> None:
+        self.entries: list[tuple[str, Handler]] = []
+        self._cache: dict[str, list[Handler]] = {}
+
+    def add(self, topic_filter: str, handler: Handler) -> None:
+        self.entries.append((topic_filter, handler))
+        self._cache.clear()
+
+    @property
+    def filters(self) -> list[str]:
+        return [f for f, _ in self.entries]
+
+    def handlers(self, topic: str) -> list[Handler]:
+        """Handlers whose filter matches ``topic``, in subscription order."""
+        found = self._cache.get(topic)
+        if found is None:
+            found = self._cache[topic] = [h for f, h in self.entries if matches(f, topic)]
+        return found
