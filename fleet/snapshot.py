@@ -53,6 +53,7 @@ class Snapshot:
     obstacles: dict[str, np.ndarray]  # x, y, r [m] and kind (names) of obstacles on the roads now
     kpis: dict[str, Any]
     detections: dict[str, np.ndarray] = field(default_factory=dict)  # per truck: latest sector output
+    truck_info: dict[str, list[str]] = field(default_factory=dict)  # label -> one formatted value per truck
     state_names: list[str] = field(default_factory=lambda: list(STATE_NAMES))
 
 
@@ -84,10 +85,51 @@ def take(sim: Any) -> Snapshot:
         "queue_dumps": sum(len(sp.queue) for sp in sim.points if sp.kind in ("dump", "crusher")),
     }
     detections: dict[str, np.ndarray] = {}
+    info: dict[str, list[str]] = {}
+    kpis.update(_slow_kpis(sim))
+    if ob is not None:
+        device = [s.chip.profile.name if s.chip is not None else "-" for s in ob.slots]
+        timing = [s.timing for s in ob.slots]
+        budget_ms = ob.cfg.safety.budget_s * 1e3
+        slots = ob.truck_slot.tolist()
+        info["device"] = [device[k] for k in slots]
+        info["inference"] = [f"{lat * 1e3:.2f} ms {timing[k]}, budget {budget_ms:.0f} ms"
+                             for lat, k in zip(ob.latency.tolist(), slots, strict=True)]
+    link = sim.comms.link
+    if hasattr(link, "sinr") and hasattr(link, "serving_site"):
+        info["link SINR down"] = [f"{v:.1f} dB" for v in link.sinr[1].tolist()]
+        info["serving gNB"] = [link.serving_site(tid) or "-" for tid in f.ids]
     if ob is not None:
         kpis.update(collisions=sum(ob.collisions.values()), near_misses=ob.near_misses, estops=ob.estops,
                     holds=ob.holds)
         detections = {"sectors": ob.latest.copy(), "fov_deg": np.array(ob.cfg.spec.fov_deg),
                       "max_range_m": np.array(ob.cfg.spec.max_range_m)}
     return Snapshot(t=sim.t, site=sim.mine.site, trucks=trucks, facilities=facilities, obstacles=obstacles,
-                    kpis=kpis, detections=detections)
+                    kpis=kpis, detections=detections, truck_info=info)
+
+
+_SLOW_PERIOD_S = 10.0  # [s] of simulation between recomputations of percentile figures for the HUD
+_slow_cache: dict[int, tuple[float, dict[str, Any]]] = {}
+
+
+def _slow_kpis(sim: Any) -> dict[str, Any]:
+    """Percentile figures (emulated inference p99 and misses, link p99 and loss), refreshed every 10 sim s:
+    they scan every sample so far, too much work for every frame."""
+    key = id(sim)
+    cached = _slow_cache.get(key)
+    if cached is not None and sim.t - cached[0] < _SLOW_PERIOD_S:
+        return cached[1]
+    out: dict[str, Any] = {}
+    ob = sim.onboard
+    if ob is not None:
+        lat = [x for s in ob.slots for x in s.latencies]
+        if lat:
+            out["inference_p99_ms"] = float(np.percentile(lat, 99)) * 1e3
+        out["inference_late_frames"] = sum(s.late for s in ob.slots)
+    if hasattr(sim.comms.link, "stats"):
+        st = sim.comms.link.stats()
+        out.update(link_up_p99_ms=st.get("uplink_latency_p99_ms"), link_loss=st.get("uplink_loss_rate"))
+        out = {k: v for k, v in out.items() if v is not None}
+    _slow_cache.clear()
+    _slow_cache[key] = (sim.t, out)
+    return out

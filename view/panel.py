@@ -39,6 +39,7 @@ def truck_rows(snap: Snapshot, i: int) -> list[tuple[str, str]]:
             rows.append(("detections", f"{int(hits.sum())} of {len(hits)} sectors, nearest {nearest:.0f} m"))
         else:
             rows.append(("detections", f"clear to {reach:.0f} m"))
+    rows += [(label, values[i]) for label, values in snap.truck_info.items() if i < len(values)]
     return rows
 
 
