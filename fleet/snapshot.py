@@ -54,6 +54,7 @@ class Snapshot:
     kpis: dict[str, Any]
     detections: dict[str, np.ndarray] = field(default_factory=dict)  # per truck: latest sector output
     truck_info: dict[str, list[str]] = field(default_factory=dict)  # label -> one formatted value per truck
+    link_outage: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))  # per truck, radio down
     state_names: list[str] = field(default_factory=lambda: list(STATE_NAMES))
 
 
@@ -96,6 +97,7 @@ def take(sim: Any) -> Snapshot:
         info["inference"] = [f"{lat * 1e3:.2f} ms {timing[k]}, budget {budget_ms:.0f} ms"
                              for lat, k in zip(ob.latency.tolist(), slots, strict=True)]
     link = sim.comms.link
+    outage = np.asarray(getattr(link, "outage", np.zeros(0, dtype=bool)), dtype=bool).copy()
     if hasattr(link, "sinr") and hasattr(link, "serving_site"):
         info["link SINR down"] = [f"{v:.1f} dB" for v in link.sinr[1].tolist()]
         info["serving gNB"] = [link.serving_site(tid) or "-" for tid in f.ids]
@@ -105,7 +107,7 @@ def take(sim: Any) -> Snapshot:
         detections = {"sectors": ob.latest.copy(), "fov_deg": np.array(ob.cfg.spec.fov_deg),
                       "max_range_m": np.array(ob.cfg.spec.max_range_m)}
     return Snapshot(t=sim.t, site=sim.mine.site, trucks=trucks, facilities=facilities, obstacles=obstacles,
-                    kpis=kpis, detections=detections, truck_info=info)
+                    kpis=kpis, detections=detections, truck_info=info, link_outage=outage)
 
 
 _SLOW_PERIOD_S = 10.0  # [s] of simulation between recomputations of percentile figures for the HUD

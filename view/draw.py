@@ -72,12 +72,27 @@ def draw_trucks(surface: pygame.Surface, cam: Camera, snap: Snapshot, colours: n
         if loaded[k]:
             draw_polygon(surface, P.PAYLOAD, load_l[k])
         draw_polygon(surface, P.TRUCK_OUTLINE, body_l[k], 1)
+    _outages(surface, cam, snap, idx)
     if selected is not None and 0 <= selected < len(t.ids):
         sx, sy = cam.to_screen(t.x[selected], t.y[selected])
         radius = max(t.length_m[selected] * cam.scale, MIN_LENGTH_PX) * 0.75 + 4
         pygame.draw.circle(surface, P.SELECTED, (sx, sy), radius, 2)
     if cam.scale >= LABEL_SCALE:
         _labels(surface, cam, snap, idx, text)
+
+
+def _outages(surface: pygame.Surface, cam: Camera, snap: Snapshot, idx: np.ndarray) -> None:
+    """A truck whose radio link is in outage gets a crossed mark above it."""
+    out = snap.link_outage
+    if out.size == 0:
+        return
+    t = snap.trucks
+    for i in idx[out[idx]].tolist():
+        sx, sy = cam.to_screen(t.x[i], t.y[i])
+        r = max(t.length_m[i] * cam.scale, MIN_LENGTH_PX) * 0.5
+        cx, cy = float(sx), float(sy) - r - 6
+        pygame.draw.line(surface, P.LINK_OUTAGE, (cx - 5, cy - 5), (cx + 5, cy + 5), 2)
+        pygame.draw.line(surface, P.LINK_OUTAGE, (cx - 5, cy + 5), (cx + 5, cy - 5), 2)
 
 
 def _labels(surface: pygame.Surface, cam: Camera, snap: Snapshot, idx: np.ndarray, text: TextCache) -> None:

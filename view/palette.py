@@ -55,6 +55,7 @@ BADGE_OK: Colour = (38, 120, 70)  # queue badge: nobody waiting
 BADGE_BUSY: Colour = (170, 120, 20)  # some waiting
 BADGE_JAM: Colour = (190, 40, 40)  # at least ``BADGE_JAM_AT`` waiting
 BADGE_JAM_AT = 3  # [trucks]
+LINK_OUTAGE: Colour = (235, 64, 52)  # cross over a truck whose radio link is down
 BADGE_TEXT: Colour = (255, 255, 255)
 OBSTACLE_COLOURS: dict[str, Colour] = {  # keyed by hazard kind names of the map format
     "spillage": (160, 90, 40),

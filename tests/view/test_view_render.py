@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pygame
 import pytest
@@ -185,3 +187,17 @@ def test_sparkline_rate_is_tonnes_over_the_moving_window():
     late = KpiSeries()
     late.record(SimpleNamespace(t=1800.0, kpis={"tonnes": 1500.0}))  # the view opened mid-shift
     assert late.rates()[1] == pytest.approx([3000.0])
+
+
+def test_a_truck_in_radio_outage_is_marked(live):
+    """A crossed mark appears above a truck whose link is down, and only then."""
+    _run, ctl, app = live()
+    snap = ctl.snapshot()
+    down = np.zeros(len(snap.trucks.ids), dtype=bool)
+    app.draw(replace(snap, link_outage=down))
+    before = pygame.surfarray.array3d(app.surface)
+    down[:] = True
+    app.draw(replace(snap, link_outage=down))
+    after = pygame.surfarray.array3d(app.surface)
+    red = np.all(after == np.array(P.LINK_OUTAGE), axis=2).sum()
+    assert red > np.all(before == np.array(P.LINK_OUTAGE), axis=2).sum()
