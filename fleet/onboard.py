@@ -127,7 +127,8 @@ class Onboard:
         if now + 1e-9 >= self.next_frame:
             self._frame(now, on, seg)
             self.next_frame += 1.0 / cfg.frame_hz
-        self._ground_truth(on, seg)
+        if self.truck_exact.any():
+            self._ground_truth(on, seg)  # only the oracle reads the true gap before the move
         stop, v_limit, stale, hard = truck_limits(
             on, now, self.latest, self.latest_t, self.latest_s, self.latest_route, self.frame_x, self.frame_y,
             self.frame_h, f.route, f.s, f.v, f.x, f.y, self.truck_body_r, self.latency, 1.0 / cfg.frame_hz,
