@@ -1,21 +1,27 @@
-"""One emulated chip timeline per group of trucks that share a configuration.
+"""The emulated chips of a group of trucks that share a configuration, in a few phase classes.
 
 Every truck carries its own chip. Trucks with the same device, perception model, background tasks and
-scheduling run identical timelines (frames are taken for the whole fleet at the same instants), so one
-``DeviceScheduler`` per group stands for all of them: the cost is per group, not per truck.
+scheduling differ only in how their camera and LiDAR frames fall against their range-sensor frames (the
+sensors are not synchronised). So a group is emulated as ``chips`` timelines ("phase classes"), each with
+its own background phases spread evenly over the frame period and its own clock drift; truck i rides class
+``i % chips``. A handful of classes covers the phases a fleet has, at a fixed cost per group, not per truck.
 
-Each frame: the background detectors' jobs released since the last frame are submitted, then the perception
-job; the scheduler settles them (decisions at frame boundaries, non-preemptive). The perception result is
-released at the job's emulated finish, late results are marked, dropped ones never arrive.
+Each frame, per class: the background detectors' jobs released since the last frame are submitted (each
+detector on its own drifting, jittered sensor clock), then the perception job; the scheduler settles them
+(decisions at frame boundaries, non-preemptive). The perception result is released at the job's emulated
+finish, late results are marked, dropped ones never arrive.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from edge.accel import BackgroundTask, DeviceProfile, DeviceScheduler, Job, model_cost, periodic_jobs
-from edge.accel.scheduler import summarise
+import numpy as np
+
+from edge.accel import BackgroundTask, DeviceProfile, DeviceScheduler, Job, model_cost
+from edge.accel.background import ReleaseClock, background_job
+from edge.accel.scheduler import combined_stats
 
 PERCEPTION_TASK = "perception"
 
@@ -29,40 +35,56 @@ class ChipTimeline:
     on_miss: str = "late"
     policy: str = "fifo"
     streams: int = 1
-    scheduler: DeviceScheduler = field(init=False)
+    rng: np.random.Generator = field(default_factory=lambda: np.random.default_rng(0))  # drift and jitter
+    chips: int = 1  # phase classes
     latency_s: float = field(init=False)  # [s] emulated cost of one perception call, batch 1
     _t_background: float = 0.0
 
     def __post_init__(self) -> None:
-        self.scheduler = DeviceScheduler(self.profile, streams=self.streams, policy=self.policy)
+        if self.chips < 1:
+            raise ValueError(f"chips must be >= 1, got {self.chips}")
         self.latency_s = model_cost(self.model_path, self.profile).latency_s if self.model_path else 0.0
+        self.schedulers = [DeviceScheduler(self.profile, streams=self.streams, policy=self.policy, retain=False)
+                           for _ in range(self.chips)]
+        self._clocks = [self._class_clocks(c) for c in range(self.chips)]
 
-    def frame(self, t: float) -> tuple[float | None, bool]:
-        """Run one frame's perception job released at ``t`` [s]: (finish time or None if dropped, late)."""
-        jobs = [j for task in self.background for j in periodic_jobs(task, "chip", self._t_background, t,
-                                                                        self.profile)]
+    def _class_clocks(self, c: int) -> list[ReleaseClock]:
+        """Class ``c``'s sensors: the task's seeded phase moved into the c-th of ``chips`` equal slices of the
+        period (stratified, so the classes together cover every phase), a drift of their own."""
+        clocks = []
+        for task in self.background:
+            period = 1.0 / task.rate_hz
+            frac = (task.phase_s / period) % 1.0
+            drift = float(self.rng.uniform(-task.clock_ppm, task.clock_ppm)) if c else task.drift_ppm
+            mine = replace(task, phase_s=period * (c + frac) / self.chips, drift_ppm=drift)
+            clocks.append(ReleaseClock(mine, self.rng.spawn(1)[0]))
+        return clocks
+
+    def frame(self, t: float) -> list[tuple[float | None, bool]]:
+        """Run one frame's perception job released at ``t`` [s] on every class: per class (finish time or
+        None if dropped, late)."""
+        out = []
+        for sched, clocks in zip(self.schedulers, self._clocks, strict=True):
+            jobs = [background_job(c.task, "chip", r, self.profile) for c in clocks for r in c.until(t)]
+            for job in sorted(jobs, key=lambda j: j.release_s):
+                sched.submit(job)
+            res = sched.submit(Job(task=PERCEPTION_TASK, truck="chip", release_s=t, latency_s=self.latency_s,
+                                   deadline_s=t + self.deadline_s, priority=1, on_miss=self.on_miss))
+            sched.flush()
+            out.append(((None if res.dropped else res.finish_s), res.missed))
         self._t_background = t
-        for job in sorted(jobs, key=lambda j: j.release_s):
-            self.scheduler.submit(job)
-        res = self.scheduler.submit(Job(task=PERCEPTION_TASK, truck="chip", release_s=t, latency_s=self.latency_s,
-                                        deadline_s=t + self.deadline_s, priority=1, on_miss=self.on_miss))
-        self.scheduler.flush()
-        return (None if res.dropped else res.finish_s), res.missed
+        return out
 
     def summary(self, trucks: int) -> dict:
-        """Emulated figures of this timeline (per truck: every truck of the group ran the same)."""
+        """Emulated figures over the group's chips (per truck: a truck's chip is one of the classes)."""
         by_task = {}
-        for task, st in self.scheduler.stats("task").items():
+        for task, st in combined_stats(self.schedulers, "task").items():
             by_task[task] = {"jobs": st.jobs, "p50_ms": round(st.p50_s * 1e3, 3), "p99_ms": round(st.p99_s * 1e3, 3),
                              "queued_p99_ms": round(st.queued_p99_s * 1e3, 3), "missed": st.missed,
                              "dropped": st.dropped,
                              "timed_only": task != PERCEPTION_TASK}
-        return {"device": self.profile.name, "trucks": trucks, "emulated": True,
+        util = float(np.mean([s.utilisation(self._t_background) for s in self.schedulers]))
+        return {"device": self.profile.name, "trucks": trucks, "emulated": True, "phase_classes": self.chips,
                 "perception_cost_ms": round(self.latency_s * 1e3, 4), "tasks": by_task,
-                "utilisation": round(self.scheduler.utilisation(self._t_background), 4)}
+                "utilisation": round(util, 4)}
 
-
-def perception_stats(timeline: ChipTimeline) -> tuple[float, float]:
-    """(p50, p99) [s] emulated release-to-result latency of the perception jobs that completed."""
-    st = summarise([r for r in timeline.scheduler.results if r.job.task == PERCEPTION_TASK and r.settled])
-    return st.p50_s, st.p99_s

@@ -172,30 +172,39 @@ class Onboard:
             host_s = time.perf_counter() - started
             self._score(s, out, truth[sel])
             idx = on[sel]
-            latency = self._latency(s, now, host_s)
-            if latency is None:
-                continue  # the chip dropped this frame: the truck's newest result grows older
             pose = np.stack([f.s[idx], f.route[idx], f.x[idx], f.y[idx], f.heading[idx]])
-            self.pending.append((now + latency, idx, out, now, pose, latency))
-        if len(self.slots) > 1:
-            self.pending = deque(sorted(self.pending, key=lambda p: p[0]))
+            for members, latency in self._latency(s, now, host_s, idx):
+                if latency is None:
+                    continue  # the chip dropped this frame: these trucks' newest result grows older
+                self.pending.append((now + latency, idx[members], out[members], now, pose[:, members], latency))
+        self.pending = deque(sorted(self.pending, key=lambda p: p[0]))
         self._release(now)
 
-    def _latency(self, s: ModelSlot, now: float, host_s: float) -> float | None:
-        """Frame-to-result latency [s] of this frame for the slot's trucks, or None if the chip dropped it."""
+    def _latency(self, s: ModelSlot, now: float, host_s: float,
+                 idx: np.ndarray) -> list[tuple[np.ndarray, float | None]]:
+        """Frame-to-result latency [s] of this frame per group of the slot's trucks (positions into ``idx``),
+        None where the chip dropped it. With an emulated chip the groups are its phase classes."""
+        everyone = np.arange(len(idx))
         if s.timing == "measured":
-            latency: float | None = host_s
-        elif s.chip is not None:
-            finish, late = s.chip.frame(now)
+            s.latencies.append(host_s)
+            return [(everyone, host_s)]
+        if s.chip is None:
+            s.latencies.append(s.latency_s)
+            return [(everyone, s.latency_s)]
+        out: list[tuple[np.ndarray, float | None]] = []
+        klass = idx % s.chip.chips
+        for c, (finish, late) in enumerate(s.chip.frame(now)):
             s.late += int(late)
+            members = np.flatnonzero(klass == c)
             if finish is None:
                 s.dropped += 1
-                return None
-            latency = finish - now
-        else:
-            latency = s.latency_s
-        s.latencies.append(latency)
-        return latency
+                latency = None
+            else:
+                latency = finish - now
+                s.latencies.append(latency)
+            if len(members):
+                out.append((members, latency))
+        return out
 
     def _release(self, now: float) -> None:
         while self.pending and self.pending[0][0] <= now + 1e-9:

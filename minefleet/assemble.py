@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import zlib
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -35,6 +36,7 @@ from net.radio.profile import load_profile
 
 # Child generators per subsystem (design section 2): adding one never shifts another's stream.
 SUBSYSTEMS = ("fleet", "hazards", "sensor", "link", "planner", "chip")
+PHASE_CLASSES = 4  # emulated chips per group of alike trucks, each with its sensors at other phases
 
 
 @dataclass
@@ -133,6 +135,7 @@ def attach_edge(sim: Simulation, scn: Scenario, streams: dict[str, np.random.Gen
     models_dir = data_dir("assets") / "models"
 
     background = _background(scn, streams["chip"])
+    jitter_seed = int(streams["chip"].integers(2**63))
 
     def make_slot(ref: str) -> ModelSlot:
         runtime = make_perception(ref, spec, models_dir)
@@ -148,7 +151,8 @@ def attach_edge(sim: Simulation, scn: Scenario, streams: dict[str, np.random.Gen
         if e.device != "none":
             chip = ChipTimeline(load_device(e.device), Path(runtime.info.path), background,
                                 deadline_s=e.deadline_ms / 1000.0, on_miss=e.on_miss, policy=e.policy,
-                                streams=e.streams)
+                                streams=e.streams, chips=min(PHASE_CLASSES, sim.fleet.n),
+                                rng=np.random.default_rng([jitter_seed, zlib.crc32(ref.encode())]))
         return ModelSlot(ref=ref, runtime=runtime, latency_s=e.latency_ms / 1000.0, detect_range_m=reach,
                          chip=chip, timing=timing)
 
@@ -170,7 +174,8 @@ def attach_edge(sim: Simulation, scn: Scenario, streams: dict[str, np.random.Gen
 
 
 def _background(scn: Scenario, rng: np.random.Generator) -> list[BackgroundTask]:
-    """The scenario's timing-only background detectors, each at a seeded phase against the sensor frames."""
+    """The scenario's timing-only background detectors, each at a seeded phase and clock drift against the
+    range sensor's frames (a name listed twice is two sensors, e.g. two cameras)."""
     shipped = {t.name: t for t in shipped_tasks(data_dir("assets") / "background")}
     tasks = []
     for name in scn.edge.background:
@@ -178,5 +183,9 @@ def _background(scn: Scenario, rng: np.random.Generator) -> list[BackgroundTask]
             raise InputError(scn.path, "[edge] background", f"unknown task {name!r} (shipped: "
                                                             f"{', '.join(sorted(shipped))})")
         task = shipped[name]
-        tasks.append(replace(task, phase_s=float(rng.uniform(0.0, 1.0 / task.rate_hz))))
+        seen = sum(t.name.split(" #")[0] == name for t in tasks)
+        task = replace(task, name=f"{name} #{seen + 1}") if seen else task
+        tasks.append(replace(task, on_miss=scn.edge.background_on_miss,
+                             phase_s=float(rng.uniform(0.0, 1.0 / task.rate_hz)),
+                             drift_ppm=float(rng.uniform(-task.clock_ppm, task.clock_ppm))))
     return tasks

@@ -39,6 +39,8 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--seed", type=int, help="random seed (overrides the scenario)")
     run.add_argument("--out", type=Path, help="run directory (default: runs/<scenario>-seed<seed>)")
     run.add_argument("--model", help="perception model for every truck: zoo name, ONNX path, oracle or blind")
+    run.add_argument("--device", help="emulated chip on every truck (overrides [edge] device): ascend-310, "
+                                      "ascend-310b, ascend-310p, host, none or a profile TOML path")
     run.add_argument("--quiet", action="store_true", help="no progress bar")
     _view_options(run)
     run.add_argument("--transport", choices=("inproc", "mqtt"), default="inproc",
@@ -86,6 +88,7 @@ def main(argv: list[str] | None = None) -> int:
             return _models(args)
         if args.command == "demo":
             args.headless, args.hours, args.seed, args.out, args.model = False, None, None, None, None
+            args.device = None
             args.transport, args.broker, args.no_cloud, args.prefix, args.quiet = "mqtt", None, False, None, True
             return _run(args)
         if args.command == "replay":
@@ -116,7 +119,8 @@ def _validate(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    scn = load_scenario(args.scenario).with_overrides(hours=args.hours, seed=args.seed, model=args.model)
+    scn = load_scenario(args.scenario).with_overrides(hours=args.hours, seed=args.seed, model=args.model,
+                                                        device=args.device)
     out = args.out or Path("runs") / f"{scn.name}-seed{scn.seed}"
     started = time.perf_counter()
     if args.transport == "inproc" and (args.broker or args.no_cloud):

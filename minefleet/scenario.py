@@ -40,6 +40,7 @@ class EdgeSettings:
     deadline_ms: float = 100.0  # [ms] relative deadline of a perception job on the chip
     on_miss: str = "late"  # late (deliver, marked late) | drop
     background: tuple[str, ...] = ()  # timing-only background tasks on every chip (assets/background names)
+    background_on_miss: str = "drop"  # drop | late: what a background frame predicted to miss its budget does
 
 
 @dataclass(frozen=True)
@@ -67,11 +68,20 @@ class Scenario:
     edge: EdgeSettings | None = None
 
     def with_overrides(self, hours: float | None = None, seed: int | None = None,
-                       model: str | None = None) -> Scenario:
+                       model: str | None = None, device: str | None = None) -> Scenario:
         out = self
-        if model is not None:
+        if model is not None or device is not None:
             base = self.edge or _edge(Fields({}, self.path, "[edge]"), Fields({}, self.path, "[hazards]"))
-            out = replace(out, edge=replace(base, model=model, truck_models=()))
+            if model is not None:
+                base = replace(base, model=model, truck_models=())
+            if device is not None:
+                if device != "none":
+                    try:
+                        load_device(device)
+                    except DeviceError as exc:
+                        raise InputError(self.path, "--device", f"is not usable: {exc}") from None
+                base = replace(base, device=device)
+            out = replace(out, edge=base)
         if hours is not None:
             if not hours > 0:
                 raise InputError(self.path, "--hours", f"must be > 0, got {hours}")
@@ -193,6 +203,7 @@ def _edge(ed: Fields, hz: Fields) -> EdgeSettings:
         deadline_ms=ed.number("deadline_ms", 100.0, positive=True),
         on_miss=ed.string("on_miss", "late", choices=("late", "drop")),
         background=ed.strings("background", ()),
+        background_on_miss=ed.string("background_on_miss", "drop", choices=("drop", "late")),
     )
 
 
@@ -211,7 +222,8 @@ def _edge_tables(e: EdgeSettings) -> dict[str, Any]:
                             "budget_ms": e.budget_ms, "t_sense_ms": e.t_sense_ms,
                             "t_actuation_ms": e.t_actuation_ms, "margin_m": e.margin_m, "device": e.device,
                             "timing": e.timing, "policy": e.policy, "streams": e.streams,
-                            "deadline_ms": e.deadline_ms, "on_miss": e.on_miss, "background": list(e.background)}
+                            "deadline_ms": e.deadline_ms, "on_miss": e.on_miss, "background": list(e.background),
+                            "background_on_miss": e.background_on_miss}
     if e.detect_range_m is not None:
         edge["detect_range_m"] = e.detect_range_m
     if e.truck_models:

@@ -132,9 +132,17 @@ def pointpillars_macs() -> int:
     return macs + hh * ww * 384 * ANCHORS * (CLASSES + BOX + DIR_BINS)
 
 
+CLOCK_PPM = 50.0
+TIMING_SOURCE = ("assumption: the sensor runs free on its own crystal-class clock (+-50 ppm, no PTP lock to the "
+                 "range sensor), so its frames drift against the range sensor's; each frame reaches the chip up to "
+                 "jitter_ms after it is due (exposure, transfer, pre-processing on a non-real-time OS; software "
+                 "timestamping alone is commonly quoted at 10 ms or more of error)")
+
 CARDS = {
     "yolov5s_640": {
         "name": "camera-yolov5s", "rate_hz": 10.0, "budget_s": 0.1, "priority": 0,
+        "clock_ppm": CLOCK_PPM, "jitter_ms": 5.0,
+        "timing_source": TIMING_SOURCE,
         "input": "images float32 [N, 3, 640, 640]",
         "structure_source": "Ultralytics YOLOv5 v6.x models/yolov5s.yaml (depth_multiple 0.33, width_multiple 0.50): "
                             "Conv/C3/SPPF backbone, PANet head, Detect on P3-P5; BN folded into conv bias, SiLU",
@@ -145,6 +153,8 @@ CARDS = {
     },
     "pointpillars_kitti": {
         "name": "lidar-pointpillars", "rate_hz": 10.0, "budget_s": 0.1, "priority": 0,
+        "clock_ppm": CLOCK_PPM, "jitter_ms": 5.0,
+        "timing_source": TIMING_SOURCE,
         "input": f"pillars float32 [N, {FEATURES}, {PILLARS}, {POINTS}], pillar_cells int64 [N, {PILLARS}, 2]",
         "structure_source": "Lang et al., PointPillars: Fast Encoders for Object Detection from Point Clouds, "
                             "CVPR 2019 (PFN, Block(S,L,F) backbone, Up blocks, SSD head; P = 12000 pillars); "

@@ -87,13 +87,37 @@ class Stats:
 
 
 @dataclass
+class _Tally:
+    """Settled jobs of one task or truck, folded into the figures `Stats` needs (no per-job objects kept)."""
+
+    jobs: int = 0
+    missed: int = 0
+    dropped: int = 0
+    latency: list[float] = field(default_factory=list)  # [s] of completed jobs
+    queued: list[float] = field(default_factory=list)  # [s] of completed jobs
+
+    def add(self, res: JobResult) -> None:
+        self.jobs += 1
+        self.missed += res.missed
+        self.dropped += res.dropped
+        if res.finish_s is not None:
+            self.latency.append(res.finish_s - res.job.release_s)
+            self.queued.append(res.queued_s)
+
+
+@dataclass
 class DeviceScheduler:
-    """Non-preemptive FIFO / EDF scheduler of one device with `streams` execution queues."""
+    """Non-preemptive FIFO / EDF scheduler of one device with `streams` execution queues.
+
+    With `retain=False` (a whole shift of frames) settled jobs are folded into per-task and per-truck tallies
+    instead of being kept in `results`, so memory grows by a float per job, not by a job object.
+    """
 
     profile: DeviceProfile
     streams: int = 1
     policy: str = "fifo"
     results: list[JobResult] = field(default_factory=list)
+    retain: bool = True
 
     def __post_init__(self) -> None:
         if self.policy not in POLICIES:
@@ -105,6 +129,7 @@ class DeviceScheduler:
         self._horizon = float("-inf")  # latest release submitted
         self._seq = 0
         self.busy_s = 0.0  # [s] total stream time spent running jobs
+        self._tallies: dict[str, dict[str, _Tally]] = {"task": {}, "truck": {}}
 
     def submit(self, job: Job) -> JobResult:
         """Queue a job; returns its result handle (settled now if nothing later could change it)."""
@@ -117,7 +142,8 @@ class DeviceScheduler:
         result = JobResult(job)
         self._pending.append((self._seq, result))
         self._seq += 1
-        self.results.append(result)
+        if self.retain:
+            self.results.append(result)
         return result
 
     def flush(self) -> list[JobResult]:
@@ -147,11 +173,18 @@ class DeviceScheduler:
             res.missed = finish > job.deadline_s
             if res.missed and job.on_miss == "drop":
                 res.dropped = True
-                continue
-            res.start_s, res.finish_s, res.stream = start, finish, stream
-            res.queued_s = start - job.release_s
-            self._free[stream] = finish
-            self.busy_s += job.latency_s
+            else:
+                res.start_s, res.finish_s, res.stream = start, finish, stream
+                res.queued_s = start - job.release_s
+                self._free[stream] = finish
+                self.busy_s += job.latency_s
+            if not self.retain:
+                self._fold(res)
+
+    def _fold(self, res: JobResult) -> None:
+        self._tallies["task"].setdefault(res.job.task, _Tally()).add(res)
+        for key in res.job.trucks:
+            self._tallies["truck"].setdefault(key, _Tally()).add(res)
 
     def utilisation(self, t_end: float) -> float:
         """Share of stream time busy up to `t_end` [s] (emulated)."""
@@ -165,6 +198,8 @@ class DeviceScheduler:
         """Per-task (`by="task"`) or per-truck (`by="truck"`) figures over settled jobs."""
         if by not in ("task", "truck"):
             raise ValueError(f"by must be 'task' or 'truck', got {by!r}")
+        if not self.retain:
+            return {key: _stats(t) for key, t in sorted(self._tallies[by].items())}
         groups: dict[str, list[JobResult]] = {}
         for res in self.results:
             if res.settled:
@@ -175,13 +210,35 @@ class DeviceScheduler:
 
 def summarise(results: list[JobResult]) -> Stats:
     """Stats of a list of settled results (percentiles by linear interpolation; 0 when none completed)."""
-    done = [r for r in results if r.finish_s is not None]
-    lat = np.array([r.latency_s for r in done], dtype=float)
-    queued = np.array([r.queued_s for r in done], dtype=float)
+    tally = _Tally()
+    for r in results:
+        tally.add(r)
+    return _stats(tally)
+
+
+def combined_stats(schedulers: list[DeviceScheduler], by: str = "task") -> dict[str, Stats]:
+    """Figures over several devices doing the same kind of work (e.g. one chip per truck), from their tallies.
+
+    Only schedulers built with `retain=False` keep tallies."""
+    groups: dict[str, _Tally] = {}
+    for sched in schedulers:
+        if sched.retain:
+            raise ValueError("combined_stats needs schedulers built with retain=False")
+        for key, t in sched._tallies[by].items():
+            g = groups.setdefault(key, _Tally())
+            g.jobs, g.missed, g.dropped = g.jobs + t.jobs, g.missed + t.missed, g.dropped + t.dropped
+            g.latency += t.latency
+            g.queued += t.queued
+    return {key: _stats(t) for key, t in sorted(groups.items())}
+
+
+def _stats(t: _Tally) -> Stats:
+    lat = np.asarray(t.latency, dtype=float)
+    queued = np.asarray(t.queued, dtype=float)
 
     def pct(a: np.ndarray, q: float) -> float:
         return float(np.percentile(a, q)) if a.size else 0.0
 
-    return Stats(jobs=len(results), completed=len(done), p50_s=pct(lat, 50), p99_s=pct(lat, 99),
+    return Stats(jobs=t.jobs, completed=int(lat.size), p50_s=pct(lat, 50), p99_s=pct(lat, 99),
                  queued_mean_s=float(queued.mean()) if queued.size else 0.0, queued_p99_s=pct(queued, 99),
-                 missed=sum(r.missed for r in results), dropped=sum(r.dropped for r in results))
+                 missed=t.missed, dropped=t.dropped)

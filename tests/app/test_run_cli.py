@@ -118,6 +118,17 @@ def test_unknown_scenario_key_is_refused(write_scenario, capsys):
     assert "[fleet]: unknown key 'spead'" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("args, expected", [
+    (["--device", "ascend-999"], "--device: is not usable: unknown device 'ascend-999'"),
+    (["--device", "ascend-310", "--hours", "0"], "--hours: must be > 0"),
+])
+def test_bad_command_line_override_exits_2_naming_the_option(args, expected, tmp_path, capsys):
+    assert run_cli("run", "open_pit_hazards", "--headless", "--out", str(tmp_path / "r"), *args) == 2
+    err = capsys.readouterr().err
+    assert expected in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "r").exists()
+
+
 def test_failed_run_leaves_an_existing_run_directory_untouched(write_scenario, tmp_path, capsys):
     out = tmp_path / "run"
     assert run_cli("run", "tutorial", "--headless", "--quiet", "--hours", "0.2", "--out", str(out)) == 0

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from edge.accel import DeviceScheduler, Job, load_profile
+from edge.accel.scheduler import combined_stats
 
 PROF = load_profile("ascend-310")
 
@@ -112,3 +113,23 @@ def test_bad_input_is_refused() -> None:
 def test_energy_is_busy_time_times_power() -> None:
     sched = run("fifo", [job("a", 0.0, 0.5, 1.0)])
     assert sched.energy_j() == pytest.approx(0.5 * PROF.power_w)
+
+
+def test_folded_tallies_give_the_same_figures_as_kept_results() -> None:
+    """A shift-long scheduler keeps tallies, not job objects; its figures match the kept-results ones."""
+    rng = np.random.default_rng(5)
+    jobs = [job("cam" if k % 3 else "obstacle", 0.01 * k, float(rng.uniform(0.002, 0.02)), 0.01 * k + 0.03,
+                truck=f"T{k % 4}", on_miss="drop" if k % 2 else "late") for k in range(300)]
+    kept = run("fifo", jobs)
+    folded = DeviceScheduler(PROF, policy="fifo", retain=False)
+    for j in jobs:
+        folded.submit(j)
+    folded.flush()
+    assert folded.results == []
+    for by in ("task", "truck"):
+        assert folded.stats(by) == kept.stats(by)
+    assert kept.stats()["cam"].dropped > 0 and kept.stats()["obstacle"].missed > 0
+    both = combined_stats([folded, folded], "task")
+    assert both["cam"].jobs == 2 * kept.stats()["cam"].jobs and both["cam"].p50_s == kept.stats()["cam"].p50_s
+    with pytest.raises(ValueError, match="retain=False"):
+        combined_stats([kept])
