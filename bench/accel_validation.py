@@ -4,8 +4,11 @@
 
 Builds MLPs and 1-D / 2-D CNNs of varied width, depth and kernel size (fp32, and static-QDQ int8 through
 onnxruntime.quantization), plus any `assets/models/*.onnx`; measures each with one intra-op thread (median
-wall time per call after warm-up) and compares with the `host` profile's emulated prediction. Prints a table
-and the share of predictions within +-15 % of the measurement per batch size (target >= 90 %). The host
+wall time per call after warm-up, or the call's CPU time where other processes held the core - see
+`edge.accel.microbench.Timing`) and compares with the `host` profile's emulated prediction. Prints a table and
+the share of predictions within +-15 % of the measurement per batch size (target >= 90 %); each model's figure
+is the lowest of three rounds taken in separate passes over all models (see `measure_all`). The wall-clock-only
+figure, and the share of the core the process got, are printed beside it. The host
 profile is calibrated by `python -m edge.accel.calibrate` on micro-graphs, never on these models.
 """
 
@@ -23,11 +26,12 @@ import onnxruntime as ort
 from onnxruntime.quantization import CalibrationDataReader, QuantFormat, QuantType, quantize_static
 
 from edge.accel import load_profile, model_cost
-from edge.accel.microbench import median_time, session
+from edge.accel.microbench import Timing, session, timed
 from edge.accel.netbuild import GraphBuilder
 
 TOLERANCE = 0.15  # +-15 %
 TARGET_SHARE = 0.90
+ROUNDS = 3  # medians per model and batch, each in its own pass over all models
 REPO = Path(__file__).resolve().parent.parent
 
 
@@ -102,15 +106,50 @@ def shipped_models() -> list[Variant]:
     return [Variant(p.stem, onnx.load(str(p))) for p in sorted((REPO / "assets" / "models").glob("*.onnx"))]
 
 
-def measure(model: onnx.ModelProto, batch: int, budget_s: float) -> float:
-    """[s] median wall time of one call, one intra-op thread."""
-    sess = session(model)
+def _feed(sess: ort.InferenceSession, batch: int) -> dict[str, np.ndarray]:
     feed = {}
     for value in sess.get_inputs():
         shape = [batch if not isinstance(d, int) else d for d in value.shape]
         feed[value.name] = np.random.default_rng(0).standard_normal(shape).astype(np.float32)
-    # lowest of three medians: other load on a shared machine inflates a round, never deflates it
-    return min(median_time(lambda: sess.run(None, feed), budget_s / 3, min_runs=20, warmup=10) for _ in range(3))
+    return feed
+
+
+def measure_all(models: dict[tuple[str, int], onnx.ModelProto], budget_s: float,
+                rounds: int = ROUNDS) -> dict[tuple[str, int], tuple[float, Timing]]:
+    """Per (variant, batch): ([s] the lowest `Timing.best_s` of `rounds` rounds, the round with the lowest wall
+    median), one intra-op thread.
+
+    Why the rounds are interleaved: other load on a shared machine inflates a round, never deflates it, and it
+    comes in bursts of seconds. Taking every variant's rounds back to back lets one burst cover all of them;
+    one pass over all variants per round spreads each variant's rounds over the whole run. Why not the wall
+    time alone: when other processes hold the core all along, every call longer than a scheduler slice is
+    stretched (see `Timing.best_s`); the wall figure stays in the table for comparison."""
+    runs = {}
+    for key, model in models.items():
+        sess = session(model)
+        runs[key] = (sess, _feed(sess, key[1]))
+    best: dict[tuple[str, int], float] = dict.fromkeys(models, float("inf"))
+    wall: dict[tuple[str, int], Timing] = {}
+    for _ in range(rounds):
+        for key, (sess, feed) in runs.items():
+            t = timed(lambda s=sess, f=feed: s.run(None, f), budget_s / rounds, min_runs=20, warmup=10)
+            best[key] = min(best[key], t.best_s)
+            wall[key] = t if key not in wall or t.wall_s < wall[key].wall_s else wall[key]
+    return {key: (best[key], wall[key]) for key in models}
+
+
+def share_lines(hits: dict[int, list[bool]]) -> list[str]:
+    """The summary: per batch size, and over all, the share of predictions within the tolerance."""
+    lines = []
+    for batch, ok in hits.items():
+        share = sum(ok) / len(ok)
+        verdict = "meets" if share >= TARGET_SHARE else "misses"
+        lines.append(f"batch {batch:>3}: {sum(ok)}/{len(ok)} within +-15 % = {share * 100:.0f} % "
+                     f"({verdict} the {TARGET_SHARE * 100:.0f} % target)")
+    total = [h for ok in hits.values() for h in ok]
+    lines.append(f"all: {sum(total)}/{len(total)} = {sum(total) / len(total) * 100:.0f} % within +-15 % "
+                 "(emulated host prediction vs measured onnxruntime)")
+    return lines
 
 
 def main() -> None:
@@ -124,26 +163,26 @@ def main() -> None:
         variants = base + [quantized(v, Path(tmp)) for v in base] + shipped_models()
     print(f"host: {host.description}; onnxruntime {ort.__version__}; Python {platform.python_version()}")
     print(f"host profile calibrated {host.calibration.get('date', '?')} ({host.calibration.get('method', '?')})")
-    print(f"{'model':<26} {'batch':>5} {'GMAC':>8} {'measured ms':>12} {'emulated ms':>12} {'error':>8}")
+    measured = measure_all({(v.name, b): v.model for v in variants for b in args.batches}, args.budget)
+    print(f"{'model':<26} {'batch':>5} {'GMAC':>8} {'measured ms':>12} {'emulated ms':>12} {'error':>8} "
+          f"{'wall ms':>10} {'cpu %':>6} {'wall error':>10}")
     hits: dict[int, list[bool]] = {b: [] for b in args.batches}
+    wall_hits: dict[int, list[bool]] = {b: [] for b in args.batches}
     for variant in variants:
         for batch in args.batches:
-            real = measure(variant.model, batch, args.budget)
+            real, wall = measured[(variant.name, batch)]
             cost = model_cost(variant.model, host, batch)
-            err = cost.latency_s / real - 1.0
+            err, wall_err = cost.latency_s / real - 1.0, cost.latency_s / wall.wall_s - 1.0
             hits[batch].append(abs(err) <= TOLERANCE)
+            wall_hits[batch].append(abs(wall_err) <= TOLERANCE)
             flag = "" if abs(err) <= TOLERANCE else "  <- outside +-15 %"
             print(f"{variant.name:<26} {batch:>5} {cost.macs / 1e9:>8.4f} {real * 1e3:>12.4f} "
-                  f"{cost.latency_s * 1e3:>12.4f} {err * 100:>+7.1f}%{flag}")
+                  f"{cost.latency_s * 1e3:>12.4f} {err * 100:>+7.1f}% {wall.wall_s * 1e3:>10.4f} "
+                  f"{min(wall.share, 1.0) * 100:>5.0f}% {wall_err * 100:>+9.1f}%{flag}")
     print()
-    for batch, ok in hits.items():
-        share = sum(ok) / len(ok)
-        verdict = "meets" if share >= TARGET_SHARE else "misses"
-        print(f"batch {batch:>3}: {sum(ok)}/{len(ok)} within +-15 % = {share * 100:.0f} % "
-              f"({verdict} the {TARGET_SHARE * 100:.0f} % target)")
-    total = [h for ok in hits.values() for h in ok]
-    print(f"all: {sum(total)}/{len(total)} = {sum(total) / len(total) * 100:.0f} % within +-15 % "
-          "(emulated host prediction vs measured onnxruntime)")
+    print("\n".join(share_lines(hits)))
+    print("wall clock alone (the lowest wall median; stretched wherever 'cpu %' is well below 100):")
+    print("\n".join("  " + line for line in share_lines(wall_hits)))
 
 
 if __name__ == "__main__":

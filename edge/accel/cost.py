@@ -6,6 +6,12 @@ down when a small layer has fewer tiles than the chip has cores; matrix work is 
 GEMM dimension to the unit's tile. Ops the AI Core lacks, or that carry int64 tensors, run on the AI CPU at
 its own (much lower) rates with its own dispatch cost. A call adds the host <-> device copies and a fixed
 latency. Every figure this module prints is emulated, not measured.
+
+The `host` profile describes onnxruntime's CPU provider, whose convolutions are not GEMM arithmetic alone, so
+it carries a few calibrated CPU-runtime figures that an NPU profile leaves at zero: building the column buffer
+of im2col convs (fp32 Conv1d; more per element when strided), which int8 convs get MLAS's direct kernel and
+which fall back to a column buffer (one memcpy per output position and kernel row) plus the generic int8 GEMM
+(per-row packing cost), and per-call costs per precision (see `_host_int8_time`, `_im2col_s`).
 """
 
 from __future__ import annotations
@@ -98,6 +104,73 @@ def _unit(group: Group, profile: DeviceProfile) -> str:
     return "AI_CORE"
 
 
+def _gemm_time(gemm: Gemm | None, macs: int, kind: str, precision: str, k_over: float,
+               profile: DeviceProfile) -> float:
+    """[s] arithmetic of one matrix kernel: padded MACs at the kind's share of peak, with the reduction-depth
+    penalty K / (K + k_over) (a fixed amount of work per output: accumulator I/O, requantisation)."""
+    padded, tiles = _padded(gemm, profile.cube_tile, precision) if gemm else (macs, 1)
+    share = min(profile.ai_cores, tiles) / profile.ai_cores  # small layers leave cores idle
+    eff = profile.efficiency_for(kind, precision)
+    if gemm is not None and k_over:
+        eff *= gemm.k / (gemm.k + k_over)  # shallow reductions: accumulator I/O dominates
+    return 2 * padded / (profile.peak_ops(precision) * eff * share)
+
+
+def _int8_gemm_rows_s(rows: int, profile: DeviceProfile) -> float:
+    """[s] per-row cost of a generic int8 GEMM: MLAS QGEMM packs each row of A (K padded to 4) and takes its
+    row sum for the zero-point correction; the int32 results are requantised in a second pass."""
+    return rows * profile.gemm_row_int8_us * 1e-6
+
+
+def _host_int8_time(work: Work, profile: DeviceProfile) -> float:
+    """[s] arithmetic of an int8 matrix kernel as onnxruntime's CPU provider runs it (a profile that names the
+    direct conv kernel's channel alignment). QLinearConv is NHWC for every rank: channels along N.
+
+    A conv whose channels suit the direct kernel (MLAS ConvSym: input gathered in place through an indirection
+    buffer, requantised in registers) is priced at the conv share of peak with its own per-output overhead, plus
+    its per-tap work (one indirection pointer and one pass of the tap loop per output position and kernel tap,
+    which few input channels amortise badly).
+    Any other ungrouped conv is copied into a column buffer - one memcpy per output position and kernel row,
+    which for 3-channel input costs more than the arithmetic - and then runs the generic int8 GEMM, as a MatMul
+    does. Grouped (depthwise) convs have MLAS kernels of their own and keep the conv pricing."""
+    conv, gemm = work.conv, work.gemm
+    grouped = gemm is not None and gemm.groups > 1
+    if conv is not None and (grouped or profile.direct_int8_conv(conv.cin, conv.cout)):
+        taps = conv.positions * conv.taps * profile.direct_conv_int8_tap_us * 1e-6
+        return _gemm_time(gemm, work.macs, f"conv{work.rank}d", "int8", profile.k_overhead_int8_conv, profile) + taps
+    time = _gemm_time(gemm, work.macs, "gemm", "int8", profile.k_overhead_int8, profile)
+    time += _int8_gemm_rows_s(gemm.groups * gemm.m if gemm else 0, profile)
+    if conv is not None:
+        time += conv.positions * conv.kernel_rows * profile.im2col_row_us * 1e-6
+    return time
+
+
+def _im2col_s(work: Work, profile: DeviceProfile) -> float:
+    """[s] building the column buffer of a conv run as im2col + one GEMM per image (MLAS fp32): every element of
+    it (K x output positions per image) is copied from the input and then packed again as the GEMM's B operand,
+    a cost independent of the output channels. A strided conv pays more per element: MLAS copies a stride-1
+    patch row four floats per vector move, a strided one element by element."""
+    image = work.per_image
+    if work.conv is None or image is None:
+        return 0.0
+    per_element = profile.im2col_ns + (profile.im2col_strided_ns if work.conv.strided else 0.0)
+    return image.groups * image.n * image.k * per_element * 1e-9
+
+
+def _matrix_compute(work: Work, precision: str, profile: DeviceProfile) -> float:
+    """[s] compute time of a matrix kernel (GEMM, MatMul or convolution) on the AI Core or the host."""
+    if precision == "int8" and profile.direct_conv_int8_align > 0:
+        time = _host_int8_time(work, profile)
+    elif work.rank in profile.im2col_conv_ranks:
+        time = _gemm_time(work.per_image, work.macs, f"conv{work.rank}d", precision,
+                          profile.k_overhead_for(precision), profile) + _im2col_s(work, profile)
+    else:
+        kind = f"conv{work.rank}d" if work.rank else "gemm"
+        time = _gemm_time(work.gemm, work.macs, kind, precision, profile.k_overhead_for(precision), profile)
+    calls = work.per_image.groups if work.per_image else (work.gemm.groups if work.gemm else 1)
+    return time + calls * profile.gemm_call_s(precision)  # per GEMM call: packing, loop setup
+
+
 def _kernel_cost(group: Group, work: Work, vector: int, profile: DeviceProfile) -> NodeCost:
     """Price one fused kernel."""
     unit = _unit(group, profile)
@@ -113,18 +186,7 @@ def _kernel_cost(group: Group, work: Work, vector: int, profile: DeviceProfile) 
         time = max(compute, memory) + profile.ai_cpu_launch_us * 1e-6
         bound = "compute" if compute >= memory else "memory"
     else:
-        compute = 0.0
-        if work.macs:
-            gemm = work.per_image if work.rank in profile.im2col_conv_ranks else work.gemm
-            macs, tiles = _padded(gemm, profile.cube_tile, group.precision) if gemm else (work.macs, 1)
-            share = min(profile.ai_cores, tiles) / profile.ai_cores  # small layers leave cores idle
-            eff = profile.efficiency_for(f"conv{work.rank}d" if work.rank else "gemm", group.precision)
-            k_over = profile.k_overhead_for(group.precision)
-            if gemm is not None and k_over:
-                eff *= gemm.k / (gemm.k + k_over)  # shallow reductions: accumulator I/O dominates
-            compute += 2 * macs / (profile.peak_ops(group.precision) * eff * share)
-            calls = work.per_image.groups if work.per_image else (gemm.groups if gemm else 1)
-            compute += calls * profile.gemm_call_us * 1e-6  # per GEMM call: packing, loop setup
+        compute = _matrix_compute(work, group.precision, profile) if work.macs else 0.0
         if vector:
             compute += vector / (profile.vector_tflops * 1e12)
         memory = group.bytes / (profile.memory_gbps * 1e9)
@@ -148,7 +210,8 @@ def model_cost(model: str | Path | onnx.ModelProto, profile: DeviceProfile | str
     """Emulated latency of one inference call of `model` at `batch` on `profile` (a profile or its name)."""
     prof = load_profile(profile) if isinstance(profile, str) else profile
     view = analyse(model, batch)
-    nodes = tuple(_kernel_cost(g, *_group_work(g, view), prof) for g in build_groups(view, prof.fp32_as_fp16))
+    groups = build_groups(view, prof.fp32_as_fp16, drop_view_qdq=prof.kind == "cpu")  # onnxruntime on the host
+    nodes = tuple(_kernel_cost(g, *_group_work(g, view), prof) for g in groups)
     io_bytes = sum(view.tensor(n).nbytes for n in [*view.data_inputs, *view.outputs])  # copied as given
     transfer = prof.transfer_latency_us * 1e-6 + io_bytes / (prof.transfer_gbps * 1e9)
     name = Path(model).name if isinstance(model, str | Path) else (view.model.graph.name or "model")

@@ -2,10 +2,10 @@
 
 Why: both the Ascend graph compiler (ATC) and onnxruntime's CPU graph optimiser fuse a matrix op with its
 bias, batch-norm and activation epilogue, and fold QDQ (QuantizeLinear / DequantizeLinear) pairs around an op
-into one int8 kernel. Pricing every ONNX node as its own kernel would charge launches and memory round trips
-that never happen; pricing a QDQ graph at fp32 would miss the int8 rate. A group's bytes are what crosses its
-boundary: its external inputs, its weights and its external outputs, each at its own dtype (int8 where a
-folded Q/DQ sits on the boundary).
+into one int8 kernel (and onnxruntime drops a QDQ pair around a reshape altogether). Pricing every ONNX node as
+its own kernel would charge launches and memory round trips that never happen; pricing a QDQ graph at fp32
+would miss the int8 rate. A group's bytes are what crosses its boundary: its external inputs, its weights and
+its external outputs, each at its own dtype (int8 where a folded Q/DQ sits on the boundary).
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import onnx
-from onnx import TensorProto
+from onnx import TensorProto, numpy_helper
 
 from edge.accel.graph import GraphView
 from edge.accel.ops import FREE_OPS, INT8_MATRIX_OPS, MATRIX_OPS, VIEW_OPS
@@ -55,6 +55,45 @@ def _fused_dq(node: onnx.NodeProto, view: GraphView) -> bool:
     return bool(readers) and all(r.op_type not in QDQ_OPS | FREE_OPS | VIEW_OPS for r in readers)
 
 
+def _scalar(view: GraphView, name: str) -> object:
+    """The value of a constant quantisation parameter (its name where it is not an initializer)."""
+    for init in view.model.graph.initializer:
+        if init.name == name:
+            return numpy_helper.to_array(init).tolist()
+    return name
+
+
+def _qparams(node: onnx.NodeProto, view: GraphView) -> list[object]:
+    return [_scalar(view, name) for name in node.input[1:]]
+
+
+def _requantised_view(node: onnx.NodeProto, view: GraphView) -> bool:
+    """A view op between a DequantizeLinear and a QuantizeLinear of the same scale and zero point.
+
+    Why: onnxruntime's QDQ transformer drops such a pair (its DropQDQNodes rule) and runs the view on the
+    8-bit tensor, so neither the dequantise nor the quantise pass happens - only the view's dispatch."""
+    if node.op_type not in VIEW_OPS or not node.input or node.output[0] in view.outputs:
+        return False
+    dq = view.producer.get(node.input[0])
+    readers = view.consumers.get(node.output[0], [])
+    if dq is None or dq.op_type != "DequantizeLinear" or len(readers) != 1 or readers[0].op_type != "QuantizeLinear":
+        return False
+    if dq.input[0] in view.weights or view.consumers.get(dq.output[0], []) != [node]:
+        return False
+    return _qparams(dq, view) == _qparams(readers[0], view)
+
+
+def _dropped_qdq(node: onnx.NodeProto, view: GraphView) -> bool:
+    """The DequantizeLinear before, or the QuantizeLinear after, a requantised view (see `_requantised_view`)."""
+    if node.op_type == "DequantizeLinear":
+        readers = view.consumers.get(node.output[0], [])
+        return len(readers) == 1 and _requantised_view(readers[0], view)
+    if node.op_type == "QuantizeLinear":
+        prod = view.producer.get(node.input[0])
+        return prod is not None and _requantised_view(prod, view)
+    return False
+
+
 def _epilogue_of(node: onnx.NodeProto, view: GraphView, anchor: dict[str, onnx.NodeProto]) -> onnx.NodeProto | None:
     """The matrix-op anchor this node folds into as an epilogue, if any."""
     if node.op_type not in EPILOGUE_OPS | {"Mul"}:
@@ -85,10 +124,12 @@ def _precision(group: Group, view: GraphView, dq_inputs: bool) -> str:
     return _PRECISION.get(out.elem if out else TensorProto.FLOAT, "fp32")
 
 
-def build_groups(view: GraphView, fp32_as_fp16: bool = False) -> list[Group]:
+def build_groups(view: GraphView, fp32_as_fp16: bool = False, drop_view_qdq: bool = False) -> list[Group]:
     """Partition the graph's nodes into kernels, in graph order, with boundary bytes and precision.
 
     `fp32_as_fp16`: the device stores fp32 tensors as fp16 (ATC's default conversion), so they move 2 B each.
+    `drop_view_qdq`: the runtime drops a DequantizeLinear / QuantizeLinear pair of equal parameters around a
+    view op (onnxruntime does); such a pair is then no kernel at all.
     """
     anchor: dict[str, onnx.NodeProto] = {}
     groups: dict[str, Group] = {}
@@ -99,6 +140,8 @@ def build_groups(view: GraphView, fp32_as_fp16: bool = False) -> list[Group]:
                                         and all(not i or i in view.weights for i in node.input)):
             view.weights.update(node.output)  # constant-folded before the first inference: a weight after that
             continue
+        if drop_view_qdq and _dropped_qdq(node, view):
+            continue  # the view reads and writes the 8-bit tensor itself
         if _fused_dq(node, view):
             continue  # joins its readers' groups below
         root = _epilogue_of(node, view, anchor)

@@ -2,6 +2,9 @@
 
 Why a GEMM form: a matrix unit (the DaVinci cube, or a CPU's SIMD GEMM kernel) works in fixed tiles, so a
 layer's time depends on its M x N x K dimensions rounded up to the tile, not only on its MAC count.
+Why a convolution also keeps its geometry (channels, kernel, strides): a CPU runtime lowers a convolution in
+ways whose cost is not a function of the GEMM alone - how it gathers the input patches depends on the stride
+and on how many kernel rows there are, and which kernel it picks depends on the channel counts.
 """
 
 from __future__ import annotations
@@ -43,6 +46,31 @@ class Gemm:
 
 
 @dataclass(frozen=True)
+class ConvShape:
+    """A convolution's geometry, per group: input and output channels, kernel and strides per spatial axis."""
+
+    cin: int
+    cout: int
+    kernel: tuple[int, ...]
+    strides: tuple[int, ...]
+    positions: int  # output positions over the whole batch (N x spatial output size)
+
+    @property
+    def kernel_rows(self) -> int:
+        """Kernel rows: every kernel position but the innermost (width) axis - 1 for a Conv1d, kh for a Conv2d."""
+        return prod(self.kernel[:-1])
+
+    @property
+    def taps(self) -> int:
+        return prod(self.kernel)
+
+    @property
+    def strided(self) -> bool:
+        """The innermost (width) stride exceeds 1: consecutive outputs read non-adjacent inputs."""
+        return bool(self.strides) and self.strides[-1] > 1
+
+
+@dataclass(frozen=True)
 class Work:
     """What a node computes. kind: matrix | vector | move | view | free."""
 
@@ -52,6 +80,7 @@ class Work:
     gemm: Gemm | None = None  # channels along N: how a cube or a blocked direct convolution tiles it
     per_image: Gemm | None = None  # im2col form, one GEMM per image and group, output positions along N
     rank: int = 0  # spatial rank of a convolution (1 for Conv1d, 2 for Conv2d), 0 for GEMM / MatMul
+    conv: ConvShape | None = None  # geometry of a (non-transposed) convolution
 
     @property
     def flops(self) -> int:
@@ -78,10 +107,12 @@ def _conv(node: onnx.NodeProto, view: GraphView) -> Work:
         cout_g, kernel = w[1], prod(w[2:])
         k, n, m = x[1] // group, cout_g * kernel, x[0] * prod(x[2:])
         image = Gemm(x[0] * group, cout_g * kernel, prod(x[2:]), k)
-    else:
-        k, n, m = w[1] * prod(w[2:]), w[0] // group, y[0] * prod(y[2:])
-        image = Gemm(y[0] * group, n, prod(y[2:]), k)
-    return Work("matrix", group * m * n * k, 0, Gemm(group, m, n, k), image, rank)
+        return Work("matrix", group * m * n * k, 0, Gemm(group, m, n, k), image, rank)
+    k, n, m = w[1] * prod(w[2:]), w[0] // group, y[0] * prod(y[2:])
+    image = Gemm(y[0] * group, n, prod(y[2:]), k)
+    strides: list[int] = _attr(node, "strides", None) or [1] * rank  # type: ignore[assignment]
+    shape = ConvShape(w[1], n, tuple(w[2:]), tuple(int(s) for s in strides), m)
+    return Work("matrix", group * m * n * k, 0, Gemm(group, m, n, k), image, rank, shape)
 
 
 def _matmul(node: onnx.NodeProto, view: GraphView) -> Work:

@@ -36,6 +36,16 @@ _OPTIONAL_NUMBERS: dict[str, tuple[type, float, bool]] = {
     "k_overhead": (float, 0.0, True),  # reduction steps' worth of fixed work per output tile (accumulator I/O)
     "k_overhead_int8": (float, 0.0, True),  # the same for int8 kernels (defaults to k_overhead)
     "op_launch_int8_us": (float, 0.0, True),  # [us] per int8 kernel (defaults to op_launch_us)
+    # CPU-runtime terms (host only; 0 or absent on an NPU, where they have no meaning):
+    "k_overhead_int8_conv": (float, 0.0, True),  # k_overhead of the direct int8 conv kernel (default k_overhead_int8)
+    "gemm_row_int8_us": (float, 0.0, True),  # [us] per row of A in an int8 GEMM (packing + row sum)
+    "gemm_call_int8_us": (float, 0.0, True),  # [us] per GEMM call of an int8 kernel (defaults to gemm_call_us)
+    "direct_conv_int8_align": (int, 0, True),  # int8 convs use the direct kernel if channels are multiples (0: all)
+    "direct_conv_int8_min_out": (int, 0, True),  # ... and have at least this many output channels
+    "direct_conv_int8_tap_us": (float, 0.0, True),  # [us] per output position and kernel tap of that kernel
+    "im2col_row_us": (float, 0.0, True),  # [us] per output position and kernel row of an int8 im2col conv
+    "im2col_ns": (float, 0.0, True),  # [ns] per column-buffer element of an im2col conv (copy + GEMM packing)
+    "im2col_strided_ns": (float, 0.0, True),  # [ns] extra per element when the im2col gather is strided
 }
 _LISTS = {"fp32_as_fp16", "cube_tile", "ai_core_ops", "im2col_conv_ranks", "efficiency_by_kind"}
 _OTHER = {"name", "kind", "description"} | _LISTS
@@ -75,6 +85,15 @@ class DeviceProfile:
     k_overhead_int8: float = 0.0
     op_launch_int8_us: float = 0.0  # [us]
     im2col_conv_ranks: frozenset[int] = frozenset()  # conv ranks run as one im2col GEMM per image
+    k_overhead_int8_conv: float = 0.0
+    gemm_row_int8_us: float = 0.0  # [us]
+    gemm_call_int8_us: float = 0.0  # [us]
+    direct_conv_int8_align: int = 0
+    direct_conv_int8_min_out: int = 0
+    direct_conv_int8_tap_us: float = 0.0  # [us]
+    im2col_row_us: float = 0.0  # [us]
+    im2col_ns: float = 0.0  # [ns]
+    im2col_strided_ns: float = 0.0  # [ns]
     efficiency_by_kind: dict[str, float] = field(default_factory=dict)  # e.g. "conv1d_fp32" -> share of peak
     sources: dict[str, str] = field(default_factory=dict)
     calibration: dict[str, Any] = field(default_factory=dict)
@@ -90,6 +109,18 @@ class DeviceProfile:
 
     def k_overhead_for(self, precision: str) -> float:
         return self.k_overhead_int8 if precision == "int8" else self.k_overhead
+
+    def gemm_call_s(self, precision: str) -> float:
+        """[s] per GEMM call (per image and group of a convolution) at a precision."""
+        return (self.gemm_call_int8_us if precision == "int8" else self.gemm_call_us) * 1e-6
+
+    def direct_int8_conv(self, cin: int, cout: int) -> bool:
+        """Whether an int8 conv with these per-group channels runs on the direct conv kernel (always, when the
+        profile sets no alignment) rather than as im2col + a generic int8 GEMM."""
+        align = self.direct_conv_int8_align
+        if not align:
+            return True
+        return cin % align == 0 and cout % align == 0 and cout >= self.direct_conv_int8_min_out
 
     def peak_ops(self, precision: str) -> float:
         """[op/s] matrix-unit peak for a precision: int8 at the INT8 rate, fp16, fp32 per `fp32_as_fp16`."""
@@ -205,6 +236,14 @@ def load_profile(name_or_path: str | Path) -> DeviceProfile:
                       _OPTIONAL_NUMBERS["k_overhead_int8"])
     launch8 = _number(where, "op_launch_int8_us", flat.get("op_launch_int8_us", nums["op_launch_us"]),
                       _OPTIONAL_NUMBERS["op_launch_int8_us"])
+    host_terms = {key: _number(where, key, flat[key], _OPTIONAL_NUMBERS[key])
+                  for key in ("gemm_row_int8_us", "direct_conv_int8_align", "direct_conv_int8_min_out",
+                              "direct_conv_int8_tap_us",
+                              "im2col_row_us", "im2col_ns", "im2col_strided_ns") if key in flat}
+    call8 = _number(where, "gemm_call_int8_us", flat.get("gemm_call_int8_us", call_us),
+                    _OPTIONAL_NUMBERS["gemm_call_int8_us"])
+    k_over8_conv = _number(where, "k_overhead_int8_conv", flat.get("k_overhead_int8_conv", k_over8),
+                           _OPTIONAL_NUMBERS["k_overhead_int8_conv"])
     sources = doc.get("sources", {})
     if not isinstance(sources, dict):
         raise DeviceError(f"{where}: [sources] must be a table")
@@ -226,6 +265,7 @@ def load_profile(name_or_path: str | Path) -> DeviceProfile:
         cube_tile=(tile[0], tile[1], tile[2]), ai_core_ops=frozenset(ops), gemm_call_us=float(call_us),
         k_overhead=float(k_over), k_overhead_int8=float(k_over8), op_launch_int8_us=float(launch8),
         im2col_conv_ranks=frozenset(ranks), efficiency_by_kind={k: float(v) for k, v in by_kind.items()},
+        k_overhead_int8_conv=float(k_over8_conv), gemm_call_int8_us=float(call8), **host_terms,  # type: ignore[arg-type]
         sources=dict(sources),
         calibration=dict(doc.get("calibration", {})), path=path,
     )
