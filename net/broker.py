@@ -29,13 +29,15 @@ def find_mosquitto() -> str | None:
     return next((p for p in MOSQUITTO_PATHS if Path(p).is_file()), None)
 
 
-def _free_port() -> int:
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that was free a moment ago (a broker started on it may still lose a race)."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
 
 
-def _wait_listening(port: int, deadline: float, proc: subprocess.Popen[bytes] | None = None) -> bool:
+def wait_listening(port: int, deadline: float, proc: subprocess.Popen[bytes] | None = None) -> bool:
+    """True once 127.0.0.1:``port`` accepts connections; False at ``deadline`` or when ``proc`` has exited."""
     while time.monotonic() < deadline:
         if proc is not None and proc.poll() is not None:
             return False
@@ -80,13 +82,13 @@ class EmbeddedBroker:
         self._tmp = tempfile.TemporaryDirectory(prefix="minefleet-mosquitto-")
         conf = Path(self._tmp.name) / "mosquitto.conf"
         for _ in range(3):  # another process may take the free port before mosquitto binds it
-            self.port = _free_port()
+            self.port = free_port()
             # max_queued_messages 0: the default of 1000 silently drops QoS 1 messages for a slow subscriber.
             conf.write_text(f"listener {self.port} 127.0.0.1\nallow_anonymous true\nmax_queued_messages 0\n"
                             "set_tcp_nodelay true\npersistence false\nlog_dest none\n", encoding="utf-8")
             self._proc = subprocess.Popen([exe, "-c", str(conf)], stdout=subprocess.DEVNULL,
                                           stderr=subprocess.DEVNULL)
-            if _wait_listening(self.port, time.monotonic() + START_TIMEOUT_S, self._proc):
+            if wait_listening(self.port, time.monotonic() + START_TIMEOUT_S, self._proc):
                 self.kind = "mosquitto"
                 return
             self._stop_process()
