@@ -88,7 +88,7 @@ def make_link(scn: Scenario, mine: MineMap, ids: list[str], rng: np.random.Gener
 
 
 def build_run(scn: Scenario, site: Site | None = None, transport: str = "inproc", broker: str | None = None,
-              cloud_in_process: bool = True, prefix: str | None = None) -> Run:
+              cloud_in_process: bool = True, prefix: str | None = None, ca_certs: str | None = None) -> Run:
     """Everything one run needs; ``transport`` is ``inproc`` or ``mqtt`` (embedded broker unless ``broker``)."""
     classes = [scn.truck_class]
     site = site or load_site(str(scn.map_path), classes)
@@ -101,7 +101,7 @@ def build_run(scn: Scenario, site: Site | None = None, transport: str = "inproc"
     ids = [f"T{i + 1:03d}" for i in range(scn.truck_count)]
     link = make_link(scn, mine, ids, streams["link"])
     if transport == "mqtt":
-        wiring = wire_mqtt(mine.site, scn.planner, broker, cloud_in_process, prefix)
+        wiring = wire_mqtt(mine.site, scn.planner, broker, cloud_in_process, prefix, ca_certs)
     else:
         wiring = wire_inproc(mine.site, scn.planner)
     comms = FleetComms(wiring.transport, wiring.topics, link, ids)

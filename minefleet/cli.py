@@ -12,7 +12,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from edge.accel import DeviceError, GraphError, profile_table, providers
-from edge.contract import ModelError, inspect_model
+from edge.contract import ModelError
 from fleet.errors import InputError
 from fleet.trace import TraceRecorder
 from minefleet import __version__
@@ -23,7 +23,7 @@ from minefleet.rundir import write_run
 from minefleet.scenario import load_scenario
 from minefleet.validate import validate_file
 from minefleet.wiring import serve_cloud
-from net.mqtt import MqttError
+from net.mqtt import BrokerUrl, MqttError
 from net.sync import SyncError
 
 
@@ -45,14 +45,18 @@ def main(argv: list[str] | None = None) -> int:
     _view_options(run)
     run.add_argument("--transport", choices=("inproc", "mqtt"), default="inproc",
                      help="in-process router (default) or MQTT through a broker")
-    run.add_argument("--broker", help="mqtt://host:port of an external broker (default: an embedded one)")
+    run.add_argument("--broker", help="mqtt://[user:password@]host:port or mqtts://... of an external broker "
+                                      "(default: an embedded one)")
+    run.add_argument("--ca-file", type=Path, help="PEM file of the CA that signed an mqtts:// broker's certificate "
+                                                 "(default: the system's CAs)")
     run.add_argument("--no-cloud", action="store_true",
                      help="the cloud tier runs elsewhere (minefleet cloud on the same broker)")
     run.add_argument("--prefix", default=None, help="topic prefix shared with an external cloud (default: none "
                                                      "with --no-cloud, a random one otherwise)")
 
     cloud = sub.add_parser("cloud", help="run the cloud dispatch tier as its own process for one fleet run")
-    cloud.add_argument("--broker", required=True, help="mqtt://host:port")
+    cloud.add_argument("--broker", required=True, help="mqtt://[user:password@]host:port or mqtts://...")
+    cloud.add_argument("--ca-file", type=Path, help="PEM file of the CA of an mqtts:// broker")
     cloud.add_argument("--site", required=True, help="site id of the map (e.g. open-pit-coal)")
     cloud.add_argument("--planner", default="min_wait")
     cloud.add_argument("--prefix", default="", help="topic prefix (as given to the fleet run)")
@@ -88,7 +92,7 @@ def main(argv: list[str] | None = None) -> int:
             return _models(args)
         if args.command == "demo":
             args.headless, args.hours, args.seed, args.out, args.model = False, None, None, None, None
-            args.device = None
+            args.device, args.ca_file = None, None
             args.transport, args.broker, args.no_cloud, args.prefix, args.quiet = "mqtt", None, False, None, True
             return _run(args)
         if args.command == "replay":
@@ -123,12 +127,13 @@ def _run(args: argparse.Namespace) -> int:
                                                         device=args.device)
     out = args.out or Path("runs") / f"{scn.name}-seed{scn.seed}"
     started = time.perf_counter()
-    if args.transport == "inproc" and (args.broker or args.no_cloud):
-        raise InputError("--broker/--no-cloud", "", "need --transport mqtt")
+    if args.transport == "inproc" and (args.broker or args.no_cloud or args.ca_file):
+        raise InputError("--broker/--no-cloud/--ca-file", "", "need --transport mqtt")
+    ca_file = _broker_options(args.broker, args.ca_file)
     if args.no_cloud and args.prefix is None:
         args.prefix = ""
     run = build_run(scn, transport=args.transport, broker=args.broker, cloud_in_process=not args.no_cloud,
-                    prefix=args.prefix)
+                    prefix=args.prefix, ca_certs=ca_file)
     built = time.perf_counter()
     trace = TraceRecorder(scn.trace_period_s)
     run.sim.observers.append(trace)
@@ -173,13 +178,28 @@ def _models(args: argparse.Namespace) -> int:
     path = Path(args.model)
     if path.suffix != ".onnx":
         path = data_dir("assets") / "models" / f"{args.model}.onnx"
-    inspect_model(path)
+    if not path.is_file():
+        raise ModelError(path, "no such model (zoo names: tiny, small, large, small-int8; or an ONNX path)")
+    # Any ONNX graph can be timed (a camera detector, a timing-only background graph), contract or not.
     print(profile_table(path, args.device, batch=args.batch))
     return 0
 
 
+def _broker_options(broker: str | None, ca_file: Path | None) -> str | None:
+    """Check --broker and --ca-file before anything starts: a user's typo is a one-line error, not a traceback."""
+    if broker is not None:
+        try:
+            BrokerUrl.parse(broker)
+        except ValueError as exc:
+            raise InputError("--broker", "", str(exc)) from None
+    if ca_file is not None and not ca_file.is_file():
+        raise InputError("--ca-file", "", f"no such file {str(ca_file)!r}")
+    return str(ca_file) if ca_file is not None else None
+
+
 def _cloud(args: argparse.Namespace) -> int:
-    cloud = serve_cloud(args.broker, args.site, args.planner, prefix=args.prefix)
+    ca_file = _broker_options(args.broker, args.ca_file)
+    cloud = serve_cloud(args.broker, args.site, args.planner, prefix=args.prefix, ca_certs=ca_file)
     print(f"cloud served {cloud.orders} orders ({cloud.rejected} malformed messages dropped)")
     return 0
 

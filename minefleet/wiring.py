@@ -58,8 +58,9 @@ def inproc(site: str, planner: str) -> Wiring:
 
 
 def mqtt(site: str, planner: str, broker_url: str | None, cloud_in_process: bool = True,
-         prefix: str | None = None) -> Wiring:
-    """Fleet over MQTT; an embedded broker when ``broker_url`` is None."""
+         prefix: str | None = None, ca_certs: str | None = None) -> Wiring:
+    """Fleet over MQTT; an embedded broker when ``broker_url`` is None. ``ca_certs``: PEM file of the CA of an
+    ``mqtts://`` broker (None: the system's CAs)."""
     closers = []
     if broker_url is None:
         broker = EmbeddedBroker().start()
@@ -71,7 +72,7 @@ def mqtt(site: str, planner: str, broker_url: str | None, cloud_in_process: bool
     wiring = Wiring(None, topics, None, "mqtt", broker_url, _closers=closers)
     try:
         if cloud_in_process:
-            cloud_tr = MqttTransport(broker_url, f"{prefix}cloud", inbox=True)
+            cloud_tr = MqttTransport(broker_url, f"{prefix}cloud", inbox=True, ca_certs=ca_certs)
             closers.append(cloud_tr.close)
             wiring.cloud = CloudService(cloud_tr, topics, make_planner(planner))
 
@@ -83,7 +84,7 @@ def mqtt(site: str, planner: str, broker_url: str | None, cloud_in_process: bool
 
             wiring._thread = threading.Thread(target=serve, name="minefleet-cloud", daemon=True)
             wiring._thread.start()
-        fleet_tr = MqttTransport(broker_url, f"{prefix}fleet")
+        fleet_tr = MqttTransport(broker_url, f"{prefix}fleet", ca_certs=ca_certs)
         closers.append(fleet_tr.close)
         leader = Leader(fleet_tr, topics)
         leader.wait_for([CLOUD_ID])
@@ -95,10 +96,11 @@ def mqtt(site: str, planner: str, broker_url: str | None, cloud_in_process: bool
     return wiring
 
 
-def serve_cloud(broker_url: str, site: str, planner: str, prefix: str = "") -> CloudService:
+def serve_cloud(broker_url: str, site: str, planner: str, prefix: str = "",
+                ca_certs: str | None = None) -> CloudService:
     """Run the cloud tier as its own process until the fleet's run ends (``minefleet cloud``)."""
     topics = Topics(site, prefix=prefix)
-    transport = MqttTransport(broker_url, f"{prefix}cloud-{uuid.uuid4().hex[:6]}", inbox=True)
+    transport = MqttTransport(broker_url, f"{prefix}cloud-{uuid.uuid4().hex[:6]}", inbox=True, ca_certs=ca_certs)
     try:
         cloud = CloudService(transport, topics, make_planner(planner))
         serve_follower(transport, topics, CLOUD_ID, quiet=[topics.telemetry("+")], idle_timeout_s=3600.0)

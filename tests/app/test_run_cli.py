@@ -121,6 +121,10 @@ def test_unknown_scenario_key_is_refused(write_scenario, capsys):
 @pytest.mark.parametrize("args, expected", [
     (["--device", "ascend-999"], "--device: is not usable: unknown device 'ascend-999'"),
     (["--device", "ascend-310", "--hours", "0"], "--hours: must be > 0"),
+    (["--transport", "mqtt", "--broker", "tcp://host:1883"], "--broker: broker URL must look like mqtt://host:port"),
+    (["--transport", "mqtt", "--broker", "mqtts://u:secret@host:99999"], "--broker: broker URL 'mqtts://u:***@"),
+    (["--transport", "mqtt", "--broker", "mqtts://host", "--ca-file", "/no/ca.pem"], "--ca-file: no such file"),
+    (["--ca-file", "/no/ca.pem"], "need --transport mqtt"),
 ])
 def test_bad_command_line_override_exits_2_naming_the_option(args, expected, tmp_path, capsys):
     assert run_cli("run", "open_pit_hazards", "--headless", "--out", str(tmp_path / "r"), *args) == 2
@@ -164,3 +168,13 @@ def test_console_script_prints_no_traceback(write_map):
     assert proc.returncode == 2
     assert "Traceback" not in proc.stderr
     assert proc.stderr.strip() == f"minefleet: error: {path}: 'features' must be a non-empty list"
+
+
+def test_models_profile_times_any_onnx_graph_and_refuses_a_missing_one(capsys):
+    """A timing-only camera detector has no scan-sectors contract, yet the chip can time it."""
+    graph = REPO / "assets" / "background" / "yolov5s_640.onnx"
+    assert run_cli("models", "profile", str(graph), "--device", "ascend-310b") == 0
+    out = capsys.readouterr().out
+    assert "emulated:" in out and "ms per call" in out and "ascend-310b" in out
+    assert run_cli("models", "profile", "no-such-model") == 2
+    assert "no such model" in capsys.readouterr().err
