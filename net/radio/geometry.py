@@ -12,6 +12,7 @@ from collections.abc import Sequence
 
 import numpy as np
 import shapely
+from numba import njit
 from shapely.geometry import Polygon
 
 
@@ -32,6 +33,8 @@ class Walls:
             self.crest.append(float(crest))
             boxes.append(poly.bounds)
         self.boxes = np.asarray(boxes, dtype=float).reshape(-1, 4)
+        self.all_edges = np.concatenate(self.edges) if self.edges else np.zeros((0, 4))  # (E, 4), wall by wall
+        self.first_edge = np.concatenate([[0], np.cumsum([len(e) for e in self.edges])]).astype(np.int64)
 
     def __len__(self) -> int:
         return len(self.crest)
@@ -41,28 +44,56 @@ class Walls:
         """For rays from (a) to (b) [m], broadcast together: True where some wall blocks the ray."""
         arrays = np.broadcast_arrays(*(np.asarray(a, dtype=float) for a in (ax, ay, az, bx, by, bz)))
         shape = arrays[0].shape
-        ax, ay, az, bx, by, bz = (a.ravel() for a in arrays)
-        out = np.zeros(ax.shape, dtype=bool)
-        lo_x, hi_x = np.minimum(ax, bx), np.maximum(ax, bx)
-        lo_y, hi_y = np.minimum(ay, by), np.maximum(ay, by)
-        low_z = np.minimum(az, bz)
-        for w, (edges, crest) in enumerate(zip(self.edges, self.crest, strict=True)):
-            x0, y0, x1, y1 = self.boxes[w]
-            near = np.flatnonzero(~out & (low_z < crest) & (hi_x >= x0) & (lo_x <= x1) & (hi_y >= y0) & (lo_y <= y1))
-            if near.size == 0:
-                continue
-            px, py = ax[near, None], ay[near, None]
-            dx, dy = (bx[near] - ax[near])[:, None], (by[near] - ay[near])[:, None]
-            qx, qy = edges[None, :, 0], edges[None, :, 1]
-            ex, ey = (edges[:, 2] - edges[:, 0])[None, :], (edges[:, 3] - edges[:, 1])[None, :]
-            denom = dx * ey - dy * ex
-            with np.errstate(divide="ignore", invalid="ignore"):
-                t = ((qx - px) * ey - (qy - py) * ex) / denom  # along the ray
-                u = ((qx - px) * dy - (qy - py) * dx) / denom  # along the edge
-            hit = (denom != 0) & (t >= 0) & (t <= 1) & (u >= 0) & (u <= 1)
-            z = az[near, None] + t * (bz[near] - az[near])[:, None]
-            out[near] = np.any(hit & (z < crest), axis=1)
+        out = np.zeros(arrays[0].size, dtype=bool)
+        if self.crest:
+            _blocked(*(np.ascontiguousarray(a.ravel()) for a in arrays), self.boxes, np.asarray(self.crest),
+                     self.first_edge, self.all_edges, out)
         return out.reshape(shape)
+
+
+@njit(cache=True)
+def _blocked(ax: np.ndarray, ay: np.ndarray, az: np.ndarray, bx: np.ndarray, by: np.ndarray, bz: np.ndarray,
+             boxes: np.ndarray, crest: np.ndarray, first_edge: np.ndarray, edges: np.ndarray,
+             out: np.ndarray) -> None:  # pragma: no cover - compiled
+    """Ray by ray, wall by wall: compiled because the radio map asks for thousands of rays per second
+    (every truck to every site at every measurement), each against ~50 walls of ~20 edges.
+
+    Only the stretch of a ray below a wall's crest can be blocked by that wall (from a mast on the rim down to
+    a truck: the stretch near the truck), so a wall whose bounding box that stretch misses is skipped.
+    """
+    for i in range(ax.size):
+        dx, dy, dz = bx[i] - ax[i], by[i] - ay[i], bz[i] - az[i]
+        for w in range(crest.size):
+            top = crest[w]
+            if dz < 0.0:
+                t_lo, t_hi = min(max((top - az[i]) / dz, 0.0), 1.0), 1.0
+            elif dz > 0.0:
+                t_lo, t_hi = 0.0, min(max((top - az[i]) / dz, 0.0), 1.0)
+            elif az[i] < top:
+                t_lo, t_hi = 0.0, 1.0
+            else:
+                continue
+            if t_lo >= t_hi:
+                continue
+            x0, x1 = ax[i] + t_lo * dx, ax[i] + t_hi * dx
+            y0, y1 = ay[i] + t_lo * dy, ay[i] + t_hi * dy
+            if max(x0, x1) < boxes[w, 0] or min(x0, x1) > boxes[w, 2]:
+                continue
+            if max(y0, y1) < boxes[w, 1] or min(y0, y1) > boxes[w, 3]:
+                continue
+            for e in range(first_edge[w], first_edge[w + 1]):
+                ex, ey = edges[e, 2] - edges[e, 0], edges[e, 3] - edges[e, 1]
+                denom = dx * ey - dy * ex
+                if denom == 0.0:
+                    continue
+                qx, qy = edges[e, 0] - ax[i], edges[e, 1] - ay[i]
+                t = (qx * ey - qy * ex) / denom  # along the ray
+                u = (qx * dy - qy * dx) / denom  # along the edge
+                if 0.0 <= t <= 1.0 and 0.0 <= u <= 1.0 and az[i] + t * dz < top:
+                    out[i] = True
+                    break
+            if out[i]:
+                break
 
 
 class Terrain:

@@ -1,11 +1,24 @@
 """The 5G link model: per truck and direction, SINR from the serving gNB decides delay and loss.
 
 ``update(t, x, y, z)`` (about once per simulated second, all trucks at once) places every truck in the radio
-map: path loss to each site (TR 38.901 RMa, NLOS where a pit wall blocks the ray), shadow fading, the best
-cell with hysteresis and time-to-trigger, the SINR of each direction, outage, and a handover interruption
-when the serving cell changes. ``uplink`` / ``downlink`` then turn that state into a delivery time for one
-message: base delay + size / achievable rate + HARQ retransmissions + jitter, or a loss. QoS 1 retries a
-lost message after a time-out (TCP under MQTT), QoS 0 loses it.
+map: path loss to each site (TR 38.901 RMa, NLOS where a pit wall blocks the ray), shadow fading, the serving
+cell, the SINR of each direction, outage, and a handover interruption when the serving cell changes.
+``uplink`` / ``downlink`` then turn that state into a delivery time for one message: base delay + size /
+achievable rate + HARQ retransmissions + jitter, or a loss. QoS 1 retries a lost message after a time-out
+(TCP under MQTT), QoS 0 loses it.
+
+The serving cell follows the measurement chain of TS 38.331, so that the mobility figures of a profile mean
+what they mean in a network (evaluated on 1 Hz samples, a 320 ms time-to-trigger stood for two samples a
+second apart). Each truck measures the RSRP of every site once per ``measurement_period_s`` (the L1 period of
+TS 38.133); when ``update`` is called less often, the measurements in between are taken on the straight line
+between the previous and the new position (a truck moves ~15 m in 1 s, under the 37 m shadow decorrelation).
+The measurements go through the layer-3 filter of sec. 5.5.3.2, F = (1 - a) F + a M in dB with a = 1/2^(k/4)
+per measurement period, and a neighbour takes over when the event A3 entry condition (neighbour above serving
+by the hysteresis) holds in every filtered measurement for ``time_to_trigger_s``. A handover found between
+two updates is executed, with its interruption, at the update that found it: the link cannot hold back
+messages it has already delivered. Where two sites are about as strong, the shadow fading along a truck's path
+(sigma 4-8 dB, decorrelating over 37-120 m) still moves the best cell back and forth: that is the channel
+model speaking, not the measurement chain.
 
 Random draws come from one generator per truck and direction, spawned from the link's generator, so a truck's
 draws depend only on its own messages: the order in which different trucks happen to send cannot change them.
@@ -22,7 +35,7 @@ from shapely.geometry import Polygon
 
 from net.radio import pathloss
 from net.radio.geometry import Terrain, Walls
-from net.radio.kpi import LinkStats
+from net.radio.kpi import PING_PONG_S, LinkStats
 from net.radio.profile import Profile
 from net.radio.shadow import ShadowField
 
@@ -30,6 +43,7 @@ THERMAL_DBM_HZ = -174.0  # [dBm/Hz] thermal noise density at 290 K
 H_BS_RANGE_M = (10.0, 150.0)  # [m] TR 38.901 RMa applicability of the BS height
 GOOD_SINR_DB = 30.0  # [dB] assumed for a truck before its first update
 MAX_GRID_POINTS = 2_000_000
+MAX_MEASUREMENTS_PER_UPDATE = 50  # beyond this the measurements of a long gap are spread out (filter adapts)
 UL, DL = 0, 1
 
 
@@ -78,8 +92,8 @@ class FiveGLink:
         self.ptx = np.array([s.tx_power_dbm for s in self.sites])
         self.fc = np.array([pathloss.band_ghz(p.band or s.band) for s in self.sites])  # [GHz]
         self.cochannel = np.isclose(self.fc[:, None], self.fc[None, :])
-        self.shadow_los = ShadowField(rng, len(self.sites), pathloss.CORR_LOS_M)
-        self.shadow_nlos = ShadowField(rng, len(self.sites), pathloss.CORR_NLOS_M)
+        self.shadow_los = ShadowField(rng, len(self.sites), pathloss.CORR_LOS_M, pathloss.SHADOW_SITE_CORR)
+        self.shadow_nlos = ShadowField(rng, len(self.sites), pathloss.CORR_NLOS_M, pathloss.SHADOW_SITE_CORR)
         streams = rng.spawn(2 * n)
         self.rngs = (streams[:n], streams[n:])  # per direction, per truck
         self.noise_dbm = (THERMAL_DBM_HZ + 10 * math.log10(p.ul_allocation_mhz * 1e6) + p.gnb_noise_figure_db
@@ -90,10 +104,14 @@ class FiveGLink:
         self.sinr = np.full((2, n), GOOD_SINR_DB)  # [dB] per direction
         self.outage = np.zeros(n, dtype=bool)
         self.ho_until = np.full(n, -np.inf)  # [s] end of the current handover interruption
-        self.pending = np.full(n, -1, dtype=np.int64)  # handover candidate being timed
-        self.pending_since = np.zeros(n)  # [s]
+        n_sites = len(self.sites)
+        self.rsrp_l3 = np.full((n, n_sites), np.nan)  # [dBm] layer-3 filtered RSRP per truck and site
+        self.a3_since = np.full((n, n_sites), np.inf)  # [s] start of the unbroken A3 entry run per neighbour
+        self.left_cell = np.full(n, -1, dtype=np.int64)  # cell each truck last handed over from
+        self.t_handover = np.full(n, -np.inf)  # [s] time of each truck's last handover
+        self.xyz: np.ndarray | None = None  # (3, trucks) positions [m] at the last update
         self.t_update: float | None = None
-        self.kpi = LinkStats()
+        self.kpi = LinkStats(n)
 
     # -- the radio map ------------------------------------------------------------------------------
 
@@ -110,7 +128,10 @@ class FiveGLink:
                       pathloss.rma_los_db(d2d, h_bs, p.ue_height_m, fc))
         if p.shadow_scale > 0:
             sigma = pathloss.shadow_sigma_db(~blocked, d2d, h_bs, p.ue_height_m, fc)
-            field = np.where(blocked, self.shadow_nlos.at(x, y), self.shadow_los.at(x, y))
+            field = np.empty(blocked.shape)
+            for shadow, links in ((self.shadow_los, ~blocked), (self.shadow_nlos, blocked)):
+                point, site = np.nonzero(links)
+                field[point, site] = shadow.at_links(x, y, point, site)
             pl = pl + p.shadow_scale * sigma * field
         rx = self.ptx[None, :] + p.gnb_antenna_gain_dbi + p.ue_antenna_gain_dbi - pl
         return rx, pl
@@ -131,6 +152,8 @@ class FiveGLink:
         """Refresh serving cell, SINR, outage and handovers of all trucks at time ``t`` [s].
 
         ``x``, ``y`` [m] are the trucks' positions and ``z`` [m] their road elevation, in ``trucks`` order.
+        Handover decisions use every measurement period since the last update (see the module docstring);
+        SINR and outage, which the messages see, are those at the new positions.
         """
         p = self.profile
         x, y, z = (np.asarray(a, dtype=float).ravel() for a in (x, y, z))
@@ -139,27 +162,77 @@ class FiveGLink:
         if self.t_update is not None and t > self.t_update:
             self.kpi.outage_truck_s += float(self.outage.sum()) * (t - self.t_update)
         self.kpi.seen(t)
+        times, pts = self._measurement_points(t, np.stack([x, y, z]))
+        m, n = pts.shape[1], x.size
+        rx, pl = self._received(pts[0].ravel(), pts[1].ravel(), pts[2].ravel())
+        rx, pl = rx.reshape(m, n, -1), pl.reshape(m, n, -1)
+        t_prev = self.t_update
+        switched = np.zeros(n, dtype=bool)
+        for j in range(m):
+            switched |= self._measure(float(times[j]), float(times[j] - t_prev) if t_prev is not None else 0.0,
+                                      rx[j], pl[j])
+            t_prev = float(times[j])
+        self.ho_until[switched] = t + p.handover_interruption_ms / 1e3
         self.t_update = t
-        rx, pl = self._received(x, y, z)
-        best = np.argmax(rx, axis=1)
-        rows = np.arange(x.size)
-        new = self.serving < 0
-        self.serving[new] = best[new]
-        _, dl_now = self._sinr(rx, pl, self.serving)
-        lost_cell = dl_now < p.outage_sinr_db
-        better = (best != self.serving) & (rx[rows, best] > rx[rows, self.serving] + p.handover_hysteresis_db)
-        timed = better & (self.pending == best) & (t - self.pending_since >= p.time_to_trigger_s - 1e-9)
-        switch = ~new & (timed | (lost_cell & (best != self.serving)) | (better & (p.time_to_trigger_s <= 0)))
-        start = better & ~switch & (self.pending != best)
-        self.pending[start] = best[start]
-        self.pending_since[start] = t
-        self.pending[~better | switch] = -1
-        self.serving[switch] = best[switch]
-        self.ho_until[switch] = t + p.handover_interruption_ms / 1e3
-        self.kpi.handovers += int(switch.sum())
-        ul, dl = self._sinr(rx, pl, self.serving)
+        self.xyz = pts[:, -1].copy()
+        ul, dl = self._sinr(rx[-1], pl[-1], self.serving)
         self.sinr[UL], self.sinr[DL] = ul, dl
         self.outage = (ul < p.outage_sinr_db) | (dl < p.outage_sinr_db)
+
+    def _measurement_points(self, t: float, xyz: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Times (m,) and positions (3, m, trucks) of the measurements since the last update, the last one now.
+
+        One per ``measurement_period_s`` on the straight line from the previous positions (at most
+        MAX_MEASUREMENTS_PER_UPDATE); a single one at the first update or when time did not advance.
+        """
+        if self.t_update is None or self.xyz is None or t <= self.t_update:
+            return np.array([t]), xyz[:, None, :]
+        gap = t - self.t_update
+        m = min(max(1, math.ceil(gap / self.profile.measurement_period_s - 1e-9)), MAX_MEASUREMENTS_PER_UPDATE)
+        f = np.arange(1, m + 1) / m
+        pts = self.xyz[:, None, :] + f[None, :, None] * (xyz - self.xyz)[:, None, :]
+        pts[:, -1] = xyz  # exactly the reported positions at t
+        return self.t_update + f * gap, pts
+
+    def _measure(self, t: float, dt: float, rx: np.ndarray, pl: np.ndarray) -> np.ndarray:
+        """One measurement of all trucks at ``t`` [s], ``dt`` [s] after the previous one; True where a truck
+        changed cell.
+
+        Layer-3 filter per TS 38.331 sec. 5.5.3.2: k assumes one sample per measurement period X, and the time
+        characteristics are preserved at another input rate, so the weight of a sample ``dt`` after the last is
+        1 - (1 - a)^(dt / X). A neighbour takes over when its event A3 entry condition (sec. 5.5.4.4, offsets 0:
+        filtered neighbour > filtered serving + hysteresis) held in every measurement of the last
+        ``time_to_trigger_s`` (sec. 5.5.4.1); several ripe neighbours: the strongest. A truck whose serving cell
+        fell below the outage SINR re-establishes on the strongest cell at once (no time to wait for A3).
+        """
+        p = self.profile
+        n = rx.shape[0]
+        rows = np.arange(n)
+        a = 2.0 ** (-p.l3_filter_k / 4.0)
+        w = 1.0 - (1.0 - a) ** (dt / p.measurement_period_s) if dt > 0 else a
+        first = np.isnan(self.rsrp_l3)
+        self.rsrp_l3 = np.where(first, rx, (1.0 - w) * self.rsrp_l3 + w * rx)  # F0 = M1 (sec. 5.5.3.2)
+        f = self.rsrp_l3
+        new = self.serving < 0
+        self.serving[new] = np.argmax(rx[new], axis=1)
+        serving = self.serving
+        entering = f > f[rows, serving][:, None] + p.handover_hysteresis_db
+        entering[rows, serving] = False
+        self.a3_since = np.where(entering, np.minimum(self.a3_since, t), np.inf)
+        ripe = entering & (t - self.a3_since >= p.time_to_trigger_s - 1e-9)
+        a3 = ripe.any(axis=1)
+        _, dl = self._sinr(rx, pl, serving)
+        strongest = np.argmax(rx, axis=1)
+        lost = (dl < p.outage_sinr_db) & (strongest != serving)
+        target = np.where(a3, np.argmax(np.where(ripe, f, -np.inf), axis=1), strongest)
+        switch = ~new & (a3 | lost)
+        self.kpi.handovers += int(switch.sum())
+        self.kpi.ping_pongs += int(np.sum(switch & (target == self.left_cell) & (t - self.t_handover <= PING_PONG_S)))
+        self.left_cell[switch] = serving[switch]
+        self.t_handover[switch] = t
+        self.serving[switch] = target[switch]
+        self.a3_since[switch] = np.inf  # the events restart against the new serving cell
+        return switch
 
     def sinr_grid(self, xmin: float, ymin: float, xmax: float, ymax: float, res_m: float) -> np.ndarray:
         """Downlink SINR [dB] of the best cell on a grid, for a coverage overlay.
@@ -235,5 +308,6 @@ class FiveGLink:
         return self.sites[s].id if s >= 0 else None
 
     def stats(self) -> dict[str, object]:
-        """Link KPIs: latency p50/p99 and loss per direction, handovers, outage truck-seconds, messages/s."""
+        """Link KPIs: latency p50/p99 and loss per direction, handovers (total, per truck-hour, ping-pongs),
+        outage truck-seconds, messages/s."""
         return self.kpi.summary()

@@ -18,6 +18,11 @@ SIGMA_LOS_PL2_DB = 6.0  # [dB] LOS after the breakpoint
 SIGMA_NLOS_DB = 8.0  # [dB]
 CORR_LOS_M = 37.0  # [m] shadow-fading decorrelation distance, RMa LOS
 CORR_NLOS_M = 120.0  # [m] shadow-fading decorrelation distance, RMa NLOS
+# Correlation of one point's shadow fading towards two different sites (not in the TR 38.901 tables used
+# here): CEPT SEAMCAT manual sec. 9.11 "Pathloss correlation" (ecowiki.atlassian.net, SH space): z_i = a x +
+# b y_i with a^2 + b^2 = 1, and "the shadowing correlation between sites ... is of 0.5" as in most LTE studies
+# (the 3GPP system-simulation baseline of TR 36.814 / TR 25.814 uses the same value).
+SHADOW_SITE_CORR = 0.5
 D2D_MIN_M = 10.0  # [m] the formulas hold from 10 m; closer links are evaluated at 10 m
 
 

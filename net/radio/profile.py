@@ -57,8 +57,10 @@ class Profile:
     outage_sinr_db: float  # [dB] below this SINR the truck cannot hold the link at all
     # [mobility]
     handover_hysteresis_db: float  # [dB] a neighbour must be this much stronger to take over
-    time_to_trigger_s: float  # [s] ... for this long
+    time_to_trigger_s: float  # [s] ... in every measurement for this long
     handover_interruption_ms: float  # [ms] no user-plane data while the cell changes
+    measurement_period_s: float  # [s] one L1 RSRP measurement per site this often (also the L3 filter's X)
+    l3_filter_k: int  # [-] layer-3 filterCoefficient k: a = 1/2^(k/4) per measurement period (0 = no filter)
     # [retransmission] (QoS 1 over TCP)
     rto_ms: float  # [ms] first retransmission time-out
     rto_backoff: float  # [-] factor applied to the time-out after each failed attempt
@@ -85,10 +87,13 @@ _SPEC: tuple[tuple[str, str, str, float, float], ...] = (
     ("reliability", "outage_sinr_db", "float", -40.0, 30.0),
     ("mobility", "handover_hysteresis_db", "float", 0.0, 30.0), ("mobility", "time_to_trigger_s", "float", 0.0, 10.0),
     ("mobility", "handover_interruption_ms", "float", 0.0, 10000.0),
+    ("mobility", "measurement_period_s", "float", 0.01, 10.0), ("mobility", "l3_filter_k", "int", 0, 19),
     ("retransmission", "rto_ms", "float", 1.0, 60000.0), ("retransmission", "rto_backoff", "float", 1.0, 10.0),
     ("retransmission", "max_attempts", "int", 1, 20),
 )
 _SECTIONS = sorted({s for s, *_ in _SPEC} | {"sources"})
+# FilterCoefficient ::= ENUMERATED {fc0 .. fc9, fc11, fc13, fc15, fc17, fc19} (3GPP TS 38.331 sec. 6.3.2).
+L3_FILTER_KS = frozenset((*range(10), 11, 13, 15, 17, 19))
 
 
 def _field(path: str, doc: dict[str, Any], section: str, key: str, kind: str, lo: float, hi: float) -> Any:
@@ -126,6 +131,9 @@ def parse_profile(doc: dict[str, Any], path: str) -> Profile:
     values = {key: _field(path, doc, section, key, kind, lo, hi) for section, key, kind, lo, hi in _SPEC}
     if not values["name"]:
         raise ProfileError(f"{path}: profile.name: must not be empty")
+    if values["l3_filter_k"] not in L3_FILTER_KS:
+        raise ProfileError(f"{path}: mobility.l3_filter_k: {values['l3_filter_k']} is not a TS 38.331 "
+                           f"filterCoefficient (0-9, 11, 13, 15, 17, 19)")
     if values["band"]:
         try:
             band_ghz(values["band"])

@@ -203,3 +203,77 @@ def test_open_pit_map_shadows_deep_benches_from_their_own_rim_site():
     link.update(0.0, [800.0, 800.0], [280.0, 1160.0], [floor_z, rim_z])
     assert link.serving_site("T2") == "gnb-rim-n"
     assert link.serving_site("T1") != "gnb-rim-n"
+
+
+EAST = 1700.0  # [m] east of the pit, where B is 8.8 dB above A (shadowing off)
+
+
+def hop(link: FiveGLink, steps: list[tuple[float, float]]) -> list[int]:
+    """Update a one-truck link at (t, x) on y = 0; the handover count after each update."""
+    out = []
+    for t, x in steps:
+        link.update(t, [x], [0.0], link.terrain.z([x], [0.0]))
+        out.append(link.stats()["handovers"])
+    return out
+
+
+def test_time_to_trigger_needs_the_a3_condition_in_every_measurement_for_that_long():
+    # Updates every measurement period (0.2 s), no L3 filter. At x = 1700 (east of the pit) B is 8.8 dB above A
+    # and A's SINR (-5.5 dB) still holds the link, so only event A3 can move the truck: ms320 is met at the
+    # third measurement there, not by one stray measurement.
+    link = pit_link(l3_filter_k=0)
+    assert link.profile.time_to_trigger_s == pytest.approx(0.32) and link.profile.measurement_period_s == 0.2
+    counts = hop(link, [(0.0, 0.0), (0.2, EAST), (0.4, 0.0),  # one measurement in B's area: no handover
+                        (0.6, EAST), (0.8, EAST), (1.0, EAST)])
+    assert counts == [0, 0, 0, 0, 0, 1]
+    assert link.serving_site("T0") == "B"
+
+
+def test_l3_filter_keeps_its_time_constant_whatever_the_update_rate():
+    # TS 38.331 5.5.3.2: k = 4 means a = 1/2 per 200 ms; 1 s after a step 1/32 of the old level is left,
+    # whether the link is updated every 0.1 s or every 0.2 s.
+    for period in (0.1, 0.2):
+        link = pit_link(time_to_trigger_s=10.0)
+        hop(link, [(0.0, 0.0)])
+        before = link.rsrp_l3[0].copy()
+        hop(link, [(round(period * i, 9), EAST) for i in range(1, round(1.0 / period) + 1)])
+        now, _ = link._received(np.array([EAST]), np.array([0.0]), np.array([100.0]))
+        assert (link.rsrp_l3[0] - now[0]) / (before - now[0]) == pytest.approx(np.full(2, 1 / 32), rel=1e-9)
+
+
+def test_measurements_between_updates_lie_on_the_path_driven():
+    # Updated once in 3 s, the link still measures every 0.2 s on the straight line from x = 0 to 2400
+    # (160 m per measurement). B is 3 dB above A from x ~ 1300 on: A3 enters at x = 1440 (t = 1.8) and is
+    # ripe two measurements later (x = 1760, t = 2.2), inside the update; the outage floor is lowered so that
+    # only A3 acts.
+    link = pit_link(l3_filter_k=0, outage_sinr_db=-20.0)
+    assert hop(link, [(0.0, 0.0), (3.0, 2400.0)]) == [0, 1]
+    assert link.t_handover[0] == pytest.approx(2.2)
+    assert link.sites[int(link.left_cell[0])].id == "A" and link.serving_site("T0") == "B"
+
+
+def test_a_quick_return_to_the_previous_cell_is_a_ping_pong():
+    fast = pit_link(l3_filter_k=0, time_to_trigger_s=0.0)
+    hop(fast, [(0.0, 0.0), (0.2, EAST), (3.0, EAST), (3.2, 0.0)])  # back to A 3 s after leaving it
+    slow = pit_link(l3_filter_k=0, time_to_trigger_s=0.0)
+    hop(slow, [(0.0, 0.0), (0.2, EAST), (6.0, EAST), (6.2, 0.0)])  # ... 6 s after
+    assert fast.stats()["handovers"] == slow.stats()["handovers"] == 2
+    assert fast.stats()["ping_pongs"] == 1 and slow.stats()["ping_pongs"] == 0
+    assert slow.stats()["handovers_per_truck_h"] == pytest.approx(2 / (6.2 / 3600), rel=1e-3)
+
+
+def test_shadow_fields_have_the_tr38901_correlation_and_share_half_their_variance_between_sites():
+    from net.radio.pathloss import SHADOW_SITE_CORR
+    from net.radio.shadow import ShadowField
+
+    lag, site, var = [], [], []
+    for seed in range(40):
+        field = ShadowField(np.random.default_rng(seed), 2, 37.0, SHADOW_SITE_CORR)
+        xy = np.random.default_rng(100 + seed).uniform(-5000, 5000, (2, 400))
+        a, b = field.at(*xy), field.at(xy[0] + 37.0, xy[1])
+        lag.append(np.mean(a * b))
+        site.append(np.mean(a[:, 0] * a[:, 1]))
+        var.append(np.mean(a * a))
+    assert np.mean(var) == pytest.approx(1.0, abs=0.05)
+    assert np.mean(lag) == pytest.approx(np.exp(-1.0), abs=0.05)  # exp(-d / d_corr) at d = d_corr
+    assert np.mean(site) == pytest.approx(0.5, abs=0.05)

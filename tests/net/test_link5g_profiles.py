@@ -26,6 +26,8 @@ def test_profiles_order_as_their_sources_say():
     urllc, embb, lte = (load_profile(n) for n in SHIPPED)
     assert urllc.ul_base_ms + urllc.ul_jitter_ms < embb.ul_base_ms < lte.ul_base_ms
     assert urllc.handover_interruption_ms == 0.0  # the IMT-2020 target
+    for prof in (urllc, embb, lte):  # the 3GPP measurement defaults: fc4, one sample per 200 ms
+        assert (prof.l3_filter_k, prof.measurement_period_s) == (4, 0.2)
 
 
 def doc(name: str = "5g-embb") -> dict:
@@ -38,6 +40,8 @@ def doc(name: str = "5g-embb") -> dict:
     ("latency", "harq_max_tx", 2.5, r"latency\.harq_max_tx: must be an integer"),
     ("radio", "band", "n999", r"radio\.band: unknown band 'n999'"),
     ("mobility", "hysteresis", 3.0, r"mobility\.hysteresis: unknown field"),
+    ("mobility", "l3_filter_k", 10, r"mobility\.l3_filter_k: 10 is not a TS 38\.331 filterCoefficient"),
+    ("mobility", "measurement_period_s", 0.0, r"mobility\.measurement_period_s: 0\.0 is outside"),
 ])
 def test_bad_fields_are_named(section, key, value, message):
     d = doc()
