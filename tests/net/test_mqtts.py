@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from net.broker import find_mosquitto, free_port, wait_listening
+from net.broker import find_mosquitto, free_port, stop_process, wait_listening
 from net.envelope import Envelope
 from net.mqtt import MqttError, MqttTransport
 from net.topics import Topics
@@ -118,12 +118,7 @@ class TlsMosquitto:
 
     def stop(self) -> None:
         if self._proc is not None:
-            self._proc.terminate()
-            try:
-                self._proc.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                self._proc.kill()
-                self._proc.wait(timeout=5)
+            stop_process(self._proc)
             self._proc = None
 
 
