@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -75,12 +76,8 @@ class Scenario:
             if model is not None:
                 base = replace(base, model=model, truck_models=())
             if device is not None:
-                if device != "none":
-                    try:
-                        load_device(device)
-                    except DeviceError as exc:
-                        raise InputError(self.path, "--device", f"is not usable: {exc}") from None
-                base = replace(base, device=device)
+                base = replace(base, device=_usable(device, "none", load_device, DeviceError,
+                                                    lambda msg: InputError(self.path, "--device", msg)))
             out = replace(out, edge=base)
         if hours is not None:
             if not hours > 0:
@@ -163,15 +160,21 @@ def load_scenario(path: str | Path) -> Scenario:
     return scenario
 
 
+def _usable(name: str, off: str, load: Callable[[str], object], error: type[Exception],
+            fail: Callable[[str], Exception]) -> str:
+    """``name`` if it loads (``off`` needs no loading); else the user's error ``fail(message)``, one line."""
+    if name != off:
+        try:
+            load(name)
+        except error as exc:
+            raise fail(f"is not usable: {exc}") from None
+    return name
+
+
 def _link_profile(lk: Fields) -> str:
     """``ideal`` (no delay, no loss) or a 5G/LTE profile: shipped name or a path to a profile TOML."""
-    name = lk.string("profile", "ideal")
-    if name != "ideal":
-        try:
-            load_profile(name)
-        except ProfileError as exc:
-            raise lk.error("profile", f"is not usable: {exc}") from None
-    return name
+    return _usable(lk.string("profile", "ideal"), "ideal", load_profile, ProfileError,
+                   lambda msg: lk.error("profile", msg))
 
 
 def _edge(ed: Fields, hz: Fields) -> EdgeSettings:
@@ -208,13 +211,9 @@ def _edge(ed: Fields, hz: Fields) -> EdgeSettings:
 
 
 def _device(ed: Fields) -> str:
-    name = ed.string("device", "none")
-    if name != "none":
-        try:
-            load_device(name)
-        except DeviceError as exc:
-            raise ed.error("device", f"is not usable: {exc}") from None
-    return name
+    """``none`` (placeholder latency) or an emulated chip: shipped name or a path to a device profile."""
+    return _usable(ed.string("device", "none"), "none", load_device, DeviceError,
+                   lambda msg: ed.error("device", msg))
 
 
 def _edge_tables(e: EdgeSettings) -> dict[str, Any]:

@@ -112,6 +112,18 @@ def test_bad_scenario_exits_2_with_one_line(map_name, cls, expected, write_scena
     assert f"{path}: {expected}" in err
 
 
+@pytest.mark.parametrize("table, expected", [
+    ('[edge]\ndevice = "ascend-9"\n', "[edge]: 'device' is not usable: unknown device 'ascend-9'; known: ascend-310"),
+    ('[link]\nprofile = "6g"\n', "[link]: 'profile' is not usable: "),
+    ('[edge]\nbackground_on_miss = "later"\n', "[edge]: 'background_on_miss'"),
+])
+def test_unusable_device_or_link_profile_is_refused_by_key(table, expected, write_scenario, capsys):
+    path = write_scenario(SCENARIO.format(map="tutorial", cls="cat-797f") + table)
+    assert run_cli("validate", str(path)) == 2
+    err = capsys.readouterr().err
+    assert expected in err and len(err.strip().splitlines()) == 1
+
+
 def test_unknown_scenario_key_is_refused(write_scenario, capsys):
     path = write_scenario(SCENARIO.format(map="tutorial", cls="cat-797f") + "spead = 3\n")
     assert run_cli("validate", str(path)) == 2
