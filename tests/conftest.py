@@ -61,3 +61,14 @@ def write_scenario(tmp_path: Path) -> Callable[..., Path]:
         return p
 
     return write
+
+
+def device_variant(tmp_path: Path, device: str, old: str, new: str, name: str = "x.toml") -> Path:
+    """A copy of a shipped device profile with one text edit, for load errors (``old`` must be present)."""
+    from edge.accel.profile import DEVICES_DIR
+
+    text = (DEVICES_DIR / f"{device}.toml").read_text(encoding="utf-8")
+    assert old in text
+    path = tmp_path / name
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+    return path

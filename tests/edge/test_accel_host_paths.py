@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import onnx
 import pytest
+from conftest import device_variant
 
 from edge.accel import DeviceError, DeviceProfile, load_profile, model_cost
 from edge.accel.microbench import int8
@@ -134,17 +135,9 @@ def test_requantised_views_drop_their_qdq_pair_on_the_host_only() -> None:
     assert host.count("QuantizeLinear") == 1  # only the input's
 
 
-def _host_variant(tmp_path: Path, old: str, new: str) -> Path:
-    text = (DEVICES_DIR / "host.toml").read_text(encoding="utf-8")
-    assert old in text
-    path = tmp_path / "h.toml"
-    path.write_text(text.replace(old, new, 1), encoding="utf-8")
-    return path
-
-
 def test_negative_or_unsourced_host_term_names_file_and_field(tmp_path: Path) -> None:
     value = f"{load_profile('host').im2col_row_us:.5f}"
-    bad = _host_variant(tmp_path, f"im2col_row_us = {value}", "im2col_row_us = -0.004")
+    bad = device_variant(tmp_path, "host", f"im2col_row_us = {value}", "im2col_row_us = -0.004", "h.toml")
     with pytest.raises(DeviceError, match=r"h\.toml.*'im2col_row_us' must be >= 0"):
         load_profile(bad)
     text = (DEVICES_DIR / "host.toml").read_text(encoding="utf-8")

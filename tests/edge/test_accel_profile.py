@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from conftest import device_variant
 
 from edge.accel import DeviceError, available_devices, load_profile
 from edge.accel.profile import DEVICES_DIR
@@ -49,11 +50,7 @@ def test_unknown_device_names_the_known_ones() -> None:
 
 
 def _variant(tmp_path: Path, old: str, new: str) -> Path:
-    text = (DEVICES_DIR / "ascend-310.toml").read_text(encoding="utf-8")
-    assert old in text
-    path = tmp_path / "x.toml"
-    path.write_text(text.replace(old, new, 1), encoding="utf-8")
-    return path
+    return device_variant(tmp_path, "ascend-310", old, new)
 
 
 def test_negative_figure_names_file_and_field(tmp_path: Path) -> None:
