@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 
 from net.envelope import Envelope, EnvelopeError
@@ -67,6 +69,11 @@ def test_envelope_round_trip_and_validation():
                         (b'{"v":1,"kind":"a","src":"b","seq":1,"body":{},"t_sent":2,"t_deliver":1}', "before"),
                         (b"x" * 70_000, "exceeds"),
                         (b'{"v":1,"kind":"a","src":"b","seq":1,"body":{"up":Infinity},"t_sent":0,"t_deliver":0}',
-                         "non-finite number Infinity")]:
+                         "not UTF-8 JSON"),
+                        (b"[" * 30_000 + b"]" * 30_000, "not UTF-8 JSON")]:  # nesting: refused, not a crash
         with pytest.raises(EnvelopeError, match=reason):
             Envelope.from_json(bad)
+    with pytest.raises(ValueError, match="not JSON compliant"):  # JSON has no NaN: never sent as null
+        Envelope(kind="telemetry", src="T1", seq=1, t_sent=0.0, body={"v": math.nan}, t_deliver=0.0).to_json()
+    assert b'"at":null' in Envelope(kind="event", src="T1", seq=1, t_sent=0.0, body={"at": None},
+                                     t_deliver=0.0).to_json()
