@@ -20,7 +20,7 @@ from fleet.comms import FleetComms
 from fleet.engine import HaulParams, Simulation
 from fleet.errors import InputError
 from fleet.hazards import HazardField
-from fleet.mapfile import MineMap, load_map
+from fleet.mapfile import GNodeB, MineMap, load_map
 from fleet.onboard import EdgeConfig, ModelSlot, Onboard
 from fleet.roads import RoadNetwork, build_network
 from fleet.routes import RouteTable
@@ -75,13 +75,36 @@ class Run:
         self.wiring.close(self.sim.t)
 
 
+def sites_on_air(scn: Scenario, mine: MineMap) -> list[GNodeB]:
+    """The map's gNBs less those the scenario switches off (``[link] sites_off``, a site-failure experiment).
+
+    A name the map does not have, switching every site off, or switching sites off on the ideal link (which has
+    none) is the user's error, named by file and key: a typo must not run the mine with all its sites.
+    """
+    if not scn.sites_off:
+        return list(mine.gnbs)
+    if scn.link_profile == "ideal":
+        raise InputError(scn.path, "link.sites_off", "the ideal link has no sites to switch off; "
+                                                     "choose a radio profile (5g-urllc, 5g-embb, lte)")
+    known = [g.id for g in mine.gnbs]
+    for off in scn.sites_off:
+        if off not in known:
+            raise InputError(scn.path, "link.sites_off",
+                             f"map {mine.path} has no gNB {off!r} (its sites: {', '.join(known) or 'none'})")
+    on_air = [g for g in mine.gnbs if g.id not in scn.sites_off]
+    if not on_air:
+        raise InputError(scn.path, "link.sites_off", f"switches off every gNB of map {mine.path}")
+    return on_air
+
+
 def make_link(scn: Scenario, mine: MineMap, ids: list[str], rng: np.random.Generator) -> LinkModel:
     """The radio between trucks and cloud: ideal, or a 5G/LTE profile over the map's gNBs and walls."""
+    gnbs = sites_on_air(scn, mine)
     if scn.link_profile == "ideal":
         return IdealLink()
-    if not mine.gnbs:
+    if not gnbs:
         raise InputError(scn.path, "link.profile", f"{scn.link_profile!r} needs gNB sites, map {mine.path} has none")
-    return FiveGLink([(g.id, *g.xyz, g.height_m, g.tx_power_dbm, g.band) for g in mine.gnbs],
+    return FiveGLink([(g.id, *g.xyz, g.height_m, g.tx_power_dbm, g.band) for g in gnbs],
                      [(a.polygon, a.elevation_m) for a in mine.areas if a.kind == "wall"],
                      load_profile(scn.link_profile), rng, ids,
                      [(a.polygon, a.elevation_m) for a in mine.areas if a.kind in ("pit", "bench")])

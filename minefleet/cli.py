@@ -41,6 +41,8 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--model", help="perception model for every truck: zoo name, ONNX path, oracle or blind")
     run.add_argument("--device", help="emulated chip on every truck (overrides [edge] device): ascend-310, "
                                       "ascend-310b, ascend-310p, host, none or a profile TOML path")
+    run.add_argument("--link", help="radio profile (overrides [link] profile): 5g-urllc, 5g-embb, lte, ideal, "
+                                    "or a profile TOML path")
     run.add_argument("--quiet", action="store_true", help="no progress bar")
     _view_options(run)
     run.add_argument("--transport", choices=("inproc", "mqtt"), default="inproc",
@@ -92,7 +94,7 @@ def main(argv: list[str] | None = None) -> int:
             return _models(args)
         if args.command == "demo":
             args.headless, args.hours, args.seed, args.out, args.model = False, None, None, None, None
-            args.device, args.ca_file = None, None
+            args.device, args.ca_file, args.link = None, None, None
             args.transport, args.broker, args.no_cloud, args.prefix, args.quiet = "mqtt", None, False, None, True
             return _run(args)
         if args.command == "replay":
@@ -124,7 +126,7 @@ def _validate(args: argparse.Namespace) -> int:
 
 def _run(args: argparse.Namespace) -> int:
     scn = load_scenario(args.scenario).with_overrides(hours=args.hours, seed=args.seed, model=args.model,
-                                                        device=args.device)
+                                                        device=args.device, link=args.link)
     out = args.out or Path("runs") / f"{scn.name}-seed{scn.seed}"
     started = time.perf_counter()
     if args.transport == "inproc" and (args.broker or args.no_cloud or args.ca_file):
@@ -164,6 +166,10 @@ def _run(args: argparse.Namespace) -> int:
           f"{summary['loads']} loads, cycle {summary['cycle_time_s']['mean'] / 60:.1f} min, "
           f"shovel queue {summary['queue_time_shovel_mean_s'] / 60:.1f} min; "
           f"{timing['sim_speed_x']:,.0f}x real time")
+    if summary.get("link_holds"):
+        link = summary.get("link") or {}
+        print(f"link: {summary['link_holds']} holds for lost contact, {link.get('outage_truck_s', 0):,.0f} "
+              "truck-seconds out of coverage (link_holds, link.outage_truck_s in summary.json)")
     print(f"run written to {out}")
     return 0
 

@@ -67,10 +67,14 @@ class Scenario:
     planner: str
     trace_period_s: float
     edge: EdgeSettings | None = None
+    sites_off: tuple[str, ...] = ()  # gNBs of the map switched off (a site-failure experiment)
 
     def with_overrides(self, hours: float | None = None, seed: int | None = None,
-                       model: str | None = None, device: str | None = None) -> Scenario:
+                       model: str | None = None, device: str | None = None, link: str | None = None) -> Scenario:
         out = self
+        if link is not None:
+            out = replace(out, link_profile=_usable(link, "ideal", load_profile, ProfileError,
+                                                    lambda msg: InputError(self.path, "--link", msg)))
         if model is not None or device is not None:
             base = self.edge or _edge(Fields({}, self.path, "[edge]"), Fields({}, self.path, "[hazards]"))
             if model is not None:
@@ -100,7 +104,7 @@ class Scenario:
             "haul": {"cycle_cv": self.cycle_cv, "dump_cv": self.dump_cv},
             "traffic": asdict(self.traffic),
             "link": {"profile": self.link_profile, "telemetry_period_s": self.telemetry_period_s,
-                     "timeout_s": self.link_timeout_s},
+                     "timeout_s": self.link_timeout_s, "sites_off": list(self.sites_off)},
             "cloud": {"planner": self.planner},
             "output": {"trace_period_s": self.trace_period_s},
             **(_edge_tables(self.edge) if self.edge else {}),
@@ -154,6 +158,7 @@ def load_scenario(path: str | Path) -> Scenario:
         planner=planner,
         trace_period_s=out.number("trace_period_s", 2.0, positive=True),
         edge=_edge(ed, hz) if ed.data else None,
+        sites_off=lk.strings("sites_off", ()),
     )
     for f in (root, sc, fl, hl, tr, lk, cl, out, ed, hz):
         f.reject_unknown()

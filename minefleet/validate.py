@@ -8,7 +8,7 @@ from edge.contract import inspect_model
 from fleet.errors import InputError
 from fleet.fields import read_toml
 from fleet.truckclass import load_truck_class, truck_classes
-from minefleet.assemble import load_site
+from minefleet.assemble import Site, load_site, sites_on_air
 from minefleet.scenario import load_scenario
 
 
@@ -27,14 +27,17 @@ def validate_file(name: str) -> list[str]:
                     f"{tc.gross_power_kw:g} kW, loaded 10 % grade speed "
                     f"{tc.grade_speed_mps(tc.payload_t, 0.10, 0.025) * 3.6:.1f} km/h"]
         scn = load_scenario(path)
-        lines = _describe_map(scn.map_path)
+        site = load_site(str(scn.map_path), list(truck_classes().values()))
+        lines = _describe_map(scn.map_path, site)
+        sites_on_air(scn, site.mine)  # a site the map lacks is refused here as in a run
+        off = f", sites off: {', '.join(scn.sites_off)}" if scn.sites_off else ""
         return [f"{path}: scenario {scn.name} OK: {scn.truck_count} x {scn.truck_class.id}, "
-                f"{scn.hours:g} h, seed {scn.seed}, planner {scn.planner}", *lines]
+                f"{scn.hours:g} h, seed {scn.seed}, planner {scn.planner}, link {scn.link_profile}{off}", *lines]
     raise InputError(name, "", "not a map (.geojson), scenario or truck class (.toml), or model (.onnx)")
 
 
-def _describe_map(path: Path) -> list[str]:
-    site = load_site(str(path), list(truck_classes().values()))
+def _describe_map(path: Path, site: Site | None = None) -> list[str]:
+    site = site or load_site(str(path), list(truck_classes().values()))
     m, net = site.mine, site.net
     return [
         f"{path}: map {m.site} OK: {net.road_length_m / 1000:.1f} km of road, {len(net.nodes)} junctions, "

@@ -116,6 +116,9 @@ def test_bad_scenario_exits_2_with_one_line(map_name, cls, expected, write_scena
     ('[edge]\ndevice = "ascend-9"\n', "[edge]: 'device' is not usable: unknown device 'ascend-9'; known: ascend-310"),
     ('[link]\nprofile = "6g"\n', "[link]: 'profile' is not usable: "),
     ('[edge]\nbackground_on_miss = "later"\n', "[edge]: 'background_on_miss'"),
+    ('[link]\nprofile = "lte"\nsites_off = ["gnb-9"]\n', "link.sites_off: map "),
+    ('[link]\nprofile = "lte"\nsites_off = ["gnb-1"]\n', "link.sites_off: switches off every gNB of map"),
+    ('[link]\nsites_off = ["gnb-1"]\n', "link.sites_off: the ideal link has no sites to switch off"),
 ])
 def test_unusable_device_or_link_profile_is_refused_by_key(table, expected, write_scenario, capsys):
     path = write_scenario(SCENARIO.format(map="tutorial", cls="cat-797f") + table)
@@ -133,6 +136,7 @@ def test_unknown_scenario_key_is_refused(write_scenario, capsys):
 @pytest.mark.parametrize("args, expected", [
     (["--device", "ascend-999"], "--device: is not usable: unknown device 'ascend-999'"),
     (["--device", "ascend-310", "--hours", "0"], "--hours: must be > 0"),
+    (["--link", "6g"], "--link: is not usable: "),
     (["--transport", "mqtt", "--broker", "tcp://host:1883"], "--broker: broker URL must look like mqtt://host:port"),
     (["--transport", "mqtt", "--broker", "mqtts://u:secret@host:99999"], "--broker: broker URL 'mqtts://u:***@"),
     (["--transport", "mqtt", "--broker", "mqtts://host", "--ca-file", "/no/ca.pem"], "--ca-file: no such file"),
@@ -166,7 +170,8 @@ def test_rerun_replaces_the_run_directory_whole(tmp_path):
 
 @pytest.mark.parametrize("name", ["maps/tutorial.geojson", "maps/open_pit_coal.geojson",
                                   "maps/strip_mine.geojson", "scenarios/open_pit.toml",
-                                  "scenarios/strip_mine.toml", "fleet/trucks/xcmg-znk95.toml"])
+                                  "scenarios/strip_mine.toml", "scenarios/open_pit_one_site.toml",
+                                  "fleet/trucks/xcmg-znk95.toml"])
 def test_validate_accepts_shipped_files(name, capsys):
     assert run_cli("validate", str(REPO / name)) == 0
     assert " OK: " in capsys.readouterr().out
