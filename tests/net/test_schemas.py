@@ -5,9 +5,11 @@ from __future__ import annotations
 import copy
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from net.envelope import Envelope, EnvelopeError
-from net.schemas import decode, expected_kind, validate
+from net.schemas import decode, expected_kind, telemetry, telemetry_checked, validate
 from net.topics import Topics
 
 GOOD = {
@@ -85,3 +87,34 @@ def test_decode_checks_envelope_topic_and_body():
         validate("gossip", {})
     assert expected_kind(topics.layout) == "layout"
     assert expected_kind(topics.cloud_status) is None
+
+
+# -- the fast paths accept exactly what the full checks accept ------------------------------------------------
+
+_VALUES = st.one_of(st.floats(allow_nan=True, allow_infinity=True), st.integers(-10**7, 10**7), st.booleans(),
+                    st.none(), st.sampled_from(["TRAVEL_LOADED", "HOLD", "FLYING", ""]),
+                    st.lists(st.integers(), max_size=2))
+_EDGES = st.sampled_from([0.0, -0.0, 1e6, -1e6, 1e6 + 1, 100.0, 100.5, 1000.0, 1000.001, -1e-9])
+
+
+def _outcome(check, *args):
+    try:
+        return ("ok", check(*args))
+    except EnvelopeError as exc:
+        return ("refused", str(exc))
+
+
+@settings(max_examples=600, deadline=None)
+@given(st.fixed_dictionaries({}, optional={k: st.one_of(_VALUES, _EDGES)
+                                           for k in ("x", "y", "v", "state", "payload_t")}))
+def test_telemetry_fast_path_agrees_with_the_full_checks(body):
+    assert _outcome(telemetry, body) == _outcome(telemetry_checked, body)
+
+
+@settings(max_examples=600, deadline=None)
+@given(st.fixed_dictionaries({}, optional={
+    "v": st.sampled_from([1, 2, 1.0, True]), "kind": _VALUES, "src": _VALUES,
+    "seq": st.one_of(_VALUES, st.integers(-3, 3)), "body": st.sampled_from([{}, [], None]),
+    "t_sent": st.one_of(_VALUES, _EDGES), "t_deliver": st.one_of(_VALUES, _EDGES)}))
+def test_envelope_fast_path_agrees_with_the_full_checks(doc):
+    assert _outcome(Envelope.from_dict, doc) == _outcome(Envelope._checked, doc)
