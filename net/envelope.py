@@ -39,7 +39,7 @@ class Envelope:
         """Compact UTF-8 JSON. orjson writes NaN and infinities as null, so a payload with a null in it is
         checked again by the strict encoder, which refuses them (JSON has no such numbers)."""
         doc = self.to_dict()
-        data = orjson.dumps(doc)
+        data = orjson.dumps(doc, default=_plain)
         if b"null" in data:
             _STRICT.encode(doc)
         return data
@@ -90,6 +90,14 @@ class Envelope:
         if times[1] < times[0]:
             raise EnvelopeError("'t_deliver' is before 't_sent'")
         return cls(kind=kind, src=src, seq=seq, t_sent=times[0], body=body, t_deliver=times[1])
+
+
+def _plain(value: Any) -> Any:
+    """A numpy scalar as the Python number it holds (the standard encoder takes float64, orjson does not)."""
+    item = getattr(value, "item", None)
+    if item is None:
+        raise TypeError(f"{type(value).__name__} is not JSON serializable")
+    return item()
 
 
 # orjson encodes and decodes a message in about a tenth of the standard library's time, which is most of the

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pytest
 
 from net.envelope import Envelope, EnvelopeError
@@ -75,5 +76,8 @@ def test_envelope_round_trip_and_validation():
             Envelope.from_json(bad)
     with pytest.raises(ValueError, match="not JSON compliant"):  # JSON has no NaN: never sent as null
         Envelope(kind="telemetry", src="T1", seq=1, t_sent=0.0, body={"v": math.nan}, t_deliver=0.0).to_json()
+    numpy_body = {"x": np.float64(1.5), "n": np.int64(3)}  # numpy scalars go out as the numbers they hold
+    assert b'"body":{"x":1.5,"n":3}' in Envelope(kind="telemetry", src="T1", seq=1, t_sent=0.0, body=numpy_body,
+                                                 t_deliver=0.0).to_json()
     assert b'"at":null' in Envelope(kind="event", src="T1", seq=1, t_sent=0.0, body={"at": None},
                                      t_deliver=0.0).to_json()
