@@ -40,15 +40,15 @@ def main() -> None:
     base = load_scenario("open_pit")
     if args.planner:
         base = replace(base, planner=args.planner)
-    site = load_site(str(base.map_path), [base.truck_class])
+    site = load_site(str(base.map_path), base.classes())
     # Warm the compiled kernels so the first row does not pay for compilation.
-    measure(replace(base, truck_count=2), site, 0.05)
+    measure(base.resized(2), site, 0.05)
     print(f"minefleet sim speed, open-pit map, planner {base.planner}, dt {base.dt_s} s, {args.hours:g} h "
           f"simulated per row; host {platform.processor() or platform.machine()}, Python {platform.python_version()}")
     print(f"{'trucks':>6} {'telemetry':>10} {'sim-s/wall-s':>13} {'wall s':>8} {'moving':>7} {'vs 5000x':>9}")
     for n in args.trucks:
         for period, label in ((1.0, "1 Hz"), (0.0, "off")):
-            scn = replace(base, truck_count=n, telemetry_period_s=period)
+            scn = replace(base.resized(n), telemetry_period_s=period)
             speed, wall, moving = measure(scn, site, args.hours)
             print(f"{n:>6} {label:>10} {speed:>12,.0f}x {wall:>8.2f} {moving:>7.0%} {speed / TARGET_X:>8.2f}x")
 

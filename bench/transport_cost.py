@@ -15,7 +15,6 @@ import argparse
 import json
 import platform
 import time
-from dataclasses import replace
 
 from fleet.kpi import summarize
 from minefleet.assemble import Site, build_run, load_site
@@ -41,8 +40,8 @@ def main() -> None:
     parser.add_argument("--trucks", type=int, default=30)
     parser.add_argument("--brokers", nargs="+", default=["amqtt", "mosquitto"])
     args = parser.parse_args()
-    scn = replace(load_scenario("open_pit_5g").with_overrides(hours=args.hours), truck_count=args.trucks)
-    site = load_site(str(scn.map_path), [scn.truck_class])
+    scn = load_scenario("open_pit_5g").with_overrides(hours=args.hours).resized(args.trucks)
+    site = load_site(str(scn.map_path), scn.classes())
     sim_s = args.hours * 3600.0
     print(f"host: {platform.processor() or platform.machine()}, Python {platform.python_version()}; "
           f"{scn.name}, {args.trucks} trucks, {args.hours:g} h simulated, link {scn.link_profile}")

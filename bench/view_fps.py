@@ -77,7 +77,7 @@ def timed_frames(app: App, run, frames: int, ticks_between: int) -> np.ndarray:
 
 
 def render_rows(n: int, frames: int, warmup_s: float) -> None:
-    scn = dataclasses.replace(load_scenario("open_pit_hazards"), truck_count=n)
+    scn = load_scenario("open_pit_hazards").resized(n)
     run = build_run(scn)
     try:
         while run.sim.t < warmup_s:
@@ -109,7 +109,7 @@ def render_rows(n: int, frames: int, warmup_s: float) -> None:
 
 def live_rows(n: int, speeds: list[int], wall_s: float) -> None:
     """The window loop's pacing, without the window: sim speed achieved while drawing every frame."""
-    run = build_run(dataclasses.replace(load_scenario("open_pit_hazards"), truck_count=n))
+    run = build_run(load_scenario("open_pit_hazards").resized(n))
     try:
         ctl = Controller(run.sim, ["small"])
         app = App(ctl, run.site.mine, SIZE)

@@ -13,13 +13,14 @@ from typing import Any
 @dataclass(frozen=True)
 class Facility:
     id: str
-    kind: str  # shovel, dump, crusher, park
+    kind: str  # shovel (a load point: a loading area or a shovel alone), dump, crusher, park
     x: float
     y: float
-    material: str | None  # what a shovel digs
+    material: str | None  # what a load point digs
     accepts: tuple[str, ...]  # what a dump or crusher takes
-    bays: int
-    service_s: float  # nominal spot + load, or dump, time per truck [s]
+    bays: int  # units: shovels of a loading area, tipping bays of a dump
+    service_s: float  # nominal time per truck per unit (spot + load, or dump) [s]
+    units: tuple[str, ...] = ()  # unit ids of a load point
 
 
 @dataclass(frozen=True)
@@ -29,6 +30,7 @@ class RouteInfo:
     dest: str
     length_m: float
     time_s: dict[str, tuple[float, float]]  # truck class -> (empty, loaded) free-flow time [s]
+    serves: tuple[tuple[str, bool], ...] = ()  # (truck class, loaded) it is the route for; () = every one
 
 
 class Layout:
@@ -37,15 +39,23 @@ class Layout:
         self.facilities = {
             f["id"]: Facility(id=f["id"], kind=f["kind"], x=float(f["x"]), y=float(f["y"]),
                               material=f.get("material"), accepts=tuple(f.get("accepts", ())),
-                              bays=int(f.get("bays", 1)), service_s=float(f.get("service_s", 0.0)))
+                              bays=int(f.get("bays", 1)), service_s=float(f.get("service_s", 0.0)),
+                              units=tuple(str(u["id"]) for u in f.get("units", ())))
             for f in body["facilities"]
         }
-        self.routes: dict[tuple[str, str], RouteInfo] = {}
+        self.routes: dict[tuple[str, str], RouteInfo] = {}  # the first route per pair (reachability)
+        self._for: dict[tuple[str, str, str, bool], RouteInfo] = {}
+        self._any: dict[tuple[str, str], RouteInfo] = {}
         for r in body["routes"]:
             times = {k: (float(v[0]), float(v[1])) for k, v in r["time_s"].items()}
+            serves = tuple((str(c), bool(loaded)) for c, loaded in r.get("for", ()))
             info = RouteInfo(id=r["id"], origin=r["from"], dest=r["to"], length_m=float(r["length_m"]),
-                             time_s=times)
-            self.routes[(info.origin, info.dest)] = info
+                             time_s=times, serves=serves)
+            self.routes.setdefault((info.origin, info.dest), info)
+            if not serves:
+                self._any[(info.origin, info.dest)] = info
+            for cls, loaded in serves:
+                self._for[(info.origin, info.dest, cls, loaded)] = info
 
     def shovels(self) -> list[Facility]:
         return sorted((f for f in self.facilities.values() if f.kind == "shovel"), key=lambda f: f.id)
@@ -55,8 +65,12 @@ class Layout:
         return sorted((f for f in self.facilities.values()
                        if f.kind in ("dump", "crusher") and material in f.accepts), key=lambda f: f.id)
 
+    def route_for(self, origin: str, dest: str, truck_class: str, loaded: bool) -> RouteInfo | None:
+        """The route a truck of this class takes between the two, loaded or empty (the fleet refuses others)."""
+        return self._for.get((origin, dest, truck_class, loaded)) or self._any.get((origin, dest))
+
     def travel_s(self, origin: str, dest: str, truck_class: str, loaded: bool) -> float | None:
-        r = self.routes.get((origin, dest))
+        r = self.route_for(origin, dest, truck_class, loaded)
         if r is None:
             return None
         t = r.time_s.get(truck_class)

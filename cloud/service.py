@@ -36,6 +36,7 @@ class CloudService:
         transport.subscribe(topics.layout, self._on_layout)
         transport.subscribe(topics.event("+"), self._on_event)
         transport.subscribe(topics.telemetry("+"), self._on_telemetry)
+        transport.subscribe(topics.equipment, self._on_equipment)
 
     def _valid(self, env: Envelope) -> bool:
         """Schema check on receipt: a malformed message is counted and dropped, never a crash."""
@@ -65,6 +66,10 @@ class CloudService:
             self.twin.on_telemetry(env.src, env.t_deliver, env.body)
         except (KeyError, TypeError, ValueError):
             self.rejected += 1
+
+    def _on_equipment(self, topic: str, env: Envelope) -> None:
+        if self._valid(env):
+            self.twin.on_equipment(env.body)
 
     def _on_event(self, topic: str, env: Envelope) -> None:
         if not self._valid(env):
@@ -99,6 +104,8 @@ class CloudService:
         self.twin.on_order(truck, order.dest)
         self.seq += 1
         self.orders += 1
-        env = Envelope(kind="order", src="cloud", seq=self.seq, t_sent=t, t_deliver=t,
-                       body={"dest": order.dest, "route": order.route, "request": body.get("request")})
+        order_body = {"dest": order.dest, "route": order.route, "request": body.get("request")}
+        if order.unit is not None:
+            order_body["unit"] = order.unit
+        env = Envelope(kind="order", src="cloud", seq=self.seq, t_sent=t, t_deliver=t, body=order_body)
         self.transport.publish(self.topics.dispatch(truck), env, qos=1)

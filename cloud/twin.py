@@ -19,11 +19,14 @@ class TruckView:
     y: float = float("nan")
     speed_mps: float = 0.0
     t_seen: float = -1.0  # [s] simulation time of the newest message
+    down: bool = False  # broken down, as its last event said
 
 
 @dataclass
 class FleetTwin:
     trucks: dict[str, TruckView] = field(default_factory=dict)
+    units_down: dict[str, set[str]] = field(default_factory=dict)  # facility -> units out of service
+    units_up: dict[str, int] = field(default_factory=dict)  # facility -> units in service, as last reported
 
     def truck(self, truck_id: str) -> TruckView:
         view = self.trucks.get(truck_id)
@@ -48,9 +51,26 @@ class FleetTwin:
         view.at = body.get("at", view.at)
         view.payload_t = float(body.get("payload_t", view.payload_t))
         view.truck_class = str(body.get("truck_class", view.truck_class))
-        if body.get("event") in ("loaded", "dumped", "ready"):
+        event = body.get("event")
+        if event in ("loaded", "dumped", "ready"):
             view.dest = None
             view.state = "WAIT_ORDER"
+            view.down = False
+        elif event in ("down", "up"):
+            view.down = event == "down"
+            view.state = "DOWN" if view.down else view.state
+            view.dest = None if view.down else view.dest
+
+    def on_equipment(self, body: dict[str, Any]) -> None:
+        """A unit (shovel, bay) out of service or back, from the site's equipment topic."""
+        facility, unit = str(body["facility"]), str(body["unit"])
+        down = self.units_down.setdefault(facility, set())
+        (down.add if body["state"] == "down" else down.discard)(unit)
+        self.units_up[facility] = int(body["units_up"])
+
+    def down_facilities(self) -> set[str]:
+        """Facilities with no unit in service: no truck should be sent there."""
+        return {f for f, n in self.units_up.items() if n == 0}
 
     def on_order(self, truck_id: str, dest: str) -> None:
         view = self.truck(truck_id)

@@ -67,6 +67,12 @@ class FleetComms:
         env = Envelope(kind="layout", src="site", seq=self._site_seq, t_sent=t, body=body, t_deliver=t)
         self.transport.publish(self.topics.layout, env, qos=1, retain=True)
 
+    def equipment(self, t: float, body: dict[str, Any]) -> None:
+        """A shovel or bay out of service or back (QoS 1), from the site's own systems: no radio hop."""
+        self._site_seq += 1
+        env = Envelope(kind="equipment", src="site", seq=self._site_seq, t_sent=t, body=body, t_deliver=t)
+        self.transport.publish(self.topics.equipment, env, qos=1)
+
     def listen(self, on_order: OrderHandler) -> None:
         """Route dispatch orders to ``on_order(truck index, body, t_arrival)``."""
 

@@ -15,37 +15,50 @@ import numpy as np
 from fleet import kinematics
 from fleet.comms import FleetComms
 from fleet.events import EventQueue
-from fleet.facilities import ServicePoint
+from fleet.facilities import ServicePoint, Unit
+from fleet.failures import FailureClock, FailureParams, ScheduledEvent
 from fleet.kinematics import MOVING_STATE, ClassTable, Traffic
-from fleet.mapfile import MineMap
+from fleet.loading import Load, LoadingPolicy, load_truck
+from fleet.mapfile import MineMap, Shovel
 from fleet.roads import RoadNetwork
 from fleet.routes import RouteTable
 from fleet.sections import SectionClaims
-from fleet.state import HOLD_LINK, STATE_NAMES, FleetArrays, TruckState
+from fleet.sitelayout import layout_body
+from fleet.state import HOLD_DOWN, HOLD_LINK, HOLD_STOP, STATE_NAMES, FleetArrays, TruckState
 from fleet.truckclass import TruckClass
 from net.transport import Transport
 
 DEPART_RETRY_S = 1.0  # [s] how often a truck blocked at a facility exit looks again
 CLAIM_MARGIN_M = 30.0  # [m] beyond braking distance at which a single-lane section is claimed
+ROAD_STATES = (TruckState.TRAVEL_EMPTY, TruckState.TRAVEL_LOADED, TruckState.HOLD, TruckState.ESTOP)
+SERVED_STATES = (TruckState.SPOT, TruckState.LOADING, TruckState.DUMPING)
 
 
 @dataclass(frozen=True)
 class HaulParams:
+    """The ``[haul]`` settings and the engine's own; the one place their defaults live."""
+
     dt: float = 0.1  # [s] kinematic tick
     cycle_cv: float = 0.1  # [-] coefficient of variation of a shovel pass time
     dump_cv: float = 0.1  # [-] coefficient of variation of a dump time
+    payload_cv: float = 0.05  # [-] coefficient of variation of one pass's payload (assumption)
     release_interval_s: float = 20.0  # [s] between trucks leaving the park at shift start
     order_timeout_s: float = 30.0  # [s] re-request an order after this long without one
     telemetry_period_s: float = 1.0  # [s]
     link_update_period_s: float = 1.0  # [s] how often radio conditions are re-evaluated
     link_timeout_s: float = 2.0  # [s] radio outage after which a moving truck holds (assumption; configurable)
     traffic: Traffic = field(default_factory=Traffic)
+    loading: LoadingPolicy = field(default_factory=LoadingPolicy)
+    failures: FailureParams = field(default_factory=FailureParams)
 
 
 class Simulation:
     def __init__(self, mine: MineMap, net: RoadNetwork, routes: RouteTable, classes: list[TruckClass],
-                 truck_class: list[int], start: str, transport: Transport, comms: FleetComms,
-                 rng: np.random.Generator, params: HaulParams) -> None:
+                 truck_class: list[int], starts: list[str], transport: Transport, comms: FleetComms,
+                 rng: np.random.Generator, params: HaulParams, events: tuple[ScheduledEvent, ...] = (),
+                 failure_rng: np.random.Generator | None = None) -> None:
+        """``starts``: the facility each truck starts at (a park or dump: it asks for an order at its release
+        time; a load point: it joins the queue there at once)."""
         self.mine = mine
         self.net = net
         self.rt = routes
@@ -62,28 +75,17 @@ class Simulation:
         self.claims = SectionClaims(self.fleet)
         self._no_stop = np.full(self.fleet.n, np.inf)
         self.v_limit = np.full(self.fleet.n, np.inf)  # [m/s] extra per-truck cap (perception-safe speed)
-
-        self.points: list[ServicePoint] = []
-        self.point_by_id: dict[str, ServicePoint] = {}
-        self.shovels = {s.id: s for s in mine.shovels}
-        self.dumps = {d.id: d for d in mine.dumps}
-        for fac_id in mine.facility_ids():
-            kind = ("shovel" if fac_id in self.shovels else
-                    self.dumps[fac_id].kind if fac_id in self.dumps else "park")
-            bays = self.dumps[fac_id].bays if fac_id in self.dumps else 1
-            sp = ServicePoint(len(self.points), fac_id, kind, bays)
-            self.points.append(sp)
-            self.point_by_id[fac_id] = sp
-        self.materials = sorted({s.material for s in mine.shovels})
+        self._build_points()
         self.fac_xyz = np.array([net.nodes[net.facility_node[p.id]] for p in self.points])
+        self.by_pair = routes.by_pair  # route choice on the roads open now
+        self.closed: Counter[str] = Counter()  # road id -> closures in force
 
-        start_pt = self.point_by_id[start]
         f = self.fleet
-        f.at[:] = start_pt.index
-        f.x[:], f.y[:], f.z[:] = self.fac_xyz[start_pt.index]
         self.log: list[tuple[float, str, str, str, float]] = []  # (t, truck, event, facility, payload)
         self.cycle_starts = np.full(f.n, np.nan)
-        self.cycle_times: list[float] = []
+        self.cycle_times: list[tuple[int, float]] = []  # (class index, dump-to-dump time [s])
+        # (class, payload [t], passes, trimmed, load time [s], unit) of every load
+        self.loads_log: list[tuple[int, float, int, bool, float, str]] = []
         self.loads = np.zeros(f.n, dtype=np.int64)
         self.tonnes = np.zeros(f.n)
         self.tonnes_by_material: Counter[str] = Counter()
@@ -95,14 +97,56 @@ class Simulation:
         self._link_update = getattr(comms.link, "update", None)
         self._next_link_t = 0.0
         self._sync = getattr(transport, "sync", None)  # a barrier, when messages cross a real broker
-        self._link_holds = False
+        self._stopping = False  # some truck holds for a reason that stops it (HOLD_STOP)
         self.link_holds = 0
+        self.clock = FailureClock(failure_rng if failure_rng is not None else np.random.default_rng(0))
         comms.listen(self._on_order)
         comms.publish_layout(0.0, self.layout_body())
-        for i in range(f.n):
-            self.queue.push(i * params.release_interval_s, self._request, i, "ready")
+        self._place(starts)
         if params.telemetry_period_s > 0:
             self.queue.push(0.0, self._telemetry)
+        self._schedule_failures(events)
+
+    def _build_points(self) -> None:
+        """Load points (units: shovels, fastest first), dumps and crushers (units: bays), parks."""
+        self.points: list[ServicePoint] = []
+        self.point_by_id: dict[str, ServicePoint] = {}
+        self.shovels: dict[str, Shovel] = {s.id: s for s in self.mine.shovels}
+        self.dumps = {d.id: d for d in self.mine.dumps}
+        self.unit_of: dict[str, tuple[ServicePoint, Unit]] = {}  # shovel id -> its point and unit
+        self.point_material: dict[int, str] = {}
+        groups: list[tuple[str, str, list[Unit]]] = []
+        for lp in self.mine.load_points():
+            units = [Unit(k, s.id, s.xyz, s.sides, rank=-s.pass_t / s.cycle_s) for k, s in enumerate(lp.units)]
+            groups.append((lp.id, "shovel", units))
+        for d in self.mine.dumps:
+            units = [Unit(k, d.id if d.bays == 1 else f"{d.id}/{k + 1}", d.xyz) for k in range(d.bays)]
+            groups.append((d.id, d.kind, units))
+        groups += [(pk.id, "park", []) for pk in self.mine.parks]
+        for fac_id, kind, units in groups:
+            sp = ServicePoint(len(self.points), fac_id, kind, units)
+            self.points.append(sp)
+            self.point_by_id[fac_id] = sp
+        for lp in self.mine.load_points():
+            sp = self.point_by_id[lp.id]
+            self.point_material[sp.index] = lp.material
+            for u in sp.units:
+                self.unit_of[u.id] = (sp, u)
+        self.materials = sorted({s.material for s in self.mine.shovels})
+
+    def _place(self, starts: list[str]) -> None:
+        """Trucks at their start facilities; parks and dumps release them ``release_interval_s`` apart."""
+        f = self.fleet
+        released: Counter[str] = Counter()
+        for i, start in enumerate(starts):
+            sp = self.point_by_id[start]
+            f.at[i] = sp.index
+            f.x[i], f.y[i], f.z[i] = self.fac_xyz[sp.index]
+            if sp.kind == "shovel":
+                self.queue.push(0.0, self._join, i)
+            else:
+                self.queue.push(released[start] * self.params.release_interval_s, self._request, i, "ready")
+                released[start] += 1
 
     # -- the clock ------------------------------------------------------------------------------------
 
@@ -135,8 +179,10 @@ class Simulation:
             seen_stop, self.v_limit[on] = self.onboard.limits(self.t, on, seg)
             stop[on] = np.minimum(stop[on], seen_stop)
             self.v_limit[f.state == TruckState.ESTOP] = 0.0
-        if self._link_holds:
-            self.v_limit[(f.hold_reason & HOLD_LINK) != 0] = 0.0
+        else:
+            self.v_limit.fill(np.inf)  # reset each tick: a hold that has ended must not leave its limit behind
+        if self._stopping:
+            self.v_limit[(f.hold_reason & HOLD_STOP) != 0] = 0.0
         arrived = kinematics.tick(rt, self.ct, self.params.traffic, self.params.dt, f.state, f.route, f.s, f.v,
                                   f.payload_t, f.class_index, f.x, f.y, f.z, f.heading, f.odometer_m,
                                   f.state_time, stop, self.v_limit)
@@ -157,6 +203,14 @@ class Simulation:
         for obs in self.observers:
             obs(self)
 
+    def within_reach(self, x: float, y: float) -> bool:
+        """A moving truck could not stop short of (x, y) at its emergency rate: an obstacle must not appear
+        there (it would test nothing but the dice)."""
+        f = self.fleet
+        cls = f.class_index
+        reach = f.v * f.v / (2.0 * self.ct.emergency[cls]) + self.ct.length[cls]
+        return bool(np.any(MOVING_STATE[f.state] & (np.hypot(f.x - x, f.y - y) < reach)))
+
     def _update_link(self) -> None:
         """Radio conditions follow the trucks at a fixed period (links without geometry have no update)."""
         if self._link_update is not None and self.t >= self._next_link_t - 1e-9:
@@ -176,7 +230,6 @@ class Simulation:
         back = np.flatnonzero(~outage & holding)
         self.hold(back, HOLD_LINK, False)
         self.link_holds += int(np.sum(lost & ~holding))
-        self._link_holds = bool(((f.hold_reason & HOLD_LINK) != 0).any())
         for i in back:
             if f.awaiting_order[i]:
                 self._request(int(i), "ready")
@@ -189,7 +242,12 @@ class Simulation:
             if f.state[i] in (TruckState.TRAVEL_EMPTY, TruckState.TRAVEL_LOADED) and f.hold_reason[i]:
                 f.state[i] = TruckState.HOLD
             elif f.state[i] == TruckState.HOLD and not f.hold_reason[i]:
-                f.state[i] = TruckState.TRAVEL_LOADED if f.payload_t[i] > 0 else TruckState.TRAVEL_EMPTY
+                f.state[i] = self._travel_state(int(i))
+        if reason & HOLD_STOP:
+            self._stopping = bool(((f.hold_reason & HOLD_STOP) != 0).any())
+
+    def _travel_state(self, i: int) -> TruckState:
+        return TruckState.TRAVEL_LOADED if self.fleet.payload_t[i] > 0 else TruckState.TRAVEL_EMPTY
 
     def _drain(self, now: float) -> None:
         """Fire events and deliver messages due by ``now``, earliest first; events before messages on ties."""
@@ -219,29 +277,49 @@ class Simulation:
         f.x[i], f.y[i], f.z[i] = self.fac_xyz[dest]
         sp = self.points[dest]
         self._record(i, "arrive", sp.id)
-        if sp.kind == "shovel":
-            f.state[i] = TruckState.QUEUE_LOAD
-        elif sp.kind in ("dump", "crusher"):
-            f.state[i] = TruckState.QUEUE_DUMP
-        else:
+        if sp.kind == "park":
             f.state[i] = TruckState.WAIT_ORDER
             return
-        sp.arrive(i, self.t)
+        self._join(i)
+
+    def _join(self, i: int) -> None:
+        """Queue at the facility the truck is at (on arrival, at shift start, or back from a repair)."""
+        f = self.fleet
+        sp = self.points[f.at[i]]
+        if not sp.up:  # every unit is out of service (the order was given before it went down)
+            self._request(i, "ready")
+            return
+        f.state[i] = TruckState.QUEUE_LOAD if sp.kind == "shovel" else TruckState.QUEUE_DUMP
+        sp.arrive(i, self.t, int(f.want_unit[i]))
+        f.want_unit[i] = -1
         self._serve(sp)
 
+    def _can_serve(self, sp: ServicePoint, i: int) -> bool:
+        """The facility is up and is where this truck's next step is (empty at a shovel, loaded at a sink that
+        takes its load): such a truck rejoins the queue rather than asking for an order it cannot get."""
+        f = self.fleet
+        if not sp.up:
+            return False
+        if sp.kind == "shovel":
+            return f.payload_t[i] == 0
+        return (sp.kind in ("dump", "crusher") and f.payload_t[i] > 0
+                and self.materials[f.material[i]] in self.dumps[sp.id].accepts)
+
     def _serve(self, sp: ServicePoint) -> None:
-        while (i := sp.next_truck(self.t)) is not None:
+        while (pick := sp.next_truck(self.t)) is not None:
+            i, unit = pick
+            f = self.fleet
             if sp.kind == "shovel":
-                shovel = self.shovels[sp.id]
-                self.fleet.state[i] = TruckState.SPOT
-                self.queue.push(self.t + shovel.spot_s, self._spotted, i, sp)
+                f.state[i] = TruckState.SPOT
+                f.x[i], f.y[i], f.z[i] = unit.xyz
+                self.queue.push(self.t + self.shovels[unit.id].spot_s, self._spotted, i, sp, unit)
             else:
                 dump = self.dumps[sp.id]
                 service = self._draw(dump.dump_s, self.params.dump_cv)
                 if dump.capacity_tph:
-                    service = max(service, self.fleet.payload_t[i] / dump.capacity_tph * 3600.0)
-                self.fleet.state[i] = TruckState.DUMPING
-                self.queue.push(self.t + service, self._dumped, i, sp, service, self.t)
+                    service = max(service, f.payload_t[i] / dump.capacity_tph * 3600.0)
+                f.state[i] = TruckState.DUMPING
+                self.queue.push(self.t + service, self._dumped, i, sp, unit)
 
     def _draw(self, mean: float, cv: float) -> float:
         """A service time with the given mean and coefficient of variation (gamma; exact when cv = 0)."""
@@ -250,40 +328,65 @@ class Simulation:
         shape = 1.0 / (cv * cv)
         return float(self.rng.gamma(shape, mean / shape))
 
-    def _spotted(self, i: int, sp: ServicePoint) -> None:
-        shovel = self.shovels[sp.id]
+    def _spotted(self, i: int, sp: ServicePoint, unit: Unit) -> None:
+        if unit.bucket_busy:
+            unit.ready.append(i)  # the other side is loading: this truck is next for the bucket
+            return
+        self._load(i, sp, unit)
+
+    def _load(self, i: int, sp: ServicePoint, unit: Unit) -> None:
+        """Passes until the payload is nearest this truck's rated payload (``fleet.loading``)."""
+        shovel = self.shovels[unit.id]
+        tc = self.classes[self.fleet.class_index[i]]
+        unit.bucket_busy = True
         self.fleet.state[i] = TruckState.LOADING
-        load_s = sum(self._draw(shovel.cycle_s, self.params.cycle_cv) for _ in range(shovel.passes))
-        self.queue.push(self.t + load_s, self._loaded, i, sp, shovel.spot_s + load_s)
+        load = load_truck(tc.payload_t, shovel.pass_t, lambda: self._draw(shovel.pass_t, self.params.payload_cv),
+                          self.params.loading)
+        load_s = sum(self._draw(shovel.cycle_s, self.params.cycle_cv) for _ in range(load.passes))
+        self.queue.push(self.t + load_s, self._loaded, i, sp, unit, load, load_s)
 
-    def _loaded(self, i: int, sp: ServicePoint, service_s: float) -> None:
+    def _loaded(self, i: int, sp: ServicePoint, unit: Unit, load: Load, load_s: float) -> None:
         f = self.fleet
-        shovel = self.shovels[sp.id]
-        tc = self.classes[f.class_index[i]]
-        f.payload_t[i] = min(tc.payload_t, shovel.passes * shovel.bucket_t)
-        f.material[i] = self.materials.index(shovel.material)
-        sp.finish(service_s)
-        sp.tonnes += float(f.payload_t[i])
+        f.payload_t[i] = load.payload_t
+        f.material[i] = self.materials.index(self.point_material[sp.index])
+        f.x[i], f.y[i], f.z[i] = self.fac_xyz[sp.index]
+        unit.bucket_busy = False
+        sp.vacate(unit, self.t)
+        sp.tonnes += load.payload_t
+        unit.tonnes += load.payload_t
+        self.loads_log.append((int(f.class_index[i]), load.payload_t, load.passes, load.trimmed, load_s, unit.id))
         self._record(i, "loaded", sp.id)
+        if unit.ready:
+            self._load(unit.ready.popleft(), sp, unit)
+        self._settle(sp, unit)
         self._serve(sp)
-        self._request(i, "loaded")
+        self._next(i, "loaded")
 
-    def _dumped(self, i: int, sp: ServicePoint, service_s: float, t_start: float) -> None:
+    def _dumped(self, i: int, sp: ServicePoint, unit: Unit) -> None:
         f = self.fleet
         payload = float(f.payload_t[i])
-        sp.finish(service_s)
+        sp.vacate(unit, self.t)
         sp.tonnes += payload
+        unit.tonnes += payload
         self.tonnes[i] += payload
         self.loads[i] += 1
         self.tonnes_by_material[self.materials[f.material[i]]] += payload
         if np.isfinite(self.cycle_starts[i]):
-            self.cycle_times.append(self.t - self.cycle_starts[i])
+            self.cycle_times.append((int(f.class_index[i]), self.t - self.cycle_starts[i]))
         self.cycle_starts[i] = self.t
         self._record(i, "dumped", sp.id)
         f.payload_t[i] = 0.0
         f.material[i] = -1
+        self._settle(sp, unit)
         self._serve(sp)
-        self._request(i, "dumped")
+        self._next(i, "dumped")
+
+    def _next(self, i: int, event: str) -> None:
+        """After service: ask for an order, unless the truck broke down while it was being served."""
+        if self.fleet.fail_pending[i]:
+            self._truck_down(i)
+        else:
+            self._request(i, event)
 
     def _collide(self, i: int, obstacle: int) -> None:
         """The truck struck an obstacle: it stops where it is and stands for the incident time."""
@@ -306,6 +409,152 @@ class Simulation:
     def _record(self, i: int, event: str, where: str) -> None:
         self.log.append((self.t, self.fleet.ids[i], event, where, float(self.fleet.payload_t[i])))
 
+    # -- failures and scheduled events (fleet.failures) ----------------------------------------------
+
+    def _schedule_failures(self, events: tuple[ScheduledEvent, ...]) -> None:
+        fp = self.params.failures
+        if fp.trucks:
+            for i in range(self.fleet.n):
+                self._arm_truck(i)
+        if fp.shovels:
+            for sp, unit in self.unit_of.values():
+                self._arm_unit(sp, unit)
+        for ev in events:
+            if ev.kind == "road_closed":
+                self.queue.push(ev.start_s, self._road, ev.target, True)
+                self.queue.push(ev.end_s, self._road, ev.target, False)
+                continue
+            for sp, unit in self._event_units(ev.target):
+                self.queue.push(ev.start_s, self._unit_fails, sp, unit, ev.reason, None)
+                self.queue.push(ev.end_s, self._unit_repaired, sp, unit, ev.reason)
+
+    def _event_units(self, target: str) -> list[tuple[ServicePoint, Unit]]:
+        """The units an event takes out: one shovel, every unit of a loading area, every bay of a dump."""
+        if target in self.unit_of:
+            return [self.unit_of[target]]
+        sp = self.point_by_id[target]
+        return [(sp, u) for u in sp.units]
+
+    def _arm_truck(self, i: int) -> None:
+        tc = self.classes[self.fleet.class_index[i]]
+        self.queue.push(self.t + self.clock.time_to_failure(tc.mtbf_h), self._truck_fails, i)
+
+    def _arm_unit(self, sp: ServicePoint, unit: Unit) -> None:
+        fp, shovel = self.params.failures, self.shovels[unit.id]
+        mtbf = shovel.mtbf_h if shovel.mtbf_h is not None else fp.shovel_mtbf_h
+        self.queue.push(self.t + self.clock.time_to_failure(mtbf), self._unit_fails, sp, unit, "breakdown", None)
+
+    def _truck_fails(self, i: int) -> None:
+        """A breakdown: at once on the road or in a queue; after the service when the truck is being served."""
+        if self.fleet.state[i] in SERVED_STATES:
+            self.fleet.fail_pending[i] = True
+        else:
+            self._truck_down(i)
+
+    def _truck_down(self, i: int) -> None:
+        f = self.fleet
+        f.fail_pending[i] = False
+        f.down[i] = True
+        f.down_since[i] = self.t
+        state = TruckState(int(f.state[i]))
+        if state in ROAD_STATES:
+            self.hold(np.array([i]), HOLD_DOWN, True)  # stops where it is, in its lane
+            self.queue.push(self.t + self.params.failures.block_s, self._aside, i, self.t)
+            where = self.rt.routes[f.route[i]].id
+        else:
+            if state in (TruckState.QUEUE_LOAD, TruckState.QUEUE_DUMP):
+                self.points[f.at[i]].leave_queue(i, self.t)
+            f.awaiting_order[i] = False
+            f.state[i] = TruckState.DOWN
+            where = self.points[f.at[i]].id
+        self.log.append((self.t, f.ids[i], "breakdown", where, float(f.payload_t[i])))
+        self.comms.event(i, self.t, self._event_body(i, "down"))
+        tc = self.classes[f.class_index[i]]
+        self.queue.push(self.t + self.clock.time_to_repair(tc.mttr_h), self._truck_repaired, i)
+
+    def _aside(self, i: int, failed_at: float) -> None:
+        """A truck broken down on the road is moved off the travelled lane: it no longer blocks it."""
+        f = self.fleet
+        if f.down[i] and f.down_since[i] == failed_at and f.route[i] >= 0:
+            f.state[i] = TruckState.DOWN
+            f.v[i] = 0.0
+
+    def _truck_repaired(self, i: int) -> None:
+        f = self.fleet
+        f.down[i] = False
+        f.down_s[i] += self.t - f.down_since[i]
+        on_road = f.route[i] >= 0
+        self.log.append((self.t, f.ids[i], "repaired", self.rt.routes[f.route[i]].id if on_road
+                         else self.points[f.at[i]].id, float(f.payload_t[i])))
+        self.comms.event(i, self.t, self._event_body(i, "up"))
+        if self.params.failures.trucks:
+            self._arm_truck(i)
+        if on_road:
+            if f.state[i] == TruckState.DOWN:
+                f.state[i] = TruckState.HOLD
+            self.hold(np.array([i]), HOLD_DOWN, False)
+        elif self._can_serve(self.points[f.at[i]], i):
+            self._join(i)
+        else:
+            self._request(i, "ready")
+
+    def _unit_fails(self, sp: ServicePoint, unit: Unit, reason: str, _: Any) -> None:
+        """A shovel or bay goes out of service; one serving a truck finishes it first."""
+        unit.outages += 1
+        if unit.outages == 1:
+            unit.down_pending = reason
+            self._settle(sp, unit)
+
+    def _settle(self, sp: ServicePoint, unit: Unit) -> None:
+        """Apply a pending outage once the unit has no truck left."""
+        if unit.down_pending is None or unit.occupants > 0:
+            return
+        reason = unit.down_pending
+        sp.set_up(unit, self.t, False, reason)
+        self._equipment(sp, unit, "down", reason)
+        if reason == "breakdown":
+            shovel = self.shovels.get(unit.id)
+            mttr = shovel.mttr_h if shovel is not None and shovel.mttr_h is not None \
+                else self.params.failures.shovel_mttr_h
+            self.queue.push(self.t + self.clock.time_to_repair(mttr), self._unit_repaired, sp, unit, reason)
+        if not sp.up:
+            for k in [truck for truck, _, _ in sp.queue]:  # nothing left to serve them here: ask where to go
+                sp.leave_queue(k, self.t)
+                self._request(k, "ready")
+        else:
+            sp.forget_unit(unit.index)
+
+    def _unit_repaired(self, sp: ServicePoint, unit: Unit, reason: str) -> None:
+        unit.outages = max(unit.outages - 1, 0)
+        if unit.outages:
+            return
+        if not unit.up:
+            sp.set_up(unit, self.t, True)
+            self._equipment(sp, unit, "up", reason)
+        unit.down_pending = None
+        if reason == "breakdown" and self.params.failures.shovels and unit.id in self.shovels:
+            self._arm_unit(sp, unit)
+        f = self.fleet
+        for i in np.flatnonzero(f.awaiting_order & (f.at == sp.index)):
+            if self._can_serve(sp, int(i)):  # trucks standing here for want of an order take this unit
+                f.awaiting_order[i] = False
+                self._join(int(i))
+        self._serve(sp)
+
+    def _equipment(self, sp: ServicePoint, unit: Unit, state: str, reason: str) -> None:
+        self.log.append((self.t, unit.id, f"unit_{state}", sp.id, 0.0))
+        self.comms.equipment(self.t, {"facility": sp.id, "unit": unit.id, "state": state, "reason": reason,
+                                      "units_up": sum(1 for u in sp.units if u.up)})
+
+    def _road(self, road_id: str, closing: bool) -> None:
+        """A scheduled closure starts or ends: new orders take the routes planned for the roads open now, and
+        the cloud gets the republished layout. Trucks already on a closed road drive on."""
+        self.closed[road_id] += 1 if closing else -1
+        closed = frozenset(r for r, n in self.closed.items() if n > 0)
+        self.by_pair = self.rt.choice[closed]
+        self.log.append((self.t, "-", "road_closed" if closing else "road_open", road_id, 0.0))
+        self.comms.publish_layout(self.t, self.layout_body())
+
     # -- dispatch through the network ---------------------------------------------------------------
 
     def _request(self, i: int, event: str) -> None:
@@ -315,18 +564,26 @@ class Simulation:
         f.v[i] = 0.0
         f.request_seq[i] += 1
         f.awaiting_order[i] = True
-        tc = self.classes[f.class_index[i]]
-        material = self.materials[f.material[i]] if f.material[i] >= 0 else None
-        body = {"event": event, "at": self.points[f.at[i]].id, "payload_t": float(f.payload_t[i]),
-                "material": material, "truck_class": tc.id, "request": int(f.request_seq[i])}
-        self.comms.event(i, self.t, body)
+        self.comms.event(i, self.t, self._event_body(i, event))
         self.queue.push(self.t + self.params.order_timeout_s, self._order_timeout, i, int(f.request_seq[i]))
+
+    def _event_body(self, i: int, event: str) -> dict[str, Any]:
+        f = self.fleet
+        material = self.materials[f.material[i]] if f.material[i] >= 0 else None
+        at = self.points[f.at[i]].id if f.route[i] < 0 else None
+        return {"event": event, "at": at, "payload_t": float(f.payload_t[i]), "material": material,
+                "truck_class": self.classes[f.class_index[i]].id, "request": int(f.request_seq[i])}
 
     def _order_timeout(self, i: int, request: int) -> None:
         f = self.fleet
         if f.awaiting_order[i] and f.request_seq[i] == request:
-            self._record(i, "order_timeout", self.points[f.at[i]].id)
-            self._request(i, "ready")
+            sp = self.points[f.at[i]]
+            self._record(i, "order_timeout", sp.id)
+            if self._can_serve(sp, i):  # e.g. its shovel is back up, or the only sink for its load is here
+                f.awaiting_order[i] = False
+                self._join(i)
+            else:
+                self._request(i, "ready")
 
     def _on_order(self, i: int, body: dict[str, Any], t_arrival: float) -> None:
         if t_arrival > self.t:
@@ -336,13 +593,23 @@ class Simulation:
         if not f.awaiting_order[i] or body.get("request") != int(f.request_seq[i]):
             return  # a stale or duplicate order: the truck already has one
         here = self.points[f.at[i]].id
-        route = self.rt.by_pair.get((here, str(body.get("dest"))))
-        if route is None or self.rt.routes[route].id != body.get("route"):
+        dest = str(body.get("dest"))
+        route = self.by_pair.get((here, dest, int(f.class_index[i]), bool(f.payload_t[i] > 0)))
+        unit = self._named_unit(dest, body.get("unit"))
+        if route is None or self.rt.routes[route].id != body.get("route") or unit is None:
             self.orders_rejected += 1
             self._record(i, "order_rejected", here)
             return
         f.awaiting_order[i] = False
+        f.want_unit[i] = unit
         self._depart(i, route, request=int(f.request_seq[i]))
+
+    def _named_unit(self, dest: str, unit_id: Any) -> int | None:
+        """Index of the unit an order names at its destination; -1 for any; None if it has no such unit."""
+        if unit_id is None:
+            return -1
+        found = self.unit_of.get(str(unit_id))
+        return found[1].index if found is not None and found[0].id == dest else None
 
     def _depart(self, i: int, route: int, request: int) -> None:
         """Pull out onto the route once its first stretch is clear (and a single-lane start is ours)."""
@@ -386,22 +653,4 @@ class Simulation:
     # -- the site layout the cloud plans on -----------------------------------------------------------
 
     def layout_body(self) -> dict[str, Any]:
-        facilities = []
-        for sp in self.points:
-            x, y, _ = self.fac_xyz[sp.index]
-            item: dict[str, Any] = {"id": sp.id, "kind": sp.kind, "x": round(float(x), 2),
-                                    "y": round(float(y), 2), "bays": sp.bays}
-            if sp.kind == "shovel":
-                sh = self.shovels[sp.id]
-                item.update(material=sh.material, service_s=sh.spot_s + sh.passes * sh.cycle_s)
-            elif sp.kind in ("dump", "crusher"):
-                d = self.dumps[sp.id]
-                item.update(accepts=list(d.accepts), service_s=d.dump_s)
-            facilities.append(item)
-        used = sorted(set(self.fleet.class_index.tolist()))
-        routes = [{"id": r.id, "from": r.origin, "to": r.dest, "length_m": round(r.length_m, 1),
-                   "time_s": {self.classes[c].id: [round(self.rt.free_flow_time_s(r.index, c, False), 1),
-                                                   round(self.rt.free_flow_time_s(r.index, c, True), 1)]
-                              for c in used}}
-                  for r in self.rt.routes]
-        return {"site": self.mine.site, "facilities": facilities, "routes": routes}
+        return layout_body(self)

@@ -8,6 +8,7 @@ obstacles sorted by offset so a compiled search finds every truck's nearest one 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -69,6 +70,8 @@ class HazardField:
         self.alive = np.zeros(cap, dtype=bool)
         self.appeared = 0
         self.by_kind = dict.fromkeys(KIND_NAMES, 0)
+        # (x, y) -> True where a moving truck is too close to stop for an obstacle appearing there
+        self.keep_clear: Callable[[float, float], bool] | None = None
         self._index()
 
     # -- arrivals and clearing -----------------------------------------------------------------------
@@ -95,10 +98,13 @@ class HazardField:
             lat = float(self.rng.choice([-1.0, 1.0])) * e.lane_offset_m + float(self.rng.normal(0, 1.0))
         else:
             lat = float(self.rng.uniform(-half_road + kind.radius_m, half_road - kind.radius_m))
-        slot = self._slot()
         x, y, heading = _point_on(e.coords, off)
-        self.x[slot] = x - lat * np.sin(heading)
-        self.y[slot] = y + lat * np.cos(heading)
+        px, py = x - lat * np.sin(heading), y + lat * np.cos(heading)
+        if self.keep_clear is not None and self.keep_clear(px, py):
+            self._schedule(queue, z, now)  # nobody could stop for it: not a test of perception, not drawn
+            return
+        slot = self._slot()
+        self.x[slot], self.y[slot] = px, py
         self.r[slot], self.refl[slot] = kind.radius_m, kind.reflectivity
         self.kind[slot] = KIND_NAMES.index(kind.name)
         self.edge[slot], self.off[slot], self.lat[slot] = edge_i, off, lat

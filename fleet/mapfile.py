@@ -20,8 +20,9 @@ from shapely.geometry import Polygon
 from fleet.errors import InputError
 from fleet.fields import Fields
 
-KINDS = ("road", "shovel", "dump", "crusher", "park", "pit", "bench", "wall", "gnb", "hazard_zone")
+KINDS = ("road", "shovel", "loading_area", "dump", "crusher", "park", "pit", "bench", "wall", "gnb", "hazard_zone")
 HAZARD_KINDS = ("spillage", "light_vehicle", "person")
+ROAD_MODELS = ("drawn", "matrix")
 
 
 @dataclass(frozen=True)
@@ -33,17 +34,48 @@ class Road:
     one_way: bool
     lanes: int
     rolling_resistance: float
+    length_m: float | None = None  # declared length [m]: matrix maps only, where it replaces the drawn length
 
 
 @dataclass(frozen=True)
 class Shovel:
+    """A loading unit. How many passes a truck takes follows from its payload and the bucket (``fleet.loading``)."""
+
     id: str
     xyz: tuple[float, float, float]
-    bucket_t: float  # payload per pass [t]
+    bucket_t: float  # rated payload per pass [t]
     cycle_s: float  # one dig-swing-dump-return pass [s]
-    passes: int
     spot_s: float  # truck spotting under the shovel [s]
     material: str
+    fill_factor: float = 1.0  # [-] mean bucket fill: payload per pass = bucket_t x fill_factor
+    sides: int = 1  # trucks it can stand beside at once: 2 = double-side loading (one spots while one loads)
+    area: str | None = None  # the loading area it belongs to; None: a loading point of its own
+    mtbf_h: float | None = None  # [h] mean time between breakdowns (None: the scenario's default)
+    mttr_h: float | None = None  # [h] mean time to repair
+
+    @property
+    def pass_t(self) -> float:
+        """Mean payload of one pass [t]."""
+        return self.bucket_t * self.fill_factor
+
+
+@dataclass(frozen=True)
+class LoadPoint:
+    """Where a truck is sent to load: a loading area with its units, or a shovel standing alone (one unit).
+
+    Trucks stop at the point (it is the facility on the road network) and take the first free unit."""
+
+    id: str
+    xyz: tuple[float, float, float]
+    material: str
+    units: tuple[Shovel, ...]
+
+
+@dataclass(frozen=True)
+class LoadingArea:
+    id: str
+    xyz: tuple[float, float, float]
+    material: str | None  # None: the material its units dig
 
 
 @dataclass(frozen=True)
@@ -101,14 +133,26 @@ class MineMap:
     areas: tuple[Area, ...]
     gnbs: tuple[GNodeB, ...]
     sources: tuple[str, ...] = field(default=())
+    loading_areas: tuple[LoadingArea, ...] = field(default=())
+    road_model: str = "drawn"  # "drawn": roads snap into a graph; "matrix": each road is one direct site-to-site link
+
+    def load_points(self) -> list[LoadPoint]:
+        """Loading areas (with their units) and shovels that stand alone, in map order."""
+        out = [LoadPoint(s.id, s.xyz, s.material, (s,)) for s in self.shovels if s.area is None]
+        for a in self.loading_areas:
+            units = tuple(s for s in self.shovels if s.area == a.id)
+            out.append(LoadPoint(a.id, a.xyz, a.material or units[0].material, units))
+        return out
 
     def facility_ids(self) -> list[str]:
-        return [f.id for f in (*self.shovels, *self.dumps, *self.parks)]
+        """Facilities on the road network: load points, dumps and crushers, parks."""
+        return [f.id for f in (*self.load_points(), *self.dumps, *self.parks)]
 
     def bounds(self) -> tuple[float, float, float, float]:
         """(xmin, ymin, xmax, ymax) [m] of roads, facilities and areas."""
         pts = [r.coords[:, :2] for r in self.roads]
-        pts += [np.array([f.xyz[:2]]) for f in (*self.shovels, *self.dumps, *self.parks, *self.gnbs)]
+        pts += [np.array([f.xyz[:2]]) for f in (*self.shovels, *self.loading_areas, *self.dumps, *self.parks,
+                                                *self.gnbs)]
         pts += [np.asarray(a.polygon.exterior.coords)[:, :2] for a in self.areas]
         allp = np.vstack(pts)
         return (float(allp[:, 0].min()), float(allp[:, 1].min()),
@@ -147,6 +191,7 @@ def parse_map(doc: Any, src: str) -> MineMap:
     description = mf.string("description") if meta.get("description") else ""
     rr = mf.number("rolling_resistance", 0.02, min=0.0, max=0.3)
     sources = mf.strings("sources", ())
+    road_model = mf.string("roads", "drawn", choices=ROAD_MODELS)
     mf.used.add("schema")
     mf.reject_unknown()
 
@@ -180,17 +225,51 @@ def parse_map(doc: Any, src: str) -> MineMap:
 
     if not parsed["road"]:
         raise InputError(src, "", "map has no road")
+    _check_lengths(parsed["road"], road_model, src)
     if not parsed["shovel"]:
         raise InputError(src, "", "map has no shovel")
     if not parsed["dump"] and not parsed["crusher"]:
         raise InputError(src, "", "map has no dump or crusher")
+    _check_loading_areas(parsed["loading_area"], parsed["shovel"], src)
     return MineMap(
         path=src, site=site, name=name, description=description, rolling_resistance=rr,
         roads=tuple(parsed["road"]), shovels=tuple(parsed["shovel"]),
         dumps=tuple(parsed["dump"] + parsed["crusher"]), parks=tuple(parsed["park"]),
         areas=tuple(parsed["pit"] + parsed["bench"] + parsed["wall"] + parsed["hazard_zone"]),
-        gnbs=tuple(parsed["gnb"]), sources=sources,
+        gnbs=tuple(parsed["gnb"]), sources=sources, loading_areas=tuple(parsed["loading_area"]),
+        road_model=road_model,
     )
+
+
+def _check_lengths(roads: list[Road], road_model: str, src: str) -> None:
+    """A declared ``length_m`` belongs to matrix maps only, and every road of one must have it.
+
+    On a drawn map the geometry is the length; a stray ``length_m`` there would silently disagree with it.
+    """
+    for r in roads:
+        if road_model == "drawn" and r.length_m is not None:
+            raise InputError(src, f"road {r.id}", "'length_m' is only allowed on a matrix map "
+                                                  "(\"minefleet\": {\"roads\": \"matrix\"}): a drawn road's length "
+                                                  "is its geometry")
+        if road_model == "matrix" and r.length_m is None:
+            raise InputError(src, f"road {r.id}", "missing required 'length_m' (every road of a matrix map "
+                                                  "declares its length)")
+
+
+def _check_loading_areas(areas: list[LoadingArea], shovels: list[Shovel], src: str) -> None:
+    """Every unit names an area the map has; every area has units, all digging the area's one material."""
+    by_id = {a.id: a for a in areas}
+    for s in shovels:
+        if s.area is not None and s.area not in by_id:
+            raise InputError(src, f"shovel {s.id}", f"'area' names no loading_area {s.area!r} of this map")
+    for a in areas:
+        units = [s for s in shovels if s.area == a.id]
+        if not units:
+            raise InputError(src, f"loading_area {a.id}", "has no units (no shovel names it in its 'area')")
+        materials = sorted({s.material for s in units} | ({a.material} if a.material else set()))
+        if len(materials) > 1:
+            raise InputError(src, f"loading_area {a.id}",
+                             f"its units dig different materials ({', '.join(materials)}): one area, one material")
 
 
 # --- geometry -------------------------------------------------------------------------------------------
@@ -257,22 +336,37 @@ def _road(fid: str, kind: str, geom: Mapping[str, Any], f: Fields, rr: float) ->
         one_way=f.boolean("one_way", False),
         lanes=f.integer("lanes", 2, min=1, max=4),
         rolling_resistance=f.number("rolling_resistance", rr, min=0.0, max=0.3),
+        length_m=f.number("length_m", positive=True) if "length_m" in f.data else None,
     )
     _finish(f)
     return road
 
 
 def _shovel(fid: str, kind: str, geom: Mapping[str, Any], f: Fields, rr: float) -> Shovel:
+    if "passes" in f.data:
+        raise f.error("passes", "is not a shovel property: the passes a truck takes follow from its payload and "
+                                "'bucket_t' x 'fill_factor'")
     shovel = Shovel(
         id=fid, xyz=_point(geom, f),
         bucket_t=f.number("bucket_t", positive=True),
         cycle_s=f.number("cycle_s", positive=True),
-        passes=f.integer("passes", min=1, max=20),
         spot_s=f.number("spot_s", 30.0, min=0.0),
         material=f.string("material", "coal"),
+        fill_factor=f.number("fill_factor", 1.0, positive=True, max=1.5),
+        sides=f.integer("sides", 1, min=1, max=2),
+        area=f.string("area") if "area" in f.data else None,
+        mtbf_h=f.number("mtbf_h", positive=True) if "mtbf_h" in f.data else None,
+        mttr_h=f.number("mttr_h", positive=True) if "mttr_h" in f.data else None,
     )
     _finish(f)
     return shovel
+
+
+def _loading_area(fid: str, kind: str, geom: Mapping[str, Any], f: Fields, rr: float) -> LoadingArea:
+    area = LoadingArea(id=fid, xyz=_point(geom, f),
+                       material=f.string("material") if "material" in f.data else None)
+    _finish(f)
+    return area
 
 
 def _dump(fid: str, kind: str, geom: Mapping[str, Any], f: Fields, rr: float) -> Dump:
@@ -324,6 +418,6 @@ def _gnb(fid: str, kind: str, geom: Mapping[str, Any], f: Fields, rr: float) -> 
 
 
 _PARSERS = {
-    "road": _road, "shovel": _shovel, "dump": _dump, "crusher": _dump, "park": _park,
+    "road": _road, "shovel": _shovel, "loading_area": _loading_area, "dump": _dump, "crusher": _dump, "park": _park,
     "pit": _area, "bench": _area, "wall": _area, "hazard_zone": _area, "gnb": _gnb,
 }

@@ -50,8 +50,8 @@ class RoadNetwork:
     facility_node: dict[str, int]
     section_count: int = 0
     widths: dict[str, float] = field(default_factory=dict)  # road id -> width [m]
-    _pred: dict[int, np.ndarray] = field(default_factory=dict, repr=False)
-    _best_edge: dict[tuple[int, int], int] = field(default_factory=dict, repr=False)
+    direct_only: bool = False  # a matrix map: a route is one direct road, never through a third site
+    _posted: Paths | None = field(default=None, repr=False)
 
     @property
     def road_length_m(self) -> float:
@@ -61,14 +61,53 @@ class RoadNetwork:
             seen[e.piece] = e.length_m
         return float(sum(seen.values()))
 
+    def paths(self, cost_s: np.ndarray) -> Paths:
+        """Least-cost paths from every facility node for one cost per edge [s] (inf: the edge is impassable)."""
+        return Paths(self, cost_s)
+
     def path(self, origin: int, dest: int) -> list[int] | None:
-        """Edge indices of the fastest path (free-flow time at the speed limits), or None if unreachable."""
-        pred = self._pred.get(origin)
-        if pred is None:
+        """Edge indices of the fastest path at the posted speed limits, or None if unreachable."""
+        if self._posted is None:
+            self._posted = self.paths(np.array([e.length_m / e.speed_limit_mps for e in self.edges]))
+        return self._posted.path(origin, dest)
+
+
+class Paths:
+    """Shortest paths (scipy ``dijkstra``) from the facility nodes under one edge cost.
+
+    On a matrix map (``direct_only``) the only path between two facilities is the cheapest direct road: a haul
+    never runs through a third site, so a route's length is the matrix entry it was given.
+    """
+
+    def __init__(self, net: RoadNetwork, cost_s: np.ndarray) -> None:
+        self.net = net
+        best: dict[tuple[int, int], tuple[float, int]] = {}
+        for e in net.edges:
+            c = float(cost_s[e.index])
+            if np.isfinite(c) and ((e.u, e.v) not in best or c < best[(e.u, e.v)][0]):
+                best[(e.u, e.v)] = (c, e.index)
+        self._best_edge = {key: idx for key, (_, idx) in best.items()}
+        self._pred: dict[int, np.ndarray] = {}
+        origins = sorted(set(net.facility_node.values()))
+        if net.direct_only or not best:
+            return
+        k = len(net.nodes)
+        graph = csr_matrix(([c for c, _ in best.values()], ([u for u, _ in best], [v for _, v in best])),
+                           shape=(k, k))
+        _, pred = dijkstra(graph, directed=True, indices=origins, return_predecessors=True)
+        self._pred = {o: pred[i] for i, o in enumerate(origins)}
+
+    def path(self, origin: int, dest: int) -> list[int] | None:
+        """Edge indices from ``origin`` to ``dest`` (facility nodes), [] when equal, None if unreachable."""
+        if origin not in self.net.facility_node.values():
             raise KeyError(f"node {origin} is not a facility node")
         if origin == dest:
             return []
-        if pred[dest] < 0:
+        if self.net.direct_only:
+            edge = self._best_edge.get((origin, dest))
+            return None if edge is None else [edge]
+        pred = self._pred.get(origin)
+        if pred is None or pred[dest] < 0:
             return None
         nodes = [dest]
         while nodes[-1] != origin:
@@ -77,8 +116,20 @@ class RoadNetwork:
         return [self._best_edge[(a, b)] for a, b in itertools.pairwise(nodes)]
 
 
+def facility_label(mine: MineMap, fac_id: str) -> str:
+    """How an error names a facility: by its feature kind and id, as the map file has it."""
+    for kind, items in (("loading_area", mine.loading_areas), ("shovel", mine.shovels), ("park", mine.parks)):
+        if any(x.id == fac_id for x in items):
+            return f"{kind} {fac_id}"
+    return next(f"{d.kind} {fac_id}" for d in mine.dumps if d.id == fac_id)
+
+
 def build_network(mine: MineMap) -> RoadNetwork:
     """Snap the map's roads into a graph; raise ``InputError`` naming the road or facility at fault."""
+    if mine.road_model == "matrix":
+        from fleet.matrix import build_matrix_network  # fleet.matrix builds on this module's Edge/RoadNetwork
+
+        return build_matrix_network(mine)
     src = mine.path
     roads = list(mine.roads)
     lines = [LineString(r.coords[:, :2]) for r in roads]
@@ -99,14 +150,13 @@ def build_network(mine: MineMap) -> RoadNetwork:
 
     # Facility stops: each attaches to the nearest point of the nearest road.
     attach: dict[str, tuple[float, float]] = {}
-    facilities = [*mine.shovels, *mine.dumps, *mine.parks]
+    facilities = [*mine.load_points(), *mine.dumps, *mine.parks]
     for fac in facilities:
         p = Point(fac.xyz[:2])
         dist = shapely.distance(line_arr, p)
         j = int(np.argmin(dist))
         if dist[j] > FACILITY_SNAP_M:
-            kind = type(fac).__name__.lower()
-            raise InputError(src, f"{kind} {fac.id}",
+            raise InputError(src, facility_label(mine, fac.id),
                              f"is {dist[j]:.0f} m from the nearest road (limit {FACILITY_SNAP_M:.0f} m): "
                              "off every road")
         d = lines[j].project(p)
@@ -165,7 +215,6 @@ def build_network(mine: MineMap) -> RoadNetwork:
 
     net = RoadNetwork(nodes=np.asarray(nodes), edges=edges, facility_node=facility_node,
                       section_count=max(sections, default=-1) + 1, widths={r.id: r.width_m for r in roads})
-    _shortest_paths(net)
     return net
 
 
@@ -233,21 +282,3 @@ def _single_lane_sections(pieces: list[tuple[Road, np.ndarray, int, int]], n_nod
         else:
             out.append(-1)
     return out
-
-
-def _shortest_paths(net: RoadNetwork) -> None:
-    """Fastest paths from every facility node, by free-flow time at the speed limits."""
-    k = len(net.nodes)
-    best: dict[tuple[int, int], tuple[float, int]] = {}
-    for e in net.edges:
-        t = e.length_m / e.speed_limit_mps
-        if (e.u, e.v) not in best or t < best[(e.u, e.v)][0]:
-            best[(e.u, e.v)] = (t, e.index)
-    net._best_edge = {key: idx for key, (_, idx) in best.items()}
-    rows = [u for u, _ in best]
-    cols = [v for _, v in best]
-    vals = [t for t, _ in best.values()]
-    graph = csr_matrix((vals, (rows, cols)), shape=(k, k))
-    origins = sorted(set(net.facility_node.values()))
-    _, pred = dijkstra(graph, directed=True, indices=origins, return_predecessors=True)
-    net._pred = {o: pred[i] for i, o in enumerate(origins)}

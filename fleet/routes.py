@@ -13,102 +13,178 @@ import numpy as np
 
 from fleet.errors import InputError
 from fleet.mapfile import MineMap
-from fleet.roads import RoadNetwork
+from fleet.roads import RoadNetwork, facility_label
 from fleet.truckclass import TruckClass, steady_speed
 
 
 @dataclass(frozen=True)
 class Route:
     index: int
-    id: str  # "<origin>><dest>"
+    id: str  # "<origin>><dest>", with ":<n>" for the n-th distinct path between the same pair
     origin: str
     dest: str
     edges: tuple[int, ...]
     length_m: float
+    serves: tuple[tuple[int, bool], ...]  # (class index, loaded) variants it was first chosen for
 
 
 class RouteTable:
-    """Routes between every ordered pair of facilities that have a path, with global segment arrays."""
+    """The fastest route between every ordered pair of facilities for each truck class, loaded and empty.
 
-    def __init__(self, mine: MineMap, net: RoadNetwork, classes: list[TruckClass]) -> None:
+    Route choice is by each class's own free-flow time over each road (posted limit, grade and rolling
+    resistance through the rimpull and retarder curves), so a slow class is not sent over a path that is only
+    fastest for a fast one. Variants that share a path share one route.
+    """
+
+    def __init__(self, mine: MineMap, net: RoadNetwork, classes: list[TruckClass],
+                 closures: tuple[frozenset[str], ...] = ()) -> None:
+        """``closures``: sets of road ids closed together at some time in the run (scheduled road closures);
+        each gets its own choice of routes (``choice[closed]``), the open network is ``by_pair``."""
         self.net = net
         self.classes = classes
-        fac = mine.facility_ids()
+        self._costs: dict[tuple[int, bool], np.ndarray] = {}
+        self._edge_segments()
         self.routes: list[Route] = []
-        self.by_pair: dict[tuple[str, str], int] = {}
-        for a in fac:
-            for b in fac:
-                if a == b:
-                    continue
-                edges = net.path(net.facility_node[a], net.facility_node[b])
-                if edges is None or not edges:
-                    continue
-                length = float(sum(net.edges[e].length_m for e in edges))
-                r = Route(len(self.routes), f"{a}>{b}", a, b, tuple(edges), length)
-                self.by_pair[(a, b)] = r.index
-                self.routes.append(r)
+        self.choice: dict[frozenset[str], dict[tuple[str, str, int, bool], int]] = {}
+        self._by_edges: dict[tuple[str, str, tuple[int, ...]], int] = {}
+        for closed in (frozenset(), *closures):
+            if closed not in self.choice:
+                self.choice[closed] = self._choose(mine, closed)
+        self.by_pair = self.choice[frozenset()]
         self._check_reachability(mine)
         self._flatten()
         self._envelopes()
 
-    def route(self, origin: str, dest: str) -> Route | None:
-        i = self.by_pair.get((origin, dest))
+    def _choose(self, mine: MineMap, closed: frozenset[str]) -> dict[tuple[str, str, int, bool], int]:
+        """The fastest route per (origin, dest, class, loaded) with the roads in ``closed`` out of use."""
+        net = self.net
+        shut = np.array([e.road_id in closed for e in net.edges])
+        variants = [(c, loaded) for c in range(len(self.classes)) for loaded in (False, True)]
+        paths = {v: net.paths(np.where(shut, np.inf, self._edge_cost(*v))) for v in variants}
+        choice: dict[tuple[str, str, int, bool], int] = {}
+        fac = mine.facility_ids()
+        for a in fac:
+            for b in fac:
+                if a == b:
+                    continue
+                found: dict[tuple[int, ...], list[tuple[int, bool]]] = {}
+                for v in variants:
+                    edges = paths[v].path(net.facility_node[a], net.facility_node[b])
+                    if edges:
+                        found.setdefault(tuple(edges), []).append(v)
+                for edges, serves in found.items():
+                    index = self._by_edges.get((a, b, edges))
+                    if index is None:
+                        n = sum(1 for r in self.routes if r.origin == a and r.dest == b)
+                        rid = f"{a}>{b}" if n == 0 else f"{a}>{b}:{n + 1}"
+                        length = float(sum(net.edges[e].length_m for e in edges))
+                        index = len(self.routes)
+                        self.routes.append(Route(index, rid, a, b, edges, length, tuple(serves)))
+                        self._by_edges[(a, b, edges)] = index
+                    for c, loaded in serves:
+                        choice[(a, b, c, loaded)] = index
+        return choice
+
+    def route(self, origin: str, dest: str, class_index: int = 0, loaded: bool = False) -> Route | None:
+        i = self.by_pair.get((origin, dest, class_index, loaded))
         return None if i is None else self.routes[i]
+
+    def _edge_segments(self) -> None:
+        """Every edge's polyline segments in one set of arrays (``eseg_*``), lengths scaled to the edge's
+        declared length (1.0 on drawn maps; the matrix entry over the drawn line on a matrix map)."""
+        p0, p1, owner = [], [], []
+        for e in self.net.edges:
+            c = e.coords
+            p0.append(c[:-1])
+            p1.append(c[1:])
+            owner.append(np.full(len(c) - 1, e.index))
+        self.eseg_p0, self.eseg_p1 = np.vstack(p0), np.vstack(p1)
+        self.eseg_edge = np.concatenate(owner)
+        d = self.eseg_p1 - self.eseg_p0
+        geo = np.linalg.norm(d, axis=1)
+        drawn = np.bincount(self.eseg_edge, weights=geo, minlength=len(self.net.edges))
+        declared = np.array([e.length_m for e in self.net.edges])
+        scale = (declared / drawn)[self.eseg_edge]
+        self.eseg_len = geo * scale
+        self.eseg_grade = d[:, 2] / (np.hypot(d[:, 0], d[:, 1]) * scale)
+        self.eseg_first = np.concatenate([[0], np.cumsum(np.bincount(self.eseg_edge))[:-1]])
+        edges = self.net.edges
+        self.eseg_limit = np.array([edges[e].speed_limit_mps for e in self.eseg_edge])
+        self.eseg_rr = np.array([edges[e].rolling_resistance for e in self.eseg_edge])
+
+    def _edge_cost(self, class_index: int, loaded: bool) -> np.ndarray:
+        """Free-flow time over each edge for one class and payload state [s]; inf where it cannot climb."""
+        cached = self._costs.get((class_index, loaded))
+        if cached is not None:
+            return cached
+        tc = self.classes[class_index]
+        n = len(self.eseg_len)
+        v = np.minimum(self.eseg_limit, steady_speed(tc, np.full(n, tc.payload_t if loaded else 0.0),
+                                                     self.eseg_grade, self.eseg_rr, np.full(n, loaded)))
+        with np.errstate(divide="ignore"):
+            seg_t = np.where(v > 0, self.eseg_len / np.maximum(v, 1e-9), np.inf)
+        cost = np.bincount(self.eseg_edge, weights=seg_t, minlength=len(self.net.edges))
+        self._costs[(class_index, loaded)] = cost
+        return cost
 
     # -- checks ---------------------------------------------------------------------------------------
 
     def _check_reachability(self, mine: MineMap) -> None:
-        for sh in mine.shovels:
-            sinks = [d for d in mine.dumps if sh.material in d.accepts]
+        """Every load point reaches a sink for its material and back, and every park a load point, for every
+        truck class of the run: a class that cannot climb a ramp loaded is named, not left to stand idle."""
+        points = mine.load_points()
+        for lp in points:
+            label = facility_label(mine, lp.id)
+            sinks = [d for d in mine.dumps if lp.material in d.accepts]
             if not sinks:
-                raise InputError(mine.path, f"shovel {sh.id}",
-                                 f"no dump or crusher accepts its material {sh.material!r}")
-            if not any((sh.id, d.id) in self.by_pair and (d.id, sh.id) in self.by_pair for d in sinks):
-                raise InputError(mine.path, f"shovel {sh.id}",
-                                 "no road route to and back from any dump that accepts its material")
+                raise InputError(mine.path, label, f"no dump or crusher accepts its material {lp.material!r}")
+            for c, tc in enumerate(self.classes):
+                if not any((lp.id, d.id, c, True) in self.by_pair and (d.id, lp.id, c, False) in self.by_pair
+                           for d in sinks):
+                    raise InputError(mine.path, label, "no road route to and back from any dump that accepts its "
+                                                       f"material (truck class {tc.id})")
         for pk in mine.parks:
-            if not any((pk.id, sh.id) in self.by_pair for sh in mine.shovels):
-                raise InputError(mine.path, f"park {pk.id}", "no road route to any shovel")
+            for c, tc in enumerate(self.classes):
+                if not any((pk.id, lp.id, c, False) in self.by_pair for lp in points):
+                    raise InputError(mine.path, f"park {pk.id}", f"no road route to any shovel (truck class {tc.id})")
 
     # -- flattening -----------------------------------------------------------------------------------
 
     def _flatten(self) -> None:
-        p0, p1, seg_route, seg_s0, seg_edge, seg_edge_s0, seg_k = [], [], [], [], [], [], []
+        """Lay every route's edge segments end to end (one global segment array; see the module docstring)."""
         max_edges = max(len(r.edges) for r in self.routes)
         n_routes = len(self.routes)
         self.route_edges = np.full((n_routes, max_edges + 1), -1, dtype=np.int64)
         self.route_edge_s0 = np.full((n_routes, max_edges + 1), np.inf)
         self.route_len = np.array([r.length_m for r in self.routes])
         self.route_base = np.concatenate([[0.0], np.cumsum(self.route_len)[:-1]])
+        count = np.bincount(self.eseg_edge)
+        edge_len = np.array([e.length_m for e in self.net.edges])
+        sel, seg_route, seg_k = [], [], []
         for r in self.routes:
-            s = 0.0
+            edges = np.asarray(r.edges)
+            self.route_edges[r.index, :len(edges)] = edges
+            self.route_edge_s0[r.index, :len(edges)] = np.concatenate([[0.0], np.cumsum(edge_len[edges])[:-1]])
             for k, e in enumerate(r.edges):
-                edge = self.net.edges[e]
-                self.route_edges[r.index, k] = e
-                self.route_edge_s0[r.index, k] = s
-                c = edge.coords
-                for i in range(len(c) - 1):
-                    p0.append(c[i])
-                    p1.append(c[i + 1])
-                    seg_route.append(r.index)
-                    seg_s0.append(s)
-                    seg_edge.append(e)
-                    seg_edge_s0.append(self.route_edge_s0[r.index, k])
-                    seg_k.append(k)
-                    s += float(np.linalg.norm(c[i + 1] - c[i]))
-        self.p0 = np.asarray(p0)
-        self.p1 = np.asarray(p1)
+                sel.append(np.arange(self.eseg_first[e], self.eseg_first[e] + count[e]))
+                seg_k.append(np.full(count[e], k))
+            seg_route.append(np.full(sum(count[e] for e in r.edges), r.index))
+        sel_a = np.concatenate(sel)
+        self.seg_route = np.concatenate(seg_route)
+        self.seg_k = np.concatenate(seg_k)
+        self.seg_edge = self.eseg_edge[sel_a]
+        self.p0, self.p1 = self.eseg_p0[sel_a], self.eseg_p1[sel_a]
+        self.seg_len = self.eseg_len[sel_a]
+        self.seg_grade = self.eseg_grade[sel_a]
         d = self.p1 - self.p0
-        self.seg_len = np.linalg.norm(d, axis=1)
-        run = np.hypot(d[:, 0], d[:, 1])
-        self.seg_grade = d[:, 2] / run
         self.seg_heading = np.arctan2(d[:, 1], d[:, 0])
-        self.seg_route = np.asarray(seg_route)
-        self.seg_s0 = np.asarray(seg_s0)
-        self.seg_edge = np.asarray(seg_edge)
-        self.seg_edge_s0 = np.asarray(seg_edge_s0)
-        self.seg_k = np.asarray(seg_k)
+        self.seg_edge_s0 = self.route_edge_s0[self.seg_route, self.seg_k]
+        # Distance along the route of each segment start: cumulative within the route.
+        cum = np.cumsum(self.seg_len) - self.seg_len
+        first = np.searchsorted(self.seg_route, np.arange(n_routes))
+        self.seg_s0 = cum - cum[first][self.seg_route]
         self.seg_gs0 = self.route_base[self.seg_route] + self.seg_s0
+        seg_edge = self.seg_edge
         edges = self.net.edges
         self.seg_limit = np.array([edges[e].speed_limit_mps for e in seg_edge])
         self.seg_rr = np.array([edges[e].rolling_resistance for e in seg_edge])
@@ -183,10 +259,5 @@ class RouteTable:
 
     def free_flow_time_s(self, route: int, class_index: int, loaded: bool) -> float:
         """Travel time at the speed caps and steady grade speeds, without other traffic [s]."""
-        tc = self.classes[class_index]
-        idx = np.flatnonzero(self.seg_route == route)
-        payload = np.full(len(idx), tc.payload_t if loaded else 0.0)
-        v = np.minimum(self.vmax[class_index * 2 + int(loaded), idx],
-                       steady_speed(tc, payload, self.seg_grade[idx], self.seg_rr[idx],
-                                    np.full(len(idx), loaded)))
-        return float(np.sum(self.seg_len[idx] / np.maximum(v, 0.1)))
+        cost = self._edge_cost(class_index, loaded)
+        return float(cost[list(self.routes[route].edges)].sum())

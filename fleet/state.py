@@ -18,6 +18,7 @@ class TruckState(IntEnum):
     DUMPING = 7
     HOLD = 8  # fail-safe controlled stop
     ESTOP = 9
+    DOWN = 10  # broken down: off the travelled lane (or at a facility) until repaired
 
 
 N_STATES = len(TruckState)
@@ -32,6 +33,8 @@ PRODUCTIVE = np.array([TruckState.TRAVEL_EMPTY, TruckState.SPOT, TruckState.LOAD
 # Why a truck holds (bits of ``FleetArrays.hold_reason``); it resumes when no reason is left.
 HOLD_PERCEPTION = 1  # its newest perception result is older than the budget
 HOLD_LINK = 2  # its radio link has been lost longer than the timeout
+HOLD_DOWN = 4  # it has broken down on the road: it stops where it is and blocks its lane
+HOLD_STOP = HOLD_LINK | HOLD_DOWN  # reasons that stop the truck (perception holds set a stop through onboard)
 
 
 class FleetArrays:
@@ -63,6 +66,11 @@ class FleetArrays:
         self.awaiting_order = np.zeros(n, dtype=bool)  # asked, no valid order yet
         self.hold_reason = np.zeros(n, dtype=np.int64)  # HOLD_* bits
         self.link_lost_since = np.full(n, np.inf)  # [s] start of the current radio outage
+        self.down = np.zeros(n, dtype=bool)  # broken down, not yet repaired
+        self.fail_pending = np.zeros(n, dtype=bool)  # broke down while being served: goes down when done
+        self.down_since = np.full(n, np.nan)  # [s]
+        self.down_s = np.zeros(n)  # [s] accumulated breakdown time
+        self.want_unit = np.full(n, -1, dtype=np.int64)  # unit its order names at the destination (-1: any)
 
     def on_road(self) -> np.ndarray:
         return np.isin(self.state, ON_ROAD)

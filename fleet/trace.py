@@ -28,8 +28,13 @@ class TraceRecorder:
         self.rows.append(np.stack([f.x, f.y, f.heading, f.v, f.payload_t]).astype(np.float32))
         self.state.append(f.state.astype(np.uint8))
 
-    def save(self, path: Path, truck_ids: list[str]) -> None:
+    def save(self, path: Path, sim: Simulation) -> None:
+        """Write the samples, with each truck's class, size and capacity so a replay draws a mixed fleet true."""
+        f = sim.fleet
+        cls = f.class_index
         with path.open("wb") as fh:
             np.savez_compressed(
                 fh, t=np.asarray(self.t), xyhvp=np.asarray(self.rows, dtype=np.float32),
-                state=np.asarray(self.state, dtype=np.uint8), trucks=np.asarray(truck_ids))
+                state=np.asarray(self.state, dtype=np.uint8), trucks=np.asarray(f.ids),
+                truck_class=np.asarray([sim.classes[c].id for c in cls.tolist()]),
+                length_m=sim.ct.length[cls], width_m=sim.ct.width[cls], capacity_t=sim.ct.payload_t[cls])

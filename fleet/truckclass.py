@@ -21,6 +21,7 @@ NUMERIC_FIELDS = (
     "retarding_power_kw", "max_speed_loaded_kmh", "max_speed_empty_kmh", "max_accel_mps2",
     "service_brake_mps2", "emergency_brake_mps2", "length_m", "width_m", "height_m",
 )
+OPTIONAL_FIELDS = ("mtbf_h", "mttr_h")  # reliability: needed only when a scenario switches breakdowns on
 
 
 @dataclass(frozen=True)
@@ -44,6 +45,8 @@ class TruckClass:
     width_m: float
     height_m: float
     sources: dict[str, str]
+    mtbf_h: float | None = None  # [h] mean time between breakdowns (random breakdowns need it)
+    mttr_h: float | None = None  # [h] mean time to repair
 
     def mass_kg(self, payload_t: float | np.ndarray) -> float | np.ndarray:
         return (self.empty_mass_t + payload_t) * 1000.0
@@ -84,11 +87,13 @@ def load_truck_class(path: str | Path) -> TruckClass:
     if f.string("schema") != "minefleet-truck/1":
         raise f.error("schema", "must be 'minefleet-truck/1'")
     values = {k: f.number(k, positive=True) for k in NUMERIC_FIELDS}
+    values.update({k: f.number(k, positive=True) for k in OPTIONAL_FIELDS if k in f.data})
     sources_f = f.table("sources")
-    sources = {k: sources_f.string(k) for k in NUMERIC_FIELDS}
+    sources = {k: sources_f.string(k) for k in values}
     tc = TruckClass(id=f.string("id"), name=f.string("name"), drive=f.string("drive"),
                     autonomous=f.boolean("autonomous"), sources=sources, **values)
     f.reject_unknown()
+    sources_f.reject_unknown()
     if tc.drivetrain_efficiency > 1:
         raise f.error("drivetrain_efficiency", "must be <= 1")
     return tc

@@ -236,7 +236,7 @@ def tutorial() -> dict[str, Any]:
     z = 1000.0  # [m asl]
     features = [
         road("road-1", [(0, 0, z), (2000, 0, z)], 40, 30),
-        point("shovel", "shovel-1", (0, 0, z), bucket_t=60, cycle_s=30, passes=4, spot_s=30,
+        point("shovel", "shovel-1", (0, 0, z), bucket_t=60, cycle_s=30, spot_s=30,
               material="coal"),
         point("dump", "dump-1", (2000, 0, z), dump_s=60, bays=1, accepts=["coal"]),
         # The park sits on the road's interior: the loader splits road-1 there (T-junction).
@@ -248,7 +248,8 @@ def tutorial() -> dict[str, Any]:
         "Tutorial: one road, one shovel, one dump",
         "A flat straight 2 km haul road at 1000 m: shovel at the west end, dump at the east end, "
         "trucks parked 100 m short of the dump. One truck's cycle can be worked out by hand: "
-        "4 passes x 30 s + 30 s spotting, 2 km each way at <= 40 km/h, 60 s tipping.",
+        "a 60 t bucket at 30 s a pass (a 363 t truck takes 6 passes) + 30 s spotting, 2 km each way at "
+        "<= 40 km/h, 60 s tipping.",
         0.02,
         ["None: a hand-made teaching map. Every figure is a round assumption (see "
          "maps/SOURCES.md)."],
@@ -505,15 +506,15 @@ def open_pit_coal() -> dict[str, Any]:
     facilities = [
         # A hydraulic face shovel on the upper waste bench; rope shovels below (assumptions).
         point("shovel", "shovel-w03", at("shovel-w03", zf["shovel-w03"]), bucket_t=50,
-              cycle_s=28, passes=6, spot_s=30, material="waste"),
+              cycle_s=28, spot_s=30, material="waste"),
         point("shovel", "shovel-w06", at("shovel-w06", zf["shovel-w06"]), bucket_t=75,
-              cycle_s=32, passes=4, spot_s=30, material="waste"),
+              cycle_s=32, spot_s=30, material="waste"),
         point("shovel", "shovel-w09", at("shovel-w09", zf["shovel-w09"]), bucket_t=75,
-              cycle_s=32, passes=4, spot_s=30, material="waste"),
+              cycle_s=32, spot_s=30, material="waste"),
         point("shovel", "shovel-c11", at("shovel-c11", zf["shovel-c11"]), bucket_t=60,
-              cycle_s=30, passes=4, spot_s=30, material="coal"),
+              cycle_s=30, spot_s=30, material="coal"),
         point("shovel", "shovel-c12", at("shovel-c12", zf["shovel-c12"]), bucket_t=60,
-              cycle_s=30, passes=4, spot_s=30, material="coal"),
+              cycle_s=30, spot_s=30, material="coal"),
         # Dump polygons are centred on the tipping point where their road ends.
         polygon("dump", "dump-north", box(nx - 700, ny - 200, nx + 700, ny + 200), dump_z,
                 dump_s=60, bays=4, accepts=["waste"]),
@@ -687,9 +688,9 @@ def strip_mine() -> dict[str, Any]:
 
     facilities: list[Feature] = []
     for xc, (sid, material) in shovels.items():
-        bucket, passes = (60, 4) if material == "coal" else (50, 6)
+        bucket = 60 if material == "coal" else 50
         facilities.append(point("shovel", sid, (xc, SHOVEL_OFFSET_Y, strip_floor_z(xc)),
-                                bucket_t=bucket, cycle_s=30, passes=passes, spot_s=30,
+                                bucket_t=bucket, cycle_s=30, spot_s=30,
                                 material=material))
     dx, dy = dump_xy
     facilities += [
@@ -782,7 +783,7 @@ def _facility_xy(f: Feature) -> XY:
 
 REQUIRED = {
     "road": {"speed_limit_kmh", "width_m", "one_way", "lanes"},
-    "shovel": {"bucket_t", "cycle_s", "passes", "spot_s", "material"},
+    "shovel": {"bucket_t", "cycle_s", "spot_s", "material"},
     "dump": {"dump_s", "bays", "accepts"},
     "crusher": {"dump_s", "capacity_tph", "bays", "accepts"},
     "park": set(),

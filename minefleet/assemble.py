@@ -19,14 +19,16 @@ from edge.sensor import Weather
 from fleet.comms import FleetComms
 from fleet.engine import HaulParams, Simulation
 from fleet.errors import InputError
+from fleet.failures import closure_sets
 from fleet.hazards import HazardField
+from fleet.loading import LoadingPolicy, loadable
 from fleet.mapfile import GNodeB, MineMap, load_map
 from fleet.onboard import EdgeConfig, ModelSlot, Onboard
 from fleet.roads import RoadNetwork, build_network
 from fleet.routes import RouteTable
 from fleet.truckclass import TruckClass
 from minefleet.paths import data_dir
-from minefleet.scenario import Scenario
+from minefleet.scenario import SPREAD, Scenario
 from minefleet.wiring import Wiring
 from minefleet.wiring import inproc as wire_inproc
 from minefleet.wiring import mqtt as wire_mqtt
@@ -35,7 +37,7 @@ from net.radio.link import FiveGLink
 from net.radio.profile import load_profile
 
 # Child generators per subsystem (design section 2): adding one never shifts another's stream.
-SUBSYSTEMS = ("fleet", "hazards", "sensor", "link", "planner", "chip")
+SUBSYSTEMS = ("fleet", "hazards", "sensor", "link", "planner", "chip", "failures")
 PHASE_CLASSES = 4  # emulated chips per group of alike trucks, each with its sensors at other phases
 
 
@@ -48,10 +50,52 @@ class Site:
     routes: RouteTable
 
 
-def load_site(map_path: str, classes: list[TruckClass]) -> Site:
+def load_site(map_path: str, classes: list[TruckClass], closures: tuple[frozenset[str], ...] = ()) -> Site:
     mine = load_map(map_path)
     net = build_network(mine)
-    return Site(mine, net, RouteTable(mine, net, classes))
+    return Site(mine, net, RouteTable(mine, net, classes, closures))
+
+
+def check_against_map(scn: Scenario, mine: MineMap) -> None:
+    """What the scenario names on the map exists, and every class of the fleet can be loaded at every shovel;
+    checked before anything runs, named by file and key."""
+    facilities = set(mine.facility_ids())
+    for k, g in enumerate(scn.groups):
+        if g.start not in (None, SPREAD) and g.start not in facilities:
+            raise InputError(scn.path, f"fleet.groups[{k}].start", f"no facility {g.start!r} on map {mine.path}")
+    if scn.start not in (None, SPREAD) and scn.start not in facilities:
+        raise InputError(scn.path, "fleet.start", f"no park or facility {scn.start!r} on map {mine.path}")
+    units = {s.id for s in mine.shovels}
+    roads = {r.id for r in mine.roads}
+    for k, ev in enumerate(scn.events):
+        known = roads if ev.kind == "road_closed" else (units | facilities) - {p.id for p in mine.parks}
+        if ev.target not in known:
+            what = "road" if ev.kind == "road_closed" else "shovel, loading area, dump or crusher"
+            raise InputError(scn.path, f"events[{k}].target", f"map {mine.path} has no {what} {ev.target!r}")
+    policy = LoadingPolicy()
+    for s in mine.shovels:
+        for tc in scn.classes():
+            if not loadable(tc.payload_t, s.pass_t, policy):
+                raise InputError(mine.path, f"shovel {s.id}",
+                                 f"one {s.pass_t:g} t pass overloads a {tc.id} truck (rated {tc.payload_t:g} t) "
+                                 f"beyond {1 + policy.hard_over:.0%}: no truck of that class can load here")
+
+
+def truck_starts(scn: Scenario, mine: MineMap) -> list[str]:
+    """The facility each truck starts at: its group's start, else the fleet's, else the first park (or the
+    first load point). ``spread`` puts trucks at the load points in turn, queued there at shift start."""
+    parks = [p.id for p in mine.parks]
+    points = [p.id for p in mine.load_points()]
+    default = scn.start or (parks[0] if parks else points[0])
+    starts, turn = [], 0
+    for g in scn.groups:
+        for _ in range(g.count):
+            start = g.start or default
+            if start == SPREAD:
+                start = points[turn % len(points)]
+                turn += 1
+            starts.append(start)
+    return starts
 
 
 def rngs(seed: int) -> dict[str, np.random.Generator]:
@@ -113,13 +157,13 @@ def make_link(scn: Scenario, mine: MineMap, ids: list[str], rng: np.random.Gener
 def build_run(scn: Scenario, site: Site | None = None, transport: str = "inproc", broker: str | None = None,
               cloud_in_process: bool = True, prefix: str | None = None, ca_certs: str | None = None) -> Run:
     """Everything one run needs; ``transport`` is ``inproc`` or ``mqtt`` (embedded broker unless ``broker``)."""
-    classes = [scn.truck_class]
-    site = site or load_site(str(scn.map_path), classes)
+    classes = scn.classes()
+    site = site or load_site(str(scn.map_path), classes, closure_sets(scn.events))
     mine = site.mine
-    parks = [p.id for p in mine.parks]
-    start = scn.start or (parks[0] if parks else mine.shovels[0].id)
-    if start not in mine.facility_ids():
-        raise InputError(scn.path, "fleet.start", f"no park or facility {start!r} on map {mine.path}")
+    check_against_map(scn, mine)
+    starts = truck_starts(scn, mine)
+    class_index = [next(c for c, tc in enumerate(classes) if tc.id == g.truck_class.id)
+                   for g in scn.groups for _ in range(g.count)]
     streams = rngs(scn.seed)
     ids = [f"T{i + 1:03d}" for i in range(scn.truck_count)]
     link = make_link(scn, mine, ids, streams["link"])
@@ -128,13 +172,13 @@ def build_run(scn: Scenario, site: Site | None = None, transport: str = "inproc"
     else:
         wiring = wire_inproc(mine.site, scn.planner)
     comms = FleetComms(wiring.transport, wiring.topics, link, ids)
-    params = HaulParams(dt=scn.dt_s, cycle_cv=scn.cycle_cv, dump_cv=scn.dump_cv,
+    params = HaulParams(dt=scn.dt_s, cycle_cv=scn.cycle_cv, dump_cv=scn.dump_cv, payload_cv=scn.payload_cv,
                         release_interval_s=scn.release_interval_s, order_timeout_s=scn.order_timeout_s,
                         telemetry_period_s=scn.telemetry_period_s, traffic=scn.traffic,
-                        link_timeout_s=scn.link_timeout_s)
+                        link_timeout_s=scn.link_timeout_s, failures=scn.failures)
     try:
-        sim = Simulation(mine, site.net, site.routes, classes, [0] * len(ids), start, wiring.transport, comms,
-                         streams["fleet"], params)
+        sim = Simulation(mine, site.net, site.routes, classes, class_index, starts, wiring.transport, comms,
+                         streams["fleet"], params, scn.events, streams["failures"])
         if scn.edge is not None:
             attach_edge(sim, scn, streams)
     except BaseException:
@@ -190,6 +234,7 @@ def attach_edge(sim: Simulation, scn: Scenario, streams: dict[str, np.random.Gen
                                          margin_m=e.margin_m, budget_s=e.budget_ms / 1000))
     hazards = HazardField(sim.mine, sim.net, streams["hazards"], e.hazard_rate_scale,
                           float(sim.ct.width.max()) / 2)
+    hazards.keep_clear = sim.within_reach
     hazards.start(sim.queue, 0.0)
     sim.hazards = hazards
     sim.onboard = Onboard(sim, hazards, cfg, slots, np.array([by_ref[r] for r in refs]), streams["sensor"],

@@ -18,6 +18,7 @@ from fleet.trace import TraceRecorder
 from minefleet import __version__
 from minefleet.assemble import build_run
 from minefleet.live import live, replay
+from minefleet.openmines import import_openmines
 from minefleet.paths import data_dir
 from minefleet.rundir import write_run
 from minefleet.scenario import load_scenario
@@ -76,6 +77,16 @@ def main(argv: list[str] | None = None) -> int:
     val = sub.add_parser("validate", help="check a map (.geojson) or scenario (.toml) and say what is wrong")
     val.add_argument("file")
 
+    imp = sub.add_parser("import", help="translate a mine from another tool's format into minefleet's own files")
+    isub = imp.add_subparsers(dest="import_format", required=True)
+    om = isub.add_parser("openmines", help="an OpenMines scenario JSON (sites, shovels, dumpers, distance matrices, "
+                                           "truck types) -> a matrix map, a scenario and truck classes")
+    om.add_argument("file", type=Path, help="the OpenMines scenario file (.json)")
+    om.add_argument("--out", type=Path, required=True,
+                    help="directory to write into (new, empty, or written by an earlier import)")
+    om.add_argument("--no-failures", action="store_true",
+                    help="leave OpenMines' built-in truck breakdowns and shovel maintenance out of the scenario")
+
     models = sub.add_parser("models", help="perception models: emulated cost on a device, available providers")
     msub = models.add_subparsers(dest="models_command", required=True)
     prof = msub.add_parser("profile", help="per-node emulated cost breakdown of a model on a device")
@@ -99,6 +110,8 @@ def main(argv: list[str] | None = None) -> int:
             return _run(args)
         if args.command == "replay":
             return replay(args.run_dir, args.screenshot, args.max_wall)
+        if args.command == "import":
+            return _import(args)
         return _validate(args)
     except (InputError, ModelError) as exc:
         print(f"minefleet: error: {exc}", file=sys.stderr)
@@ -120,6 +133,12 @@ def _view_options(p: argparse.ArgumentParser) -> None:
 
 def _validate(args: argparse.Namespace) -> int:
     for line in validate_file(args.file):
+        print(line)
+    return 0
+
+
+def _import(args: argparse.Namespace) -> int:
+    for line in import_openmines(args.file, args.out, failures=not args.no_failures):
         print(line)
     return 0
 
@@ -166,6 +185,11 @@ def _run(args: argparse.Namespace) -> int:
           f"{summary['loads']} loads, cycle {summary['cycle_time_s']['mean'] / 60:.1f} min, "
           f"shovel queue {summary['queue_time_shovel_mean_s'] / 60:.1f} min; "
           f"{timing['sim_speed_x']:,.0f}x real time")
+    if summary["tonnes"] == 0:
+        d = summary["dispatch"]
+        print(f"warning: the shift hauled 0 t: {d['order_timeouts']} order time-outs, {d['orders_rejected']} orders "
+              "refused (is there a route from where the trucks start to a shovel, and a shovel the planner can "
+              "reach?)", file=sys.stderr)
     if summary.get("link_holds"):
         link = summary.get("link") or {}
         print(f"link: {summary['link_holds']} holds for lost contact, {link.get('outage_truck_s', 0):,.0f} "

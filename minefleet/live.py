@@ -8,7 +8,6 @@ from typing import Any
 from fleet.control import Controller
 from fleet.errors import InputError
 from fleet.mapfile import load_map
-from fleet.truckclass import load_truck_class
 from minefleet.assemble import Run
 from minefleet.paths import data_dir
 from minefleet.scenario import load_scenario
@@ -57,8 +56,6 @@ def replay(run_dir: Path, screenshot: Path | None, max_wall_s: float | None) -> 
     if resolved is None:
         raise InputError(str(run_dir), "", "not a run directory (no scenario.toml)")
     mine = load_map(resolved.map_path)
-    truck = load_truck_class(Path(resolved.truck_class.id).with_suffix(".toml")) \
-        if Path(resolved.truck_class.id).suffix == ".toml" else resolved.truck_class
-    source = ReplaySource.from_run_dir(run_dir, mine=mine, truck_class=truck)
+    source = ReplaySource.from_run_dir(run_dir, mine=mine, truck_class=resolved.groups[0].truck_class)
     app = App(source, mine, screenshot_path=screenshot, title=f"minefleet replay - {run_dir.name}")
     return app.run(max_wall_s=max_wall_s, screenshot=screenshot)

@@ -54,7 +54,7 @@ def write_run(run: Run, out: Path, trace: TraceRecorder, timing: dict[str, Any])
             w = csv.writer(fh)
             w.writerow(["t_s", "truck", "event", "facility", "payload_t"])
             w.writerows((f"{t:.1f}", tid, ev, fac, f"{p:.1f}") for t, tid, ev, fac, p in run.sim.log)
-        trace.save(tmp / "trace.npz", run.sim.fleet.ids)
+        trace.save(tmp / "trace.npz", run.sim)
         _swap_into_place(tmp, out)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)

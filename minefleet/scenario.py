@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from cloud.planners import PLANNERS
 from edge.accel.profile import DeviceError
 from edge.accel.profile import load_profile as load_device
+from fleet.engine import HaulParams
 from fleet.errors import InputError
+from fleet.failures import EVENT_KINDS, FailureParams, ScheduledEvent
 from fleet.fields import Fields, read_toml
 from fleet.kinematics import Traffic
 from fleet.truckclass import TRUCK_DIR, TruckClass, load_truck_class
@@ -45,6 +47,20 @@ class EdgeSettings:
 
 
 @dataclass(frozen=True)
+class FleetGroup:
+    """One ``[[fleet.groups]]`` entry (or the whole fleet, when ``[fleet]`` names one class)."""
+
+    count: int
+    truck_class: TruckClass
+    class_ref: str  # as written: a shipped class id or a path
+    start: str | None = None  # a facility id, "spread", or None for the fleet's default
+    class_path: str | None = None  # the class file's absolute path, when it is not a shipped class
+
+
+SPREAD = "spread"  # start queued at the load points, spread over them in turn
+
+
+@dataclass(frozen=True)
 class Scenario:
     path: str
     name: str
@@ -53,8 +69,7 @@ class Scenario:
     seed: int
     hours: float
     dt_s: float
-    truck_count: int
-    truck_class: TruckClass
+    groups: tuple[FleetGroup, ...]
     start: str | None
     release_interval_s: float
     order_timeout_s: float
@@ -68,6 +83,26 @@ class Scenario:
     trace_period_s: float
     edge: EdgeSettings | None = None
     sites_off: tuple[str, ...] = ()  # gNBs of the map switched off (a site-failure experiment)
+    payload_cv: float = HaulParams.payload_cv
+    failures: FailureParams = field(default_factory=FailureParams)
+    events: tuple[ScheduledEvent, ...] = ()
+
+    @property
+    def truck_count(self) -> int:
+        return sum(g.count for g in self.groups)
+
+    def classes(self) -> list[TruckClass]:
+        """The run's truck classes, one per distinct class id, in group order (class index = position)."""
+        out: dict[str, TruckClass] = {}
+        for g in self.groups:
+            out.setdefault(g.truck_class.id, g.truck_class)
+        return list(out.values())
+
+    def resized(self, count: int) -> Scenario:
+        """The same scenario with ``count`` trucks (a fleet of one class only)."""
+        if len(self.groups) != 1:
+            raise InputError(self.path, "[[fleet.groups]]", "resizing needs a fleet of one group")
+        return replace(self, groups=(replace(self.groups[0], count=count),))
 
     def with_overrides(self, hours: float | None = None, seed: int | None = None,
                        model: str | None = None, device: str | None = None, link: str | None = None) -> Scenario:
@@ -96,12 +131,18 @@ class Scenario:
     def resolved(self) -> dict[str, Any]:
         """The scenario as run, every default filled in, for the run directory's ``scenario.toml``."""
         return {
-            "scenario": {"name": self.name, "map": self.map, "map_file": str(self.map_path.resolve()),
+            "scenario": {"name": self.name, "map": self.map if Path(self.map).name == self.map and "." not in self.map
+                         else str(self.map_path.resolve()), "map_file": str(self.map_path.resolve()),
                          "seed": self.seed, "hours": self.hours, "dt_s": self.dt_s},
-            "fleet": {"count": self.truck_count, "truck_class": self.truck_class.id,
-                      **({"start": self.start} if self.start else {}),
-                      "release_interval_s": self.release_interval_s, "order_timeout_s": self.order_timeout_s},
-            "haul": {"cycle_cv": self.cycle_cv, "dump_cv": self.dump_cv},
+            "fleet": {**({"start": self.start} if self.start else {}),
+                      "release_interval_s": self.release_interval_s, "order_timeout_s": self.order_timeout_s,
+                      "groups": [{"count": g.count, "truck_class": g.class_path or g.class_ref,
+                                  **({"start": g.start} if g.start else {})} for g in self.groups]},
+            "haul": {"cycle_cv": self.cycle_cv, "dump_cv": self.dump_cv, "payload_cv": self.payload_cv},
+            "failures": asdict(self.failures),
+            **({"events": [{"kind": e.kind, "target": e.target, "start_h": e.start_s / 3600.0,
+                            "end_h": e.end_s / 3600.0, "reason": e.reason} for e in self.events]}
+               if self.events else {}),
             "traffic": asdict(self.traffic),
             "link": {"profile": self.link_profile, "telemetry_period_s": self.telemetry_period_s,
                      "timeout_s": self.link_timeout_s, "sites_off": list(self.sites_off)},
@@ -125,12 +166,7 @@ def load_scenario(path: str | Path) -> Scenario:
     map_path = resolve(map_name, "maps", ".geojson", base=path.parent)
     if not map_path.is_file():
         raise sc.error("map", f"names a missing map file ({map_name!r})")
-    class_name = fl.string("truck_class")
-    class_path = resolve(class_name, "", ".toml", base=path.parent) if class_name.endswith(".toml") \
-        else TRUCK_DIR / f"{class_name}.toml"
-    if not class_path.is_file():
-        known = ", ".join(sorted(p.stem for p in TRUCK_DIR.glob("*.toml")))
-        raise fl.error("truck_class", f"unknown truck class {class_name!r} (known: {known})")
+    groups = _groups(fl, path)
     planner = cl.string("planner", "nearest")
     if planner not in PLANNERS:
         raise cl.error("planner", f"unknown planner {planner!r} (known: {', '.join(sorted(PLANNERS))})")
@@ -142,13 +178,13 @@ def load_scenario(path: str | Path) -> Scenario:
         seed=sc.integer("seed", 0, min=0),
         hours=sc.number("hours", 8.0, positive=True, max=24.0 * 30),
         dt_s=sc.number("dt_s", 0.1, positive=True, max=2.0),
-        truck_count=fl.integer("count", min=1, max=5000),
-        truck_class=load_truck_class(class_path),
+        groups=groups,
         start=fl.string("start") if "start" in fl.data else None,
-        release_interval_s=fl.number("release_interval_s", 20.0, min=0.0),
-        order_timeout_s=fl.number("order_timeout_s", 30.0, positive=True),
-        cycle_cv=hl.number("cycle_cv", 0.1, min=0.0, max=1.0),
-        dump_cv=hl.number("dump_cv", 0.1, min=0.0, max=1.0),
+        release_interval_s=fl.number("release_interval_s", HaulParams.release_interval_s, min=0.0),
+        order_timeout_s=fl.number("order_timeout_s", HaulParams.order_timeout_s, positive=True),
+        cycle_cv=hl.number("cycle_cv", HaulParams.cycle_cv, min=0.0, max=1.0),
+        dump_cv=hl.number("dump_cv", HaulParams.dump_cv, min=0.0, max=1.0),
+        payload_cv=hl.number("payload_cv", HaulParams.payload_cv, min=0.0, max=1.0),
         traffic=Traffic(jam_gap_m=tr.number("jam_gap_m", Traffic.jam_gap_m, positive=True),
                         headway_s=tr.number("headway_s", Traffic.headway_s, min=0.0),
                         arrive_tol_m=tr.number("arrive_tol_m", Traffic.arrive_tol_m, positive=True)),
@@ -159,10 +195,75 @@ def load_scenario(path: str | Path) -> Scenario:
         trace_period_s=out.number("trace_period_s", 2.0, positive=True),
         edge=_edge(ed, hz) if ed.data else None,
         sites_off=lk.strings("sites_off", ()),
+        failures=_failures(fa := root.table("failures")),
+        events=_events(root, src),
     )
-    for f in (root, sc, fl, hl, tr, lk, cl, out, ed, hz):
+    for f in (root, sc, fl, hl, tr, lk, cl, out, ed, hz, fa):
         f.reject_unknown()
+    if scenario.failures.trucks:
+        for g in scenario.groups:
+            if g.truck_class.mtbf_h is None or g.truck_class.mttr_h is None:
+                raise InputError(src, "failures.trucks", f"truck class {g.class_ref!r} has no mtbf_h and mttr_h "
+                                                         "(needed for random truck breakdowns)")
     return scenario
+
+
+def _truck_class(f: Fields, path: Path) -> tuple[TruckClass, str, str | None]:
+    """A shipped class by id, or a class file by path (relative to the scenario): (class, as written, path)."""
+    name = f.string("truck_class")
+    own = name.endswith(".toml")
+    class_path = resolve(name, "", ".toml", base=path.parent) if own else TRUCK_DIR / f"{name}.toml"
+    if not class_path.is_file():
+        known = ", ".join(sorted(p.stem for p in TRUCK_DIR.glob("*.toml")))
+        raise f.error("truck_class", f"unknown truck class {name!r} (known: {known}; or a path to a .toml)")
+    return load_truck_class(class_path), name, str(class_path.resolve()) if own else None
+
+
+def _groups(fl: Fields, path: Path) -> tuple[FleetGroup, ...]:
+    """``[fleet] count + truck_class`` (one class) or ``[[fleet.groups]]`` (a mixed fleet), not both."""
+    raw = fl._get("groups", None)
+    if raw is None:
+        tc, ref, own = _truck_class(fl, path)
+        return (FleetGroup(fl.integer("count", min=1, max=5000), tc, ref, class_path=own),)
+    if "count" in fl.data or "truck_class" in fl.data:
+        raise fl.error("groups", "cannot be combined with [fleet] count / truck_class: give every group")
+    if not isinstance(raw, list) or not raw or not all(isinstance(g, dict) for g in raw):
+        raise fl.error("groups", "must be a non-empty array of tables [[fleet.groups]]")
+    out = []
+    for k, g in enumerate(raw):
+        gf = Fields(g, fl.source, f"fleet.groups[{k}]")
+        tc, ref, own = _truck_class(gf, path)
+        out.append(FleetGroup(gf.integer("count", min=1, max=5000), tc, ref,
+                              gf.string("start") if "start" in gf.data else None, own))
+        gf.reject_unknown()
+    if sum(g.count for g in out) > 5000:
+        raise fl.error("groups", f"{sum(g.count for g in out)} trucks in all, at most 5000")
+    return tuple(out)
+
+
+def _failures(fa: Fields) -> FailureParams:
+    d = FailureParams()
+    return FailureParams(trucks=fa.boolean("trucks", d.trucks), shovels=fa.boolean("shovels", d.shovels),
+                         shovel_mtbf_h=fa.number("shovel_mtbf_h", d.shovel_mtbf_h, positive=True),
+                         shovel_mttr_h=fa.number("shovel_mttr_h", d.shovel_mttr_h, positive=True),
+                         block_s=fa.number("block_s", d.block_s, min=0.0))
+
+
+def _events(root: Fields, src: str) -> tuple[ScheduledEvent, ...]:
+    """``[[events]]``: what goes out of service when. Targets are checked against the map when it is loaded."""
+    raw = root._get("events", [])
+    if not isinstance(raw, list) or not all(isinstance(e, dict) for e in raw):
+        raise root.error("events", "must be an array of tables [[events]]")
+    out = []
+    for k, e in enumerate(raw):
+        ef = Fields(e, src, f"events[{k}]")
+        start, end = ef.number("start_h", min=0.0), ef.number("end_h", min=0.0)
+        if end <= start:
+            raise ef.error("end_h", f"must be after start_h ({start:g} h), got {end:g}")
+        out.append(ScheduledEvent(ef.string("kind", choices=EVENT_KINDS), ef.string("target"), start * 3600.0,
+                                  end * 3600.0, ef.string("reason", "maintenance")))
+        ef.reject_unknown()
+    return tuple(out)
 
 
 def _usable(name: str, off: str, load: Callable[[str], object], error: type[Exception],

@@ -6,9 +6,10 @@ from pathlib import Path
 
 from edge.contract import inspect_model
 from fleet.errors import InputError
+from fleet.failures import closure_sets
 from fleet.fields import read_toml
 from fleet.truckclass import load_truck_class, truck_classes
-from minefleet.assemble import Site, load_site, sites_on_air
+from minefleet.assemble import Site, check_against_map, load_site, sites_on_air
 from minefleet.scenario import load_scenario
 
 
@@ -27,11 +28,13 @@ def validate_file(name: str) -> list[str]:
                     f"{tc.gross_power_kw:g} kW, loaded 10 % grade speed "
                     f"{tc.grade_speed_mps(tc.payload_t, 0.10, 0.025) * 3.6:.1f} km/h"]
         scn = load_scenario(path)
-        site = load_site(str(scn.map_path), list(truck_classes().values()))
+        site = load_site(str(scn.map_path), scn.classes(), closure_sets(scn.events))
         lines = _describe_map(scn.map_path, site)
         sites_on_air(scn, site.mine)  # a site the map lacks is refused here as in a run
+        check_against_map(scn, site.mine)
         off = f", sites off: {', '.join(scn.sites_off)}" if scn.sites_off else ""
-        return [f"{path}: scenario {scn.name} OK: {scn.truck_count} x {scn.truck_class.id}, "
+        fleet = " + ".join(f"{g.count} x {g.truck_class.id}" for g in scn.groups)
+        return [f"{path}: scenario {scn.name} OK: {fleet}, "
                 f"{scn.hours:g} h, seed {scn.seed}, planner {scn.planner}, link {scn.link_profile}{off}", *lines]
     raise InputError(name, "", "not a map (.geojson), scenario or truck class (.toml), or model (.onnx)")
 
@@ -41,7 +44,8 @@ def _describe_map(path: Path, site: Site | None = None) -> list[str]:
     m, net = site.mine, site.net
     return [
         f"{path}: map {m.site} OK: {net.road_length_m / 1000:.1f} km of road, {len(net.nodes)} junctions, "
-        f"{len(m.shovels)} shovels, {len(m.dumps)} dumps/crushers, {len(m.parks)} parks, {len(m.gnbs)} gNBs, "
+        f"{len(m.shovels)} shovels ({len(m.loading_areas)} loading areas), {len(m.dumps)} dumps/crushers, "
+        f"{len(m.parks)} parks, {len(m.gnbs)} gNBs, "
         f"{sum(1 for a in m.areas if a.kind == 'hazard_zone')} hazard zones, {len(site.routes.routes)} routes, "
         f"{net.section_count} single-lane sections",
     ]

@@ -22,9 +22,10 @@ MAX_PAYLOAD_T = 1000.0  # [t]
 MAX_TIME_S = 1e9  # [s] simulation times
 MAX_ITEMS = 10_000  # list lengths (layout routes, barrier key lists)
 TRUCK_STATES = ("WAIT_ORDER", "TRAVEL_EMPTY", "QUEUE_LOAD", "SPOT", "LOADING", "TRAVEL_LOADED", "QUEUE_DUMP",
-                "DUMPING", "HOLD", "ESTOP")  # design section 3
+                "DUMPING", "HOLD", "ESTOP", "DOWN")  # docs/architecture.md, "Truck states"
 _STATES = frozenset(TRUCK_STATES)
-EVENTS = ("loaded", "dumped", "ready", "hold", "estop", "resume")
+EVENTS = ("loaded", "dumped", "ready", "hold", "estop", "resume", "down", "up")
+EQUIPMENT_STATES = ("down", "up")
 FACILITY_KINDS = ("shovel", "dump", "crusher", "park")
 
 
@@ -120,8 +121,19 @@ def event(body: dict[str, Any]) -> None:
 def order(body: dict[str, Any]) -> None:
     w = "order"
     _str(body, "dest", w)
-    _str(body, "route", w, max_len=2 * MAX_ID + 1)
+    _str(body, "route", w, max_len=2 * MAX_ID + 8)
     _int(body, "request", w, 0, 2**53)
+    if "unit" in body:
+        _str(body, "unit", w, optional=True)
+
+
+def equipment(body: dict[str, Any]) -> None:
+    w = "equipment"
+    _str(body, "facility", w)
+    _str(body, "unit", w)
+    _str(body, "state", w, EQUIPMENT_STATES)
+    _str(body, "reason", w)
+    _int(body, "units_up", w, 0, 1000)
 
 
 def layout(body: dict[str, Any]) -> None:
@@ -146,7 +158,7 @@ def layout(body: dict[str, Any]) -> None:
     for k, r in enumerate(_list(body, "routes", w)):
         rw = f"layout.routes[{k}]"
         r = _obj(r, rw)
-        _str(r, "id", rw, max_len=2 * MAX_ID + 1)
+        _str(r, "id", rw, max_len=2 * MAX_ID + 8)
         _str(r, "from", rw)
         _str(r, "to", rw)
         _num(r, "length_m", rw, 0.0, MAX_COORD_M)
@@ -156,6 +168,11 @@ def layout(body: dict[str, Any]) -> None:
                 raise EnvelopeError(f"{rw}.time_s.{cls}: must be [empty, loaded] seconds, got {_show(pair)}")
             _num({"empty": pair[0], "loaded": pair[1]}, "empty", f"{rw}.time_s.{cls}", 0.0, MAX_TIME_S)
             _num({"empty": pair[0], "loaded": pair[1]}, "loaded", f"{rw}.time_s.{cls}", 0.0, MAX_TIME_S)
+        if "for" in r:
+            for j, item in enumerate(_list(r, "for", rw, 256)):
+                if (not isinstance(item, list) or len(item) != 2 or not isinstance(item[1], bool)
+                        or _sval(item[0], f"{rw}.for[{j}]") is None):
+                    raise EnvelopeError(f"{rw}.for[{j}]: must be [truck class, loaded], got {_show(item)}")
 
 
 # -- the barrier between a leader and its followers (net.sync) ---------------------------------------
@@ -198,7 +215,7 @@ def stop(body: dict[str, Any]) -> None:
 
 
 VALIDATORS: dict[str, Callable[[dict[str, Any]], None]] = {
-    "telemetry": telemetry, "event": event, "order": order, "layout": layout,
+    "telemetry": telemetry, "event": event, "order": order, "layout": layout, "equipment": equipment,
     "sync": sync, "ack": ack, "hello": hello, "stop": stop,
 }
 
@@ -221,6 +238,8 @@ def expected_kind(topic: str) -> str | None:
         return "order"
     if topic.endswith("/site/layout"):
         return "layout"
+    if topic.endswith("/site/equipment"):
+        return "equipment"
     if len(parts) >= 2 and parts[-2] == "sim" and parts[-1] in ("sync", "ack", "stop"):
         return parts[-1]
     if len(parts) >= 3 and parts[-3] == "sim" and parts[-2] == "hello":

@@ -42,6 +42,11 @@ class Topics:
         """Retained site layout (facilities and routes) that the cloud plans on."""
         return f"{self.root}/site/layout"
 
+    @property
+    def equipment(self) -> str:
+        """Shovels, bays and roads going out of service and back (QoS 1), from the site's own systems."""
+        return f"{self.root}/site/equipment"
+
 
 @lru_cache(maxsize=4096)
 def matches(topic_filter: str, topic: str) -> bool:

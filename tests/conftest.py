@@ -20,7 +20,7 @@ def road(fid: str, coords: list[list[float]], **props: Any) -> dict[str, Any]:
 
 def point(kind: str, fid: str, xyz: list[float], **props: Any) -> dict[str, Any]:
     defaults = {
-        "shovel": {"bucket_t": 60, "cycle_s": 30, "passes": 4, "spot_s": 30, "material": "coal"},
+        "shovel": {"bucket_t": 60, "cycle_s": 30, "spot_s": 30, "material": "coal"},
         "dump": {"dump_s": 60, "bays": 1, "accepts": ["coal"]},
         "crusher": {"dump_s": 60, "bays": 1, "accepts": ["coal"], "capacity_tph": 3000},
     }.get(kind, {})

@@ -43,6 +43,7 @@ STATE_COLOURS: dict[str, Colour] = {  # keyed by ``Snapshot.state_names``
     "DUMPING": (30, 215, 215),
     "HOLD": (255, 70, 200),
     "ESTOP": (255, 30, 30),
+    "DOWN": (120, 60, 40),
 }
 STATE_UNKNOWN: Colour = (255, 255, 255)
 PAYLOAD: Colour = (28, 24, 22)  # material in the truck bed

@@ -34,8 +34,8 @@ class ReplaySource:
     """Playback clock over a trace: pause, x1..x64, single step (one sample), seek, jump."""
 
     def __init__(self, trace: dict[str, np.ndarray], *, site: str = "", mine: Any = None,
-                 events: list[dict[str, str]] | None = None, length_m: float = 0.0, width_m: float = 0.0,
-                 capacity_t: float | None = None) -> None:
+                 events: list[dict[str, str]] | None = None, length_m: float | np.ndarray = 0.0,
+                 width_m: float | np.ndarray = 0.0, capacity_t: float | np.ndarray | None = None) -> None:
         self.times = np.asarray(trace["t"], dtype=np.float64)  # [s]
         if self.times.size == 0:
             raise ValueError("the trace has no samples")
@@ -45,8 +45,10 @@ class ReplaySource:
         self.site = site or (mine.site if mine is not None else "")
         n = len(self.ids)
         payload = self.xyhvp[:, 4, :]
-        observed = payload.max(axis=0) if capacity_t is None else np.full(n, capacity_t)
-        self.capacity_t, self.length_m, self.width_m = observed, np.full(n, length_m), np.full(n, width_m)
+        observed = payload.max(axis=0) if capacity_t is None else np.broadcast_to(capacity_t, (n,)).astype(float)
+        self.capacity_t = observed
+        self.length_m = np.broadcast_to(length_m, (n,)).astype(float)
+        self.width_m = np.broadcast_to(width_m, (n,)).astype(float)
         step = np.diff(payload, axis=0, prepend=payload[:1])
         self.tonnes = np.cumsum(np.clip(-step, 0.0, None).sum(axis=1))  # [t] dumped by each sample
         self.loads = np.cumsum((step < 0).sum(axis=1))  # loads delivered (dumped), as the live KPI counts them
@@ -61,7 +63,8 @@ class ReplaySource:
 
     @classmethod
     def from_run_dir(cls, run_dir: str | Path, mine: Any = None, truck_class: Any = None) -> ReplaySource:
-        """Open ``run_dir``; ``mine`` (the run's map) gives facilities, ``truck_class`` truck size and capacity."""
+        """Open ``run_dir``; ``mine`` (the run's map) gives facilities. Each truck's size and capacity come from
+        the trace (every class of a mixed fleet); ``truck_class`` stands in for traces that lack them."""
         run_dir = Path(run_dir)
         with np.load(run_dir / "trace.npz") as data:
             trace = {k: data[k] for k in data.files}
@@ -71,7 +74,9 @@ class ReplaySource:
             with events_path.open(newline="", encoding="utf-8") as fh:
                 events = list(csv.DictReader(fh))
         dims: dict[str, Any] = {}
-        if truck_class is not None:
+        if "length_m" in trace:
+            dims = {k: trace[k] for k in ("length_m", "width_m", "capacity_t")}
+        elif truck_class is not None:
             dims = {"length_m": truck_class.length_m, "width_m": truck_class.width_m,
                     "capacity_t": truck_class.payload_t}
         return cls(trace, site=mine.site if mine is not None else run_dir.name, mine=mine, events=events, **dims)

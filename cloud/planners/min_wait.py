@@ -8,7 +8,7 @@ yet heard finish (from its own orders and the trucks' events), so the rule needs
 from __future__ import annotations
 
 from cloud.layout import Layout
-from cloud.planners.base import Order, PlanningError, Request, candidates
+from cloud.planners.base import Order, PlanningError, Request, candidates, order_for
 from cloud.twin import FleetTwin
 
 
@@ -19,7 +19,7 @@ class MinWaitPlanner:
         loaded = request.payload_t > 0
         committed = twin.heading_to()
         best: tuple[float, str] | None = None
-        for dest in candidates(request, layout):
+        for dest in candidates(request, layout, twin.down_facilities()):
             travel = layout.travel_s(request.at, dest, request.truck_class, loaded)
             if travel is None:
                 continue
@@ -31,4 +31,4 @@ class MinWaitPlanner:
         if best is None:
             raise PlanningError(f"no route from {request.at} for truck {request.truck}")
         dest = best[1]
-        return Order(truck=request.truck, dest=dest, route=layout.routes[(request.at, dest)].id)
+        return order_for(request, dest, layout)

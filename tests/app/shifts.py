@@ -13,7 +13,7 @@ from minefleet.scenario import load_scenario
 def shift(model: str, seed: int, trucks: int = 10, hours: float = 1.0, **edge) -> dict:
     """One seeded open-pit shift with obstacles (6x the map's rates unless given); safety block and t/h."""
     scn = load_scenario(REPO / "scenarios" / "open_pit_hazards.toml").with_overrides(seed=seed, model=model)
-    scn = replace(scn, truck_count=trucks, edge=replace(scn.edge, **{"hazard_rate_scale": 6.0, **edge}))
+    scn = replace(scn.resized(trucks), edge=replace(scn.edge, **{"hazard_rate_scale": 6.0, **edge}))
     run = build_run(scn)
     run.sim.run(hours * 3600.0)
     safety = run.sim.onboard.summary()

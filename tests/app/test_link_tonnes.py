@@ -9,8 +9,6 @@ trucks hold, and the fleet queues behind them; band-3 LTE on the same mast keeps
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import numpy as np
 import pytest
 from conftest import REPO
@@ -26,7 +24,7 @@ RIM_Z = 1200.0  # [m] crest of the open pit
 def shift(scenario: str, profile: str) -> dict:
     """15 trucks, 1 h, seed 7 (the one-site scenario as shipped; the covered pit with its fleet cut to match)."""
     scn = load_scenario(REPO / "scenarios" / f"{scenario}.toml").with_overrides(hours=1.0, seed=7, link=profile)
-    run = build_run(replace(scn, truck_count=15))
+    run = build_run(scn.resized(15))
     run.sim.run(3600.0)
     run.close()
     f = run.sim.fleet

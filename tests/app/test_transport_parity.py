@@ -6,7 +6,6 @@ import json
 import subprocess
 import sys
 import threading
-from dataclasses import replace
 
 import paho.mqtt.client as mqtt
 from conftest import REPO
@@ -20,7 +19,7 @@ from net.broker import EmbeddedBroker
 
 def scenario(hours: float, trucks: int):
     scn = load_scenario(REPO / "scenarios" / "open_pit_5g.toml").with_overrides(hours=hours, seed=5)
-    return replace(scn, truck_count=trucks)
+    return scn.resized(trucks)
 
 
 def kpis(run) -> str:

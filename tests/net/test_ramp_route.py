@@ -44,7 +44,7 @@ class Drive:
 @pytest.fixture(scope="module")
 def pit() -> tuple[Scenario, Site]:
     scn = load_scenario("open_pit_5g")
-    return scn, load_site(str(scn.map_path), [scn.truck_class])
+    return scn, load_site(str(scn.map_path), scn.classes())
 
 
 def drive_down_the_ramp(scn: Scenario, site: Site, profile: str, shadowing: bool = True,

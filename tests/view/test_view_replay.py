@@ -33,7 +33,8 @@ def test_replay_and_controller_share_the_source_interface(replay):
 
     src, _ = replay
     assert isinstance(src, Source) and isinstance(src, Seekable)
-    assert not issubclass(Controller, Seekable)
+    # issubclass() refuses protocols with data members: check the seek methods a live run must not offer.
+    assert not any(hasattr(Controller, m) for m in ("seek", "jump"))
 
 
 def test_seek_lands_on_the_recorded_sample(replay, run_dir):
