@@ -21,7 +21,7 @@ def mixed():
 
 
 def test_every_class_has_its_own_figures(mixed):
-    run, s = mixed
+    _, s = mixed
     assert set(s["by_class"]) == {"cat-797f", "komatsu-930e", "xcmg-znk95"}
     assert sum(c["trucks"] for c in s["by_class"].values()) == s["trucks"] == 38
     assert sum(c["tonnes"] for c in s["by_class"].values()) == pytest.approx(s["tonnes"], abs=0.5)
