@@ -1,6 +1,6 @@
 """The safety controller: how fast a truck may go given what it can see, and where it must stop.
 
-Perception-safe speed (design section 3): the largest v with
+Perception-safe speed (docs/architecture.md, "Trucks and motion"): the largest v with
 ``v * (t_sense + frame_period + t_inference + t_actuation) + v^2 / (2 a_brake) + margin <= detection range``:
 the worst-case reaction of a frame-based pipeline, with the inference latency of the newest result (emulated
 on the truck's chip). The age of the newest result decides staleness (HOLD). A detection in the truck's corridor puts a

@@ -1,4 +1,4 @@
-"""The simulation engine: one clock, fixed kinematic ticks, one event queue (design section 2).
+"""The simulation engine: one clock, fixed kinematic ticks, one event queue (docs/architecture.md, "Time").
 
 ``step()`` is the one place where time advances. Each tick moves every truck on the road in vector
 operations, then fires due events and messages in (time, sequence) order at the tick boundary.

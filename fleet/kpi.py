@@ -1,4 +1,6 @@
-"""Shift KPIs from the engine's accumulators (design section 9). Simulated figures only: deterministic.
+"""Shift KPIs from the engine's accumulators. Simulated figures only: deterministic.
+
+See docs/architecture.md, "Runs and KPIs".
 
 Definitions (also in the README):
 - tonnes: payload tipped at dumps and crushers during the shift; t/h = tonnes / shift hours. A facility's

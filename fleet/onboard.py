@@ -2,7 +2,7 @@
 the safety controller's speed limit and stop line, and scoring against ground truth.
 
 Frames are taken for every truck on the road at a fixed rate; trucks sharing a model go through it in one
-batch; a result reaches its truck at frame time + latency (design section 5), never at host speed.
+batch; a result reaches its truck at frame time + latency (docs/architecture.md, "Edge"), never at host speed.
 """
 
 from __future__ import annotations

@@ -2,7 +2,8 @@
 
 A truck's place is (route id, distance along the route s). All routes' polyline segments are laid end to end
 in one global array, so one ``searchsorted`` finds every truck's segment at once. Per segment we precompute
-the speed cap and a braking envelope (design section 3), per truck class and payload state ("variant").
+the speed cap and a braking envelope (docs/architecture.md, "Trucks and motion"), per truck class and payload
+state ("variant").
 """
 
 from __future__ import annotations

@@ -1,4 +1,7 @@
-"""Per-truck state as a struct of numpy arrays (design section 3): one tick updates the whole fleet."""
+"""Per-truck state as a struct of numpy arrays: one tick updates the whole fleet.
+
+See docs/architecture.md, "Trucks and motion".
+"""
 
 from __future__ import annotations
 

@@ -2,7 +2,8 @@
 
 Rimpull follows the usual power-limited curve: ``F(v) = min(F_max, eta * P / v)``. Resistance is
 ``m g (grade + rolling resistance)``. Downhill, speed is capped where the retarder can just hold it:
-``v_ret = P_ret / (m g (-grade - rr))``. These three give the grade/payload speed limit of design section 3.
+``v_ret = P_ret / (m g (-grade - rr))``. These three give the grade/payload speed limit (docs/architecture.md,
+"Trucks and motion").
 """
 
 from __future__ import annotations

@@ -36,7 +36,7 @@ from net.link import IdealLink, LinkModel
 from net.radio.link import FiveGLink
 from net.radio.profile import load_profile
 
-# Child generators per subsystem (design section 2): adding one never shifts another's stream.
+# Child generators per subsystem (docs/architecture.md, "Time"): adding one never shifts another's stream.
 SUBSYSTEMS = ("fleet", "hazards", "sensor", "link", "planner", "chip", "failures")
 PHASE_CLASSES = 4  # emulated chips per group of alike trucks, each with its sensors at other phases
 

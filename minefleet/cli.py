@@ -187,9 +187,12 @@ def _run(args: argparse.Namespace) -> int:
           f"{timing['sim_speed_x']:,.0f}x real time")
     if summary["tonnes"] == 0:
         d = summary["dispatch"]
-        print(f"warning: the shift hauled 0 t: {d['order_timeouts']} order time-outs, {d['orders_rejected']} orders "
-              "refused (is there a route from where the trucks start to a shovel, and a shovel the planner can "
-              "reach?)", file=sys.stderr)
+        causes = {"link holds": summary.get("link_holds", 0), "order time-outs": d["order_timeouts"],
+                  "orders refused": d["orders_rejected"], "breakdowns": summary["failures"]["truck_breakdowns"],
+                  "shovel outages": summary["failures"]["unit_outages"]}
+        said = ", ".join(f"{n} {k}" for k, n in causes.items() if n) or "no hold, time-out or failure: is the shift "\
+                                                                            "shorter than one haul cycle?"
+        print(f"warning: the shift hauled 0 t ({said})", file=sys.stderr)
     if summary.get("link_holds"):
         link = summary.get("link") or {}
         print(f"link: {summary['link_holds']} holds for lost contact, {link.get('outage_truck_s', 0):,.0f} "

@@ -1,4 +1,4 @@
-"""The run directory (design section 9), written atomically: a temp folder renamed into place.
+"""The run directory (docs/architecture.md, "Runs and KPIs"), written atomically: a temp folder renamed into place.
 
 ``summary.json`` holds simulated figures only (byte-identical for the same scenario and seed);
 ``timing.json`` holds host measurements, which vary from run to run.

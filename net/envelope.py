@@ -1,4 +1,4 @@
-"""The message envelope every topic carries (design section 6), with validation on receipt.
+"""The message envelope every topic carries (docs/architecture.md, "Messages"), with validation on receipt.
 
 Simulation times travel inside the envelope: ``t_sent`` when the sender published and ``t_deliver`` when
 the link model says it arrives, so delivery is decided in simulation time whatever the transport.

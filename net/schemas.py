@@ -230,7 +230,7 @@ def validate(kind: str, body: Any) -> None:
 
 @lru_cache(maxsize=4096)
 def expected_kind(topic: str) -> str | None:
-    """The kind a topic carries (design section 6), or None for a topic this contract does not fix."""
+    """The kind a topic carries (docs/architecture.md, "Messages"), or None for a topic this contract does not fix."""
     parts = topic.split("/")
     if len(parts) >= 3 and parts[-3] == "truck" and parts[-1] in ("telemetry", "event"):
         return parts[-1]

@@ -1,4 +1,4 @@
-"""MQTT topic names (design section 6) and topic-filter matching with ``+`` and ``#``."""
+"""MQTT topic names (docs/architecture.md, "Messages") and topic-filter matching with ``+`` and ``#``."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""The pygame map view (design section 8): draws snapshots, sends commands, never reaches into the simulation.
+"""The pygame map view: draws snapshots, sends commands, never reaches into the simulation (docs/architecture.md,
+"View").
 
 ``App`` renders onto an off-screen ``pygame.Surface`` and opens a window only in ``App.run``, so every picture
 can be produced (and tested) without a display. It reads ``fleet.snapshot.Snapshot`` and steers through
