@@ -15,6 +15,7 @@ import openmines_fixture as om
 import pytest
 
 from fleet.errors import InputError
+from fleet.loading import planned_passes
 from fleet.mapfile import load_map
 from fleet.roads import build_network
 from fleet.routes import RouteTable
@@ -349,3 +350,73 @@ def test_imported_one_road_mine_runs_with_nearest_and_hauls_what_the_hand_calcul
     want = hand_tonnes(scn.hours) / scn.hours
     assert want == pytest.approx(65 * 55 / 8)  # 22 + 22 + 21 loads in 8 h
     assert tph == pytest.approx(want, rel=0.05)
+
+
+def nearest_loop() -> tuple[int, int]:
+    """Where ``nearest`` takes a truck of the five-site mine, from the matrices alone: from the charging site to the
+    nearest load site, loaded to the nearest dump, empty to the load site nearest that dump, and so on, until a
+    (load, dump) pair repeats; the loop it settles on, which must be one pair. Every truck class has one speed,
+    loaded and empty, so the least free-flow time is the least distance for every class."""
+    load = min(range(len(om.C2L)), key=lambda i: om.C2L[i])
+    seen: list[tuple[int, int]] = []
+    while True:
+        dump = min(range(len(om.L2D[load])), key=lambda j: om.L2D[load][j])
+        if (load, dump) in seen:
+            break
+        seen.append((load, dump))
+        load = min(range(len(om.D2L)), key=lambda i: om.D2L[i][dump])  # D2L[i][j]: dump j -> load i
+    loop = seen[seen.index((load, dump)):]
+    assert loop == [(load, dump)], loop
+    return load, dump
+
+
+def test_imported_mine_runs_with_nearest_on_one_loop_and_its_shovel_sets_the_rate_by_hand(tmp_path):
+    """docs/openmines.md, "Checking an import by hand: nearest on the five-site test mine"."""
+    from minefleet.assemble import build_run
+    from minefleet.scenario import load_scenario
+
+    load, dump = nearest_loop()
+    site, sink = f"load-site{load + 1}", f"dump-site{dump + 1}"
+    assert (site, sink) == ("load-site2", "dump-site1")
+    (shovel,) = om.mine()["load_sites"][load]["shovels"]
+    tons, cycle_min = shovel["tons"], shovel["cycle_time"]
+    # Whole passes (fleet.loading): 35 t takes 3 (33 t), 55 t 5, 77 t 7; one pass of `tons` per `cycle_min`
+    # whatever the truck, so a shovel that is never idle loads tons / cycle_min.
+    passes = [planned_passes(cap, tons) for cap, _ in TRUCKS.values()]
+    assert [p.passes for p in passes] == [3, 5, 7]
+    assert {p.payload_t / p.passes for p in passes} == {tons}
+    hand_tph = tons / cycle_min * 60.0
+    assert hand_tph == 660.0
+
+    out = tmp_path / "out"
+    import_openmines(write_json(tmp_path, om.mine()), out, failures=False)
+    hours, warm_up_s = 8.0, 3600.0
+    scn = load_scenario(out / f"{SLUG}.toml").with_overrides(hours=hours)
+    assert scn.planner == "nearest"
+    run = build_run(scn)
+    run.sim.run(hours * 3600.0)
+    run.close()
+    log = run.sim.log
+
+    # (a) After the warm-up every load is at the loop's load site and every dump at its dump, by every truck.
+    late = [e for e in log if e[0] > warm_up_s and e[2] in ("loaded", "dumped")]
+    assert {e[3] for e in late if e[2] == "loaded"} == {site}
+    assert {e[3] for e in late if e[2] == "dumped"} == {sink}
+    assert {e[1] for e in late if e[2] == "loaded"} == set(run.sim.fleet.ids)
+
+    # The bottleneck shovel's loads: (end time, payload, load time) from the log and the loads log, in one order.
+    loaded = [e for e in log if e[2] == "loaded"]
+    assert len(loaded) == len(run.sim.loads_log)
+    unit = f"{site}-shovel-1"
+    ends = [(e[0], e[4], rec[4]) for e, rec in zip(loaded, run.sim.loads_log, strict=True) if rec[5] == unit]
+    # The window runs from the end of one load to the end of another, so the loads ending inside it lie wholly in
+    # it (one bucket: a load starts no earlier than the one before it ended).
+    t0 = min(t for t, _, _ in ends if t >= warm_up_s)
+    t1 = max(t for t, _, _ in ends)
+    inside = [(p, s) for t, p, s in ends if t0 < t <= t1]
+    assert t1 - t0 > 6.5 * 3600.0
+    tph = sum(p for p, _ in inside) / (t1 - t0) * 3600.0
+    busy = sum(s for _, s in inside) / (t1 - t0)
+    # (b) the hand figure, (c) the premise: the shovel is never idle once the trucks are on the loop.
+    assert tph == pytest.approx(hand_tph, rel=0.05)
+    assert busy == pytest.approx(1.0, abs=0.01)

@@ -6,11 +6,13 @@ import json
 import subprocess
 import sys
 import threading
+from dataclasses import replace
 
 import paho.mqtt.client as mqtt
 from conftest import REPO
 from paho.mqtt.enums import CallbackAPIVersion
 
+from fleet.failures import FailureParams, ScheduledEvent
 from fleet.kpi import summarize
 from minefleet.assemble import build_run
 from minefleet.scenario import load_scenario
@@ -37,6 +39,22 @@ def test_inproc_and_mqtt_give_identical_kpis():
     over_mqtt = kpis(build_run(scn, transport="mqtt"))
     assert inproc == over_mqtt
     assert json.loads(inproc)["loads"] > 0
+
+
+def test_faults_give_identical_kpis_over_mqtt():
+    """Random truck and shovel breakdowns, a shovel's maintenance and a road closure, 8 trucks, 0.5 h: the same
+    summary in process and over the embedded broker, and again in process (seeded faults, no wall time)."""
+    scn = replace(scenario(0.5, 8), failures=FailureParams(trucks=True, shovels=True, shovel_mtbf_h=0.5,
+                                                            shovel_mttr_h=0.1),
+                  events=(ScheduledEvent("down", "shovel-c11", 300.0, 1200.0),
+                          ScheduledEvent("road_closed", "ramp-n-2", 600.0, 1500.0)))
+    scn = replace(scn, groups=tuple(replace(g, truck_class=replace(g.truck_class, mtbf_h=0.25, mttr_h=0.05))
+                                    for g in scn.groups))
+    first, again = kpis(build_run(scn)), kpis(build_run(scn))
+    over_mqtt = kpis(build_run(scn, transport="mqtt"))
+    assert first == again == over_mqtt
+    failures = json.loads(first)["failures"]
+    assert failures["truck_breakdowns"] > 0 and failures["unit_outages"] > 1 and failures["road_closures"] == 1
 
 
 def test_cloud_as_its_own_process_completes_a_shift_with_the_same_kpis():
