@@ -42,6 +42,7 @@ class FacilityView:
     queue: int  # trucks waiting
     busy: int  # bays in service
     bays: int
+    units: tuple[tuple[float, float, bool], ...] = ()  # a load point's shovels: (x, y [m], in service)
 
 
 @dataclass(frozen=True)
@@ -70,7 +71,9 @@ def take(sim: Any) -> Snapshot:
         model=[ob.model_of(i) for i in range(f.n)] if ob is not None else [""] * f.n,
         length_m=sim.ct.length[f.class_index].copy(), width_m=sim.ct.width[f.class_index].copy())
     facilities = [FacilityView(sp.id, sp.kind, float(sim.fac_xyz[sp.index][0]), float(sim.fac_xyz[sp.index][1]),
-                               len(sp.queue), sp.busy, sp.bays) for sp in sim.points]
+                               len(sp.queue), sp.busy, sp.bays,
+                               tuple((u.xyz[0], u.xyz[1], u.up) for u in sp.units) if sp.kind == "shovel" else ())
+                  for sp in sim.points]
     obstacles: dict[str, np.ndarray] = {"x": np.zeros(0), "y": np.zeros(0), "r": np.zeros(0),
                                         "kind": np.zeros(0, dtype=object)}
     if sim.hazards is not None:

@@ -21,6 +21,7 @@ LABEL_SCALE = 1.2  # [px/m] truck ids appear from this zoom
 SPEED_LABEL_SCALE = 3.0  # [px/m] speeds join the ids from this zoom
 FACILITY_LABEL_SCALE = 0.12  # [px/m] shovel names appear from this zoom
 SHOVEL_PX = 8  # [px] shovel symbol radius
+UNIT_PX = 5  # [px] symbol radius of a loading area's unit
 MIN_OBSTACLE_PX = 4.0  # [px] obstacle symbol radius at least this
 
 
@@ -115,13 +116,23 @@ def draw_facilities(surface: pygame.Surface, cam: Camera, facilities: list[Facil
         if not (-80 <= px <= cam.width + 80 and -80 <= py <= cam.height + 80):
             continue
         if f.kind == "shovel":
-            pygame.draw.circle(surface, P.SHOVEL, (px, py), SHOVEL_PX)
-            pygame.draw.circle(surface, P.SHOVEL_ARM, (px, py), SHOVEL_PX, 2)
-            pygame.draw.line(surface, P.SHOVEL_ARM, (px, py), (px + SHOVEL_PX * 1.6, py - SHOVEL_PX * 1.2), 3)
+            if len(f.units) > 1:  # a loading area: its units around the stop, each tied to it
+                for ux, uy, up in f.units:
+                    upx, upy = cam.to_screen(ux, uy)
+                    pygame.draw.line(surface, P.SHOVEL_ARM, (px, py), (upx, upy), 1)
+                    _shovel(surface, upx, upy, UNIT_PX, up)
+            _shovel(surface, px, py, SHOVEL_PX, any(up for _, _, up in f.units) or not f.units)
         _badge(surface, text, f, px + SHOVEL_PX + 3, py - SHOVEL_PX - 14)
         if cam.scale >= FACILITY_LABEL_SCALE and f.kind == "shovel":
             name = text.render(f.id, P.MAP_LABEL, "small")
             surface.blit(name, (px - name.get_width() / 2, py + SHOVEL_PX + 3))
+
+
+def _shovel(surface: pygame.Surface, px: float, py: float, r: float, up: bool) -> None:
+    """A shovel symbol: body and boom; greyed out while it is out of service."""
+    pygame.draw.circle(surface, P.SHOVEL if up else P.SHOVEL_DOWN, (px, py), r)
+    pygame.draw.circle(surface, P.SHOVEL_ARM, (px, py), r, 2)
+    pygame.draw.line(surface, P.SHOVEL_ARM, (px, py), (px + r * 1.6, py - r * 1.2), 3)
 
 
 def _badge(surface: pygame.Surface, text: TextCache, f: FacilityView, x: float, y: float) -> None:

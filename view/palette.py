@@ -52,6 +52,7 @@ SELECTED: Colour = (255, 255, 255)
 TRUCK_LABEL: Colour = (245, 245, 245)
 SHOVEL: Colour = (255, 196, 0)
 SHOVEL_ARM: Colour = (60, 50, 20)
+SHOVEL_DOWN: Colour = (120, 115, 105)  # out of service
 BADGE_OK: Colour = (38, 120, 70)  # queue badge: nobody waiting
 BADGE_BUSY: Colour = (170, 120, 20)  # some waiting
 BADGE_JAM: Colour = (190, 40, 40)  # at least ``BADGE_JAM_AT`` waiting

@@ -211,14 +211,15 @@ class ReplaySource:
             near = np.argmin(np.hypot(x[trucks, None] - fx, y[trucks, None] - fy), axis=1)
             for j in near.tolist():
                 counts[cands[j].id][counter] += 1
-        return [FacilityView(f.id, f.kind, f.x, f.y, counts[f.id]["queue"], counts[f.id]["busy"], f.bays)
+        return [FacilityView(f.id, f.kind, f.x, f.y, counts[f.id]["queue"], counts[f.id]["busy"], f.bays, f.units)
                 for f in self.facilities]
 
 
 def _facilities(mine: Any) -> list[FacilityView]:
     if mine is None:
         return []
-    # A shovel loads one truck at a time: one bay, as the live simulation counts it.
-    out = [FacilityView(s.id, "shovel", s.xyz[0], s.xyz[1], 0, 0, 1) for s in mine.shovels]
+    # A load point has a bay per unit (a shovel alone: one), as the live simulation counts it.
+    out = [FacilityView(lp.id, "shovel", lp.xyz[0], lp.xyz[1], 0, 0, len(lp.units),
+                        tuple((u.xyz[0], u.xyz[1], True) for u in lp.units)) for lp in mine.load_points()]
     out += [FacilityView(d.id, d.kind, d.xyz[0], d.xyz[1], 0, 0, d.bays) for d in mine.dumps]
     return out + [FacilityView(p.id, "park", p.xyz[0], p.xyz[1], 0, 0, 0) for p in mine.parks]

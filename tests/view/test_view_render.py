@@ -201,3 +201,30 @@ def test_a_truck_in_radio_outage_is_marked(live):
     after = pygame.surfarray.array3d(app.surface)
     red = np.all(after == np.array(P.LINK_OUTAGE), axis=2).sum()
     assert red > np.all(before == np.array(P.LINK_OUTAGE), axis=2).sum()
+
+
+def test_a_loading_area_draws_its_units_and_greys_one_out_of_service(write_map, write_scenario):
+    """A loading area's shovels stand around its stop; a unit out of service is drawn grey."""
+    from fleetkit import area_map
+
+    from fleet.control import Controller
+    from minefleet.assemble import build_run
+    from minefleet.scenario import load_scenario
+
+    units = [{"bucket_t": 30, "cycle_s": 40}, {"bucket_t": 30, "cycle_s": 40}, {"bucket_t": 60, "cycle_s": 25}]
+    scn = write_scenario(f'[scenario]\nmap = "{write_map(area_map(300.0, units))}"\n[fleet]\ncount = 1\n'
+                         'truck_class = "cat-797f"\n')
+    run = build_run(load_scenario(scn))
+    try:
+        sp = run.sim.point_by_id["LA"]
+        run.sim._unit_fails(sp, sp.units[1], "maintenance", None)  # empty: out of service at once
+        app = App(Controller(run.sim), run.site.mine, size=(900, 600))
+        app.frame(0.0)
+        pic = pixels(app)
+        for unit, up in ((sp.units[0], True), (sp.units[1], False), (sp.units[2], True)):
+            px, py = (round(v) for v in app.camera.to_screen(unit.xyz[0], unit.xyz[1]))
+            box = {tuple(c) for c in pic[px - 3:px + 4, py - 3:py + 4].reshape(-1, 3)}
+            assert (P.SHOVEL in box) == up and (P.SHOVEL_DOWN in box) == (not up)
+        assert app.snap.facilities[0].units[1][2] is False
+    finally:
+        run.close()
