@@ -131,8 +131,7 @@ class Scenario:
     def resolved(self) -> dict[str, Any]:
         """The scenario as run, every default filled in, for the run directory's ``scenario.toml``."""
         return {
-            "scenario": {"name": self.name, "map": self.map if Path(self.map).name == self.map and "." not in self.map
-                         else str(self.map_path.resolve()), "map_file": str(self.map_path.resolve()),
+            "scenario": {"name": self.name, "map": self.map, "map_file": str(self.map_path.resolve()),
                          "seed": self.seed, "hours": self.hours, "dt_s": self.dt_s},
             "fleet": {**({"start": self.start} if self.start else {}),
                       "release_interval_s": self.release_interval_s, "order_timeout_s": self.order_timeout_s,
@@ -163,9 +162,14 @@ def load_scenario(path: str | Path) -> Scenario:
         raise InputError(src, "[hazards]", "obstacles need an [edge] table with a perception model "
                                            "(model = 'blind' drives without one)")
     map_name = sc.string("map")
-    map_path = resolve(map_name, "maps", ".geojson", base=path.parent)
-    if not map_path.is_file():
-        raise sc.error("map", f"names a missing map file ({map_name!r})")
+    if "map_file" in sc.data:  # a run directory's scenario.toml: the very file the run was made on
+        map_path = Path(sc.string("map_file"))
+        if not map_path.is_file():
+            raise sc.error("map_file", f"names a missing map file ({str(map_path)!r})")
+    else:
+        map_path = resolve(map_name, "maps", ".geojson", base=path.parent)
+        if not map_path.is_file():
+            raise sc.error("map", f"names a missing map file ({map_name!r})")
     groups = _groups(fl, path)
     planner = cl.string("planner", "nearest")
     if planner not in PLANNERS:

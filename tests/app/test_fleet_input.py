@@ -162,3 +162,40 @@ def test_zero_tonnes_is_said_out_loud(write_map, write_scenario, tmp_path, capsy
     Path(path).write_text(text)
     assert main(["run", path, "--headless", "--quiet", "--out", str(tmp_path / "r")]) == 0
     assert "warning: the shift hauled 0 t" in capsys.readouterr().err
+
+
+def test_a_run_directory_scenario_runs_again_to_the_same_summary(write_map, write_scenario, tmp_path):
+    """Groups with a class file, a loading area, breakdowns and an event: the resolved scenario.toml of the run
+    directory runs again, unchanged, to a byte-identical summary.json."""
+    from fleetkit import area_map, truck_class
+
+    tc = truck_class(tmp_path, "t90", 90.0, mtbf_h=0.5, mttr_h=0.1)
+    doc = area_map(800.0, [{"bucket_t": 30, "cycle_s": 30}, {"id": "FAST", "bucket_t": 45, "cycle_s": 20}])
+    path = write_scenario(f"""
+[scenario]
+map = "{write_map(doc)}"
+hours = 1.0
+[fleet]
+start = "spread"
+[[fleet.groups]]
+count = 3
+truck_class = "{tc}"
+[[fleet.groups]]
+count = 2
+truck_class = "cat-797f"
+start = "P1"
+[failures]
+trucks = false
+shovels = true
+[[events]]
+kind = "down"
+target = "FAST"
+start_h = 0.2
+end_h = 0.4
+""")
+    first, again = tmp_path / "first", tmp_path / "again"
+    assert main(["run", str(path), "--headless", "--quiet", "--out", str(first)]) == 0
+    assert main(["run", str(first / "scenario.toml"), "--headless", "--quiet", "--out", str(again)]) == 0
+    assert (first / "summary.json").read_bytes() == (again / "summary.json").read_bytes()
+    events = (first / "events.csv").read_text()
+    assert "unit_down" in events and "unit_up" in events

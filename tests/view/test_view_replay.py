@@ -121,3 +121,16 @@ def test_replay_refuses_model_swaps_with_a_message(replay):
     src.select(src.ids[0])
     key(app, pygame.K_m)
     assert "recording" in app.message
+
+
+def test_replay_of_a_mixed_fleet_sizes_each_truck_by_its_class(tmp_path):
+    """The trace stores each truck's class, size and capacity: a replay draws 363 t and 90 t trucks true."""
+    out = tmp_path / "mixed"
+    assert main(["run", "open_pit_mixed", "--headless", "--quiet", "--hours", "0.05", "--out", str(out)]) == 0
+    src = ReplaySource.from_run_dir(out, mine=load_map(run_map_path(out)))
+    with np.load(out / "trace.npz") as trace:
+        classes = [str(c) for c in trace["truck_class"]]
+    assert classes[:12] == ["cat-797f"] * 12 and classes[-16:] == ["xcmg-znk95"] * 16
+    snap = src.snapshot()
+    assert snap.trucks.length_m[0] == pytest.approx(15.58) and snap.trucks.length_m[-1] == pytest.approx(10.0)
+    assert snap.trucks.capacity_t[0] == 363.0 and snap.trucks.capacity_t[-1] == 90.0
