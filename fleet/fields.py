@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 import tomllib
 from collections.abc import Mapping
@@ -24,6 +25,21 @@ def read_toml(path: str | Path, what: str) -> dict[str, Any]:
         raise InputError(src, "", f"invalid TOML: {exc}") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise InputError(src, "", f"cannot read {what} ({exc})") from None
+
+
+def read_json(path: str | Path, what: str) -> Any:
+    """A user's JSON file; any failure is an ``InputError`` naming the file and, for bad JSON, where."""
+    src = str(path)
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise InputError(src, "", f"{what} file not found") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(src, "", f"cannot read {what} file ({exc})") from None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InputError(src, "", f"invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}") from None
 
 
 class Fields:

@@ -7,7 +7,6 @@ graph is built (``fleet.roads``), because only the graph knows which ends meet.
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -18,7 +17,7 @@ import numpy as np
 from shapely.geometry import Polygon
 
 from fleet.errors import InputError
-from fleet.fields import Fields
+from fleet.fields import Fields, read_json
 
 KINDS = ("road", "shovel", "loading_area", "dump", "crusher", "park", "pit", "bench", "wall", "gnb", "hazard_zone")
 HAZARD_KINDS = ("spillage", "light_vehicle", "person")
@@ -161,18 +160,8 @@ class MineMap:
 
 def load_map(path: str | Path) -> MineMap:
     """Load and validate a map file; raises ``InputError`` naming the feature and property at fault."""
-    path = Path(path)
     src = str(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise InputError(src, "", "map file not found") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(src, "", f"cannot read map file ({exc})") from None
-    try:
-        doc = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise InputError(src, "", f"invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}") from None
+    doc = read_json(path, "map")
     return parse_map(doc, src)
 
 

@@ -14,7 +14,7 @@ import numpy as np
 
 from fleet.errors import InputError
 from fleet.mapfile import MineMap, Road
-from fleet.roads import MAX_GRADE, SNAP_M, Edge, RoadNetwork, facility_label
+from fleet.roads import SNAP_M, Edge, RoadNetwork, check_grade, facility_label
 
 
 def build_matrix_network(mine: MineMap) -> RoadNetwork:
@@ -34,7 +34,7 @@ def build_matrix_network(mine: MineMap) -> RoadNetwork:
         if u == v:
             raise InputError(src, f"road {road.id}", f"both ends are at {facility_label(mine, ids[u])}: "
                                                      "a matrix road links two different facilities")
-        _check_grade(road, src)
+        check_grade(road, src)
         section = -1
         if road.lanes == 1 and not road.one_way:
             section, sections = sections, sections + 1  # a direct link is a single-lane section of its own
@@ -65,16 +65,3 @@ def _end_node(mine: MineMap, road: Road, end: np.ndarray, nodes: np.ndarray, ids
         raise InputError(mine.path, where, f"end at ({end[0]:.1f}, {end[1]:.1f}) is within {SNAP_M:g} m of both "
                                            f"{both}: move the facilities apart")
     return int(near[0])
-
-
-def _check_grade(road: Road, src: str) -> None:
-    """Grades as a truck meets them: the drawn rise over the declared length (the drawn run is only a sketch)."""
-    d = np.diff(road.coords, axis=0)
-    drawn = float(np.linalg.norm(d, axis=1).sum())
-    run = np.hypot(d[:, 0], d[:, 1]) * (road.length_m / drawn)
-    grade = np.abs(d[:, 2]) / run
-    k = int(np.argmax(grade))
-    if grade[k] > MAX_GRADE:
-        raise InputError(src, f"road {road.id}",
-                         f"grade {grade[k]:.0%} between positions {k} and {k + 1} (rise over the declared "
-                         f"length_m) exceeds {MAX_GRADE:.0%} (check the elevations)")

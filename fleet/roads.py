@@ -133,7 +133,8 @@ def build_network(mine: MineMap) -> RoadNetwork:
     src = mine.path
     roads = list(mine.roads)
     lines = [LineString(r.coords[:, :2]) for r in roads]
-    _check_grades(roads, src)
+    for r in roads:
+        check_grade(r, src)
     cuts: list[list[float]] = [[0.0, line.length] for line in lines]
     line_arr = np.array(lines, dtype=object)
 
@@ -218,16 +219,19 @@ def build_network(mine: MineMap) -> RoadNetwork:
     return net
 
 
-def _check_grades(roads: list[Road], src: str) -> None:
-    for road in roads:
-        d = np.diff(road.coords, axis=0)
-        run = np.hypot(d[:, 0], d[:, 1])
-        grade = np.abs(d[:, 2]) / run
-        k = int(np.argmax(grade))
-        if grade[k] > MAX_GRADE:
-            raise InputError(src, f"road {road.id}",
-                             f"grade {grade[k]:.0%} between positions {k} and {k + 1} exceeds "
-                             f"{MAX_GRADE:.0%} (check the elevations)")
+def check_grade(road: Road, src: str) -> None:
+    """Refuse a grade steeper than any haul ramp. The run is the drawn one, scaled to the declared length on a
+    matrix map (there the drawing is only a sketch and the rise is spread over ``length_m``)."""
+    d = np.diff(road.coords, axis=0)
+    run = np.hypot(d[:, 0], d[:, 1])
+    if road.length_m is not None:
+        run = run * (road.length_m / float(np.linalg.norm(d, axis=1).sum()))
+    grade = np.abs(d[:, 2]) / run
+    k = int(np.argmax(grade))
+    if grade[k] > MAX_GRADE:
+        over = " (rise over the declared length_m)" if road.length_m is not None else ""
+        raise InputError(src, f"road {road.id}", f"grade {grade[k]:.0%} between positions {k} and {k + 1}{over} "
+                                                 f"exceeds {MAX_GRADE:.0%} (check the elevations)")
 
 
 def _merge_cuts(cuts: list[float]) -> list[tuple[float, float]]:

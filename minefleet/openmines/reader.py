@@ -6,7 +6,6 @@ stops here, as one ``InputError`` naming the JSON key path, before anything is p
 
 from __future__ import annotations
 
-import json
 import math
 import re
 from collections.abc import Mapping
@@ -17,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from fleet.errors import InputError
-from fleet.fields import Fields
+from fleet.fields import Fields, read_json
 
 MAX_SPEED_KMH = 120.0  # [km/h] a haul truck faster than this is a typo; also the highest road limit a map takes
 
@@ -81,17 +80,7 @@ class OpenMine:
 
 
 def read(path: Path) -> Any:
-    src = str(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise InputError(src, "", "OpenMines file not found") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(src, "", f"cannot read OpenMines file ({exc})") from None
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise InputError(src, "", f"not JSON: line {exc.lineno} column {exc.colno}: {exc.msg}") from None
+    return read_json(path, "OpenMines")
 
 
 
