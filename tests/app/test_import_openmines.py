@@ -272,7 +272,7 @@ def test_bad_file_is_one_error_naming_file_and_key_and_nothing_is_written(tmp_pa
 
 def test_non_json_and_missing_file(tmp_path):
     bad = write_json(tmp_path, '{"mine": {"name": "X"},\n  "load_sites": [,]}')
-    with pytest.raises(InputError, match=r"test_pit\.json: not JSON: line 2 column 18: Expecting value$"):
+    with pytest.raises(InputError, match=r"test_pit\.json: invalid JSON at line 2 column 18: Expecting value$"):
         import_openmines(bad, tmp_path / "out")
     with pytest.raises(InputError, match=r"nope\.json: OpenMines file not found$"):
         import_openmines(tmp_path / "nope.json", tmp_path / "out")
