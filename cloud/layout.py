@@ -11,6 +11,23 @@ from typing import Any
 
 
 @dataclass(frozen=True)
+class UnitSpec:
+    """One loading unit as the layout describes it, with what each truck class takes there."""
+
+    id: str
+    dig_tph: float  # [t/h] while loading
+    load_s: dict[str, float]  # truck class -> spot + passes x pass time [s]
+    payload_t: dict[str, float]  # truck class -> planned payload [t]
+
+
+def _unit(u: dict[str, Any]) -> UnitSpec:
+    by = u.get("by_class", {})
+    return UnitSpec(id=str(u["id"]), dig_tph=float(u.get("dig_tph", 0.0)),
+                    load_s={k: float(v["load_s"]) for k, v in by.items()},
+                    payload_t={k: float(v["payload_t"]) for k, v in by.items()})
+
+
+@dataclass(frozen=True)
 class Facility:
     id: str
     kind: str  # shovel (a load point: a loading area or a shovel alone), dump, crusher, park
@@ -21,6 +38,8 @@ class Facility:
     bays: int  # units: shovels of a loading area, tipping bays of a dump
     service_s: float  # nominal time per truck per unit (spot + load, or dump) [s]
     units: tuple[str, ...] = ()  # unit ids of a load point
+    unit_specs: tuple[UnitSpec, ...] = ()
+    capacity_tph: float | None = None  # a crusher's throughput [t/h]
 
 
 @dataclass(frozen=True)
@@ -40,9 +59,12 @@ class Layout:
             f["id"]: Facility(id=f["id"], kind=f["kind"], x=float(f["x"]), y=float(f["y"]),
                               material=f.get("material"), accepts=tuple(f.get("accepts", ())),
                               bays=int(f.get("bays", 1)), service_s=float(f.get("service_s", 0.0)),
-                              units=tuple(str(u["id"]) for u in f.get("units", ())))
+                              units=tuple(str(u["id"]) for u in f.get("units", ())),
+                              unit_specs=tuple(_unit(u) for u in f.get("units", ())),
+                              capacity_tph=float(f["capacity_tph"]) if "capacity_tph" in f else None)
             for f in body["facilities"]
         }
+        self.fleet: dict[str, int] = {str(k): int(v) for k, v in body.get("fleet", {}).items()}
         self.routes: dict[tuple[str, str], RouteInfo] = {}  # the first route per pair (reachability)
         self._for: dict[tuple[str, str, str, bool], RouteInfo] = {}
         self._any: dict[tuple[str, str], RouteInfo] = {}

@@ -10,6 +10,7 @@ import time
 from typing import Any
 
 from cloud.layout import Layout
+from cloud.planners import PlannerSpec, make_planner
 from cloud.planners.base import Planner, PlanningError, Request
 from cloud.twin import FleetTwin
 from net.envelope import Envelope, EnvelopeError
@@ -21,7 +22,8 @@ REQUEST_EVENTS = ("loaded", "dumped", "ready")
 
 
 class CloudService:
-    def __init__(self, transport: Transport, topics: Topics, planner: Planner) -> None:
+    def __init__(self, transport: Transport, topics: Topics, planner: Planner | None) -> None:
+        """``planner`` None: the one the site layout names (its options and seed too), made when it arrives."""
         self.transport = transport
         self.topics = topics
         self.planner = planner
@@ -52,7 +54,9 @@ class CloudService:
             return
         try:
             self.layout = Layout(env.body)
-        except (KeyError, TypeError, ValueError):
+            if self.planner is None:
+                self.planner = make_planner(PlannerSpec.from_body(env.body["planner"]))
+        except (KeyError, TypeError, ValueError):  # PlannerConfigError is a ValueError
             self.rejected += 1
             return
         pending, self._pending = self._pending, []
@@ -101,7 +105,7 @@ class CloudService:
             return
         finally:
             self.decision_host_s.append(time.perf_counter() - started)
-        self.twin.on_order(truck, order.dest)
+        self.twin.on_order(truck, order.dest, t)
         self.seq += 1
         self.orders += 1
         order_body = {"dest": order.dest, "route": order.route, "request": body.get("request")}

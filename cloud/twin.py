@@ -22,9 +22,14 @@ class TruckView:
     down: bool = False  # broken down, as its last event said
 
 
+LEARN_RATE = 0.2  # [-] weight of the newest observed trip in a route's learned travel time (assumption)
+
+
 @dataclass
 class FleetTwin:
     trucks: dict[str, TruckView] = field(default_factory=dict)
+    trip_s: dict[tuple[str, str, str, bool], float] = field(default_factory=dict)  # learned: (from, to, class, loaded)
+    _ordered: dict[str, tuple[str, str, bool, float]] = field(default_factory=dict)  # truck -> (from, to, loaded, t)
     units_down: dict[str, set[str]] = field(default_factory=dict)  # facility -> units out of service
     units_up: dict[str, int] = field(default_factory=dict)  # facility -> units in service, as last reported
 
@@ -52,6 +57,8 @@ class FleetTwin:
         view.payload_t = float(body.get("payload_t", view.payload_t))
         view.truck_class = str(body.get("truck_class", view.truck_class))
         event = body.get("event")
+        if event == "arrive":
+            self._learn(truck_id, view.truck_class, body.get("at"), t)
         if event in ("loaded", "dumped", "ready"):
             view.dest = None
             view.state = "WAIT_ORDER"
@@ -72,8 +79,35 @@ class FleetTwin:
         """Facilities with no unit in service: no truck should be sent there."""
         return {f for f, n in self.units_up.items() if n == 0}
 
-    def on_order(self, truck_id: str, dest: str) -> None:
+    def _learn(self, truck_id: str, cls: str, at: Any, t: float) -> None:
+        """An observed trip, order to arrival (leaving the facility included), into the route's learned time."""
+        trip = self._ordered.pop(truck_id, None)
+        if trip is None or trip[1] != at:
+            return
+        key = (trip[0], trip[1], cls, trip[2])
+        seen = t - trip[3]
+        old = self.trip_s.get(key)
+        self.trip_s[key] = seen if old is None else old + LEARN_RATE * (seen - old)
+
+    def travel_s(self, layout: Any, origin: str, dest: str, cls: str, loaded: bool) -> float | None:
+        """Travel time a planner should expect: learned from trips seen, else the layout's free-flow time."""
+        learned = self.trip_s.get((origin, dest, cls, loaded))
+        return learned if learned is not None else layout.travel_s(origin, dest, cls, loaded)
+
+    def down_by_class(self) -> dict[str, int]:
+        out: dict[str, int] = {}
+        for v in self.trucks.values():
+            if v.down:
+                out[v.truck_class] = out.get(v.truck_class, 0) + 1
+        return out
+
+    def down_units(self) -> frozenset[str]:
+        return frozenset(u for units in self.units_down.values() for u in units)
+
+    def on_order(self, truck_id: str, dest: str, t: float | None = None) -> None:
         view = self.truck(truck_id)
+        if t is not None and view.at is not None:
+            self._ordered[truck_id] = (view.at, dest, view.payload_t > 0, t)
         view.dest = dest
         view.state = "TRAVEL_LOADED" if view.payload_t > 0 else "TRAVEL_EMPTY"
 

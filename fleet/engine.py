@@ -56,9 +56,10 @@ class Simulation:
     def __init__(self, mine: MineMap, net: RoadNetwork, routes: RouteTable, classes: list[TruckClass],
                  truck_class: list[int], starts: list[str], transport: Transport, comms: FleetComms,
                  rng: np.random.Generator, params: HaulParams, events: tuple[ScheduledEvent, ...] = (),
-                 failure_rng: np.random.Generator | None = None) -> None:
+                 failure_rng: np.random.Generator | None = None, layout_extra: dict[str, Any] | None = None) -> None:
         """``starts``: the facility each truck starts at (a park or dump: it asks for an order at its release
-        time; a load point: it joins the queue there at once)."""
+        time; a load point: it joins the queue there at once). ``layout_extra``: more for the site layout
+        message (the planner the site asks its cloud to use)."""
         self.mine = mine
         self.net = net
         self.rt = routes
@@ -100,6 +101,7 @@ class Simulation:
         self._stopping = False  # some truck holds for a reason that stops it (HOLD_STOP)
         self.link_holds = 0
         self.clock = FailureClock(failure_rng if failure_rng is not None else np.random.default_rng(0))
+        self.layout_extra = dict(layout_extra or {})
         comms.listen(self._on_order)
         comms.publish_layout(0.0, self.layout_body())
         self._place(starts)
@@ -277,6 +279,7 @@ class Simulation:
         f.x[i], f.y[i], f.z[i] = self.fac_xyz[dest]
         sp = self.points[dest]
         self._record(i, "arrive", sp.id)
+        self.comms.event(i, self.t, self._event_body(i, "arrive"))  # the cloud learns travel times from these
         if sp.kind == "park":
             f.state[i] = TruckState.WAIT_ORDER
             return
@@ -653,4 +656,4 @@ class Simulation:
     # -- the site layout the cloud plans on -----------------------------------------------------------
 
     def layout_body(self) -> dict[str, Any]:
-        return layout_body(self)
+        return {**layout_body(self), **self.layout_extra}

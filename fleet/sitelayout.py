@@ -4,7 +4,8 @@ The cloud never imports the fleet package, so everything a planner needs travels
 units (bucket, fill, pass time, sides, dig rate) and what each truck class of the run takes there (passes,
 payload, load time); per sink its bays and what it accepts; per route its length, its free-flow time for every
 class of the run empty and loaded, and the (class, loaded) variants it is the route for on the roads open now.
-It is republished when a road closure starts or ends. See docs/architecture.md, "Messages".
+``fleet`` gives the trucks of each class. It is republished when a road closure starts or ends.
+See docs/architecture.md, "Messages".
 """
 
 from __future__ import annotations
@@ -65,4 +66,5 @@ def layout_body(sim: Any) -> dict[str, Any]:
                                               _r(rt.free_flow_time_s(r.index, c, True))] for c in used},
                "for": serves[r.index]}
               for r in rt.routes if r.index in serves]
-    return {"site": sim.mine.site, "facilities": facilities, "routes": routes}
+    fleet = {sim.classes[c].id: counts[c] for c in used}
+    return {"site": sim.mine.site, "facilities": facilities, "routes": routes, "fleet": fleet}

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
+from cloud.planners import PlannerSpec
 from cloud.service import CloudService
 from edge.accel import BackgroundTask, shipped_tasks
 from edge.accel import load_profile as load_device
@@ -167,10 +168,11 @@ def build_run(scn: Scenario, site: Site | None = None, transport: str = "inproc"
     streams = rngs(scn.seed)
     ids = [f"T{i + 1:03d}" for i in range(scn.truck_count)]
     link = make_link(scn, mine, ids, streams["link"])
+    spec = PlannerSpec(scn.planner, scn.planner_options, int(streams["planner"].integers(2**63)))
     if transport == "mqtt":
-        wiring = wire_mqtt(mine.site, scn.planner, broker, cloud_in_process, prefix, ca_certs)
+        wiring = wire_mqtt(mine.site, spec, broker, cloud_in_process, prefix, ca_certs)
     else:
-        wiring = wire_inproc(mine.site, scn.planner)
+        wiring = wire_inproc(mine.site, spec)
     comms = FleetComms(wiring.transport, wiring.topics, link, ids)
     params = HaulParams(dt=scn.dt_s, cycle_cv=scn.cycle_cv, dump_cv=scn.dump_cv, payload_cv=scn.payload_cv,
                         release_interval_s=scn.release_interval_s, order_timeout_s=scn.order_timeout_s,
@@ -178,7 +180,7 @@ def build_run(scn: Scenario, site: Site | None = None, transport: str = "inproc"
                         link_timeout_s=scn.link_timeout_s, failures=scn.failures)
     try:
         sim = Simulation(mine, site.net, site.routes, classes, class_index, starts, wiring.transport, comms,
-                         streams["fleet"], params, scn.events, streams["failures"])
+                         streams["fleet"], params, scn.events, streams["failures"], {"planner": spec.body()})
         if scn.edge is not None:
             attach_edge(sim, scn, streams)
     except BaseException:

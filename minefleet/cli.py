@@ -11,6 +11,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from cloud.planners import PLANNERS
 from edge.accel import DeviceError, GraphError, profile_table, providers
 from edge.contract import ModelError
 from fleet.errors import InputError
@@ -42,6 +43,8 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--model", help="perception model for every truck: zoo name, ONNX path, oracle or blind")
     run.add_argument("--device", help="emulated chip on every truck (overrides [edge] device): ascend-310, "
                                       "ascend-310b, ascend-310p, host, none or a profile TOML path")
+    run.add_argument("--planner", help="dispatch planner (overrides [cloud] planner): nearest, min_wait, lp_flow, "
+                                       "fixed")
     run.add_argument("--link", help="radio profile (overrides [link] profile): 5g-urllc, 5g-embb, lte, ideal, "
                                     "or a profile TOML path")
     run.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -61,7 +64,8 @@ def main(argv: list[str] | None = None) -> int:
     cloud.add_argument("--broker", required=True, help="mqtt://[user:password@]host:port or mqtts://...")
     cloud.add_argument("--ca-file", type=Path, help="PEM file of the CA of an mqtts:// broker")
     cloud.add_argument("--site", required=True, help="site id of the map (e.g. open-pit-coal)")
-    cloud.add_argument("--planner", default="min_wait")
+    cloud.add_argument("--planner", default=None, help="dispatch planner (default: the one the fleet's scenario "
+                                                       "names, with its options, from the site layout)")
     cloud.add_argument("--prefix", default="", help="topic prefix (as given to the fleet run)")
 
     demo = sub.add_parser("demo", help="the live map view on the open-pit mine with obstacles, over the embedded "
@@ -105,7 +109,7 @@ def main(argv: list[str] | None = None) -> int:
             return _models(args)
         if args.command == "demo":
             args.headless, args.hours, args.seed, args.out, args.model = False, None, None, None, None
-            args.device, args.ca_file, args.link = None, None, None
+            args.device, args.ca_file, args.link, args.planner = None, None, None, None
             args.transport, args.broker, args.no_cloud, args.prefix, args.quiet = "mqtt", None, False, None, True
             return _run(args)
         if args.command == "replay":
@@ -145,7 +149,8 @@ def _import(args: argparse.Namespace) -> int:
 
 def _run(args: argparse.Namespace) -> int:
     scn = load_scenario(args.scenario).with_overrides(hours=args.hours, seed=args.seed, model=args.model,
-                                                        device=args.device, link=args.link)
+                                                        device=args.device, link=args.link,
+                                                        planner=args.planner)
     out = args.out or Path("runs") / f"{scn.name}-seed{scn.seed}"
     started = time.perf_counter()
     if args.transport == "inproc" and (args.broker or args.no_cloud or args.ca_file):
@@ -183,7 +188,8 @@ def _run(args: argparse.Namespace) -> int:
     print(f"{scn.name} seed {scn.seed}: {summary['trucks']} trucks, {summary['shift_hours']:g} h -> "
           f"{summary['tonnes']:,.0f} t ({summary['tonnes_per_hour']:,.0f} t/h), "
           f"{summary['loads']} loads, cycle {summary['cycle_time_s']['mean'] / 60:.1f} min, "
-          f"shovel queue {summary['queue_time_shovel_mean_s'] / 60:.1f} min; "
+          f"shovel queue {summary['queue_time_shovel_mean_s'] / 60:.1f} min, "
+          f"{summary['lp_bound']['share']:.0%} of the LP bound; "
           f"{timing['sim_speed_x']:,.0f}x real time")
     if summary["tonnes"] == 0:
         d = summary["dispatch"]
@@ -232,6 +238,8 @@ def _broker_options(broker: str | None, ca_file: Path | None) -> str | None:
 
 def _cloud(args: argparse.Namespace) -> int:
     ca_file = _broker_options(args.broker, args.ca_file)
+    if args.planner is not None and args.planner not in PLANNERS:
+        raise InputError("--planner", "", f"unknown planner {args.planner!r} (known: {', '.join(sorted(PLANNERS))})")
     cloud = serve_cloud(args.broker, args.site, args.planner, prefix=args.prefix, ca_certs=ca_file)
     print(f"cloud served {cloud.orders} orders ({cloud.rejected} malformed messages dropped)")
     return 0

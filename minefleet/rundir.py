@@ -14,11 +14,13 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import tomli_w
 
 from fleet.kpi import summarize, truck_rows
 from fleet.trace import TraceRecorder
 from minefleet.assemble import Run
+from minefleet.bound import lp_bound
 
 
 def write_run(run: Run, out: Path, trace: TraceRecorder, timing: dict[str, Any]) -> Path:
@@ -33,6 +35,7 @@ def write_run(run: Run, out: Path, trace: TraceRecorder, timing: dict[str, Any])
         summary["map"] = run.site.mine.site
         summary["planner"] = run.scenario.planner
         summary["link_profile"] = run.scenario.link_profile
+        summary["lp_bound"] = lp_bound(run.sim, summary)
         if run.sim.onboard is not None:
             summary["safety"] = run.sim.onboard.summary()
         if hasattr(run.link, "stats"):
@@ -42,8 +45,10 @@ def write_run(run: Run, out: Path, trace: TraceRecorder, timing: dict[str, Any])
         timing = {**timing, "transport": run.wiring.kind}
         if run.cloud is not None:
             decisions = run.cloud.decision_host_s
-            timing.update(cloud_decisions=len(decisions),
-                          cloud_decision_host_ms_mean=round(1000 * sum(decisions) / max(len(decisions), 1), 4))
+            ms = np.asarray(decisions) * 1000.0 if decisions else np.zeros(1)
+            timing.update(cloud_decisions=len(decisions), cloud_decision_host_ms_mean=round(float(ms.mean()), 4),
+                          cloud_decision_host_ms_p50=round(float(np.percentile(ms, 50)), 4),
+                          cloud_decision_host_ms_p99=round(float(np.percentile(ms, 99)), 4))
         (tmp / "timing.json").write_text(json.dumps(timing, indent=2, sort_keys=True) + "\n", encoding="utf-8")
         rows = truck_rows(run.sim)
         with (tmp / "trucks.csv").open("w", newline="", encoding="utf-8") as fh:

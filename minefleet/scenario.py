@@ -7,7 +7,7 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from cloud.planners import PLANNERS
+from cloud.planners import PlannerConfigError, planner_options
 from edge.accel.profile import DeviceError
 from edge.accel.profile import load_profile as load_device
 from fleet.engine import HaulParams
@@ -86,6 +86,7 @@ class Scenario:
     payload_cv: float = HaulParams.payload_cv
     failures: FailureParams = field(default_factory=FailureParams)
     events: tuple[ScheduledEvent, ...] = ()
+    planner_options: dict[str, Any] = field(default_factory=dict)  # [cloud.planner] keyword options
 
     @property
     def truck_count(self) -> int:
@@ -105,8 +106,13 @@ class Scenario:
         return replace(self, groups=(replace(self.groups[0], count=count),))
 
     def with_overrides(self, hours: float | None = None, seed: int | None = None,
-                       model: str | None = None, device: str | None = None, link: str | None = None) -> Scenario:
+                       model: str | None = None, device: str | None = None, link: str | None = None,
+                       planner: str | None = None) -> Scenario:
         out = self
+        if planner is not None:  # the scenario's options go with its own planner only
+            name, opts = checked_planner(planner, self.planner_options if planner == self.planner else {},
+                                         self.path, "--planner")
+            out = replace(out, planner=name, planner_options=opts)
         if link is not None:
             out = replace(out, link_profile=_usable(link, "ideal", load_profile, ProfileError,
                                                     lambda msg: InputError(self.path, "--link", msg)))
@@ -145,7 +151,7 @@ class Scenario:
             "traffic": asdict(self.traffic),
             "link": {"profile": self.link_profile, "telemetry_period_s": self.telemetry_period_s,
                      "timeout_s": self.link_timeout_s, "sites_off": list(self.sites_off)},
-            "cloud": {"planner": self.planner},
+            "cloud": {"planner": {"name": self.planner, **self.planner_options}},
             "output": {"trace_period_s": self.trace_period_s},
             **(_edge_tables(self.edge) if self.edge else {}),
         }
@@ -171,9 +177,7 @@ def load_scenario(path: str | Path) -> Scenario:
         if not map_path.is_file():
             raise sc.error("map", f"names a missing map file ({map_name!r})")
     groups = _groups(fl, path)
-    planner = cl.string("planner", "nearest")
-    if planner not in PLANNERS:
-        raise cl.error("planner", f"unknown planner {planner!r} (known: {', '.join(sorted(PLANNERS))})")
+    planner, planner_opts = _planner(cl)
     scenario = Scenario(
         path=src,
         name=sc.string("name", path.stem),
@@ -196,6 +200,7 @@ def load_scenario(path: str | Path) -> Scenario:
         telemetry_period_s=lk.number("telemetry_period_s", 1.0, min=0.0),
         link_timeout_s=lk.number("timeout_s", 2.0, positive=True),
         planner=planner,
+        planner_options=planner_opts,
         trace_period_s=out.number("trace_period_s", 2.0, positive=True),
         edge=_edge(ed, hz) if ed.data else None,
         sites_off=lk.strings("sites_off", ()),
@@ -210,6 +215,28 @@ def load_scenario(path: str | Path) -> Scenario:
                 raise InputError(src, "failures.trucks", f"truck class {g.class_ref!r} has no mtbf_h and mttr_h "
                                                          "(needed for random truck breakdowns)")
     return scenario
+
+
+def _planner(cl: Fields) -> tuple[str, dict[str, Any]]:
+    """``[cloud] planner = "name"``, or a ``[cloud.planner]`` table with ``name`` and the planner's options."""
+    raw = cl._get("planner", "nearest")
+    if isinstance(raw, dict):
+        pf = Fields(raw, cl.source, "[cloud.planner]")
+        name, options = pf.string("name"), {k: v for k, v in raw.items() if k != "name"}
+        where = "[cloud.planner]"
+    else:
+        name, options, where = cl.string("planner", "nearest"), {}, "[cloud]"
+    return checked_planner(name, options, cl.source, where)
+
+
+def checked_planner(name: str, options: dict[str, Any], src: str, where: str) -> tuple[str, dict[str, Any]]:
+    """The planner name and options if the planner takes them; else the user's error naming the key."""
+    try:
+        planner_options(name, options)
+    except PlannerConfigError as exc:
+        key = "planner" if exc.key == "planner" and where == "[cloud]" else exc.key
+        raise InputError(src, where, f"'{key}' {exc.problem}") from None
+    return name, dict(options)
 
 
 def _truck_class(f: Fields, path: Path) -> tuple[TruckClass, str, str | None]:

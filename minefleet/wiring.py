@@ -12,7 +12,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-from cloud.planners import make_planner
+from cloud.planners import PlannerSpec, make_planner
 from cloud.service import CloudService
 from net.broker import EmbeddedBroker
 from net.inproc import InProcRouter
@@ -51,13 +51,13 @@ class Wiring:
             raise self._errors[0]
 
 
-def inproc(site: str, planner: str) -> Wiring:
+def inproc(site: str, planner: PlannerSpec) -> Wiring:
     router = InProcRouter()
     topics = Topics(site)
     return Wiring(router, topics, CloudService(router, topics, make_planner(planner)), "inproc")
 
 
-def mqtt(site: str, planner: str, broker_url: str | None, cloud_in_process: bool = True,
+def mqtt(site: str, planner: PlannerSpec, broker_url: str | None, cloud_in_process: bool = True,
          prefix: str | None = None, ca_certs: str | None = None) -> Wiring:
     """Fleet over MQTT; an embedded broker when ``broker_url`` is None. ``ca_certs``: PEM file of the CA of an
     ``mqtts://`` broker (None: the system's CAs)."""
@@ -96,13 +96,14 @@ def mqtt(site: str, planner: str, broker_url: str | None, cloud_in_process: bool
     return wiring
 
 
-def serve_cloud(broker_url: str, site: str, planner: str, prefix: str = "",
+def serve_cloud(broker_url: str, site: str, planner: str | None, prefix: str = "",
                 ca_certs: str | None = None) -> CloudService:
-    """Run the cloud tier as its own process until the fleet's run ends (``minefleet cloud``)."""
+    """Run the cloud tier as its own process until the fleet's run ends (``minefleet cloud``). ``planner``
+    None plans as the site's layout asks (the scenario's planner, options and seed)."""
     topics = Topics(site, prefix=prefix)
     transport = MqttTransport(broker_url, f"{prefix}cloud-{uuid.uuid4().hex[:6]}", inbox=True, ca_certs=ca_certs)
     try:
-        cloud = CloudService(transport, topics, make_planner(planner))
+        cloud = CloudService(transport, topics, make_planner(planner) if planner is not None else None)
         serve_follower(transport, topics, CLOUD_ID, quiet=[topics.telemetry("+")], idle_timeout_s=3600.0)
         return cloud
     finally:

@@ -24,7 +24,7 @@ MAX_ITEMS = 10_000  # list lengths (layout routes, barrier key lists)
 TRUCK_STATES = ("WAIT_ORDER", "TRAVEL_EMPTY", "QUEUE_LOAD", "SPOT", "LOADING", "TRAVEL_LOADED", "QUEUE_DUMP",
                 "DUMPING", "HOLD", "ESTOP", "DOWN")  # docs/architecture.md, "Truck states"
 _STATES = frozenset(TRUCK_STATES)
-EVENTS = ("loaded", "dumped", "ready", "hold", "estop", "resume", "down", "up")
+EVENTS = ("loaded", "dumped", "ready", "hold", "estop", "resume", "down", "up", "arrive")
 EQUIPMENT_STATES = ("down", "up")
 FACILITY_KINDS = ("shovel", "dump", "crusher", "park")
 

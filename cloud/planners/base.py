@@ -31,6 +31,15 @@ class PlanningError(RuntimeError):
     """No destination can be given (e.g. no route from where the truck is)."""
 
 
+class PlannerConfigError(ValueError):
+    """A planner name or option that cannot be used; ``key`` names the option."""
+
+    def __init__(self, key: str, problem: str) -> None:
+        self.key = key
+        self.problem = problem
+        super().__init__(f"{key}: {problem}")
+
+
 class Planner(Protocol):
     name: str
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from cloud.layout import Layout
-from cloud.planners import make_planner
+from cloud.planners import PlannerConfigError, make_planner
 from cloud.planners.base import PlanningError, Request
 from cloud.service import CloudService
 from cloud.twin import FleetTwin
@@ -51,7 +51,7 @@ def test_no_route_is_a_planning_error():
 
 
 def test_unknown_planner_is_named():
-    with pytest.raises(KeyError, match="unknown planner 'psychic'"):
+    with pytest.raises(PlannerConfigError, match="unknown planner 'psychic'"):
         make_planner("psychic")
 
 
