@@ -121,3 +121,43 @@ def test_lp_flow_loses_less_than_fixed_when_a_shovel_is_down_for_two_hours():
         loss[planner] = 1 - dn / up
     assert loss["lp_flow"] <= share_lost + 0.02
     assert loss["lp_flow"] < loss["fixed"]
+
+
+def _serve(body: dict, planner: str) -> tuple[CloudService, InProcRouter, Topics]:
+    from net.envelope import Envelope
+
+    router, topics = InProcRouter(), Topics(body["site"])
+    cloud = CloudService(router, topics, make_planner(planner))
+    router.publish(topics.layout, Envelope(kind="layout", src="site", seq=1, t_sent=0.0, t_deliver=0.0, body=body),
+                   qos=1, retain=True)
+    return cloud, router, topics
+
+
+def _ask(router: InProcRouter, topics: Topics, truck: str, body: dict, seq: int = 1) -> None:
+    from net.envelope import Envelope
+
+    router.publish(topics.event(truck), Envelope(kind="event", src=truck, seq=seq, t_sent=1.0, t_deliver=1.0,
+                                                 body=body), qos=1)
+    while router.next_due() is not None:
+        router.deliver_next()
+
+
+@pytest.mark.parametrize("planner", ["nearest", "min_wait", "fixed", "lp_flow"])
+def test_the_cloud_survives_requests_it_cannot_answer(planner):
+    """A truck the layout does not know, of a class it does not know; a layout whose shovels are unreachable:
+    counted as unanswered, never a crash, and a good request afterwards is still answered."""
+    _, body = _layout("tutorial")
+    cloud, router, topics = _serve(body, planner)
+    _ask(router, topics, "T999", {"event": "ready", "at": "park-1", "payload_t": 0.0, "material": None,
+                                  "truck_class": "belaz-75710", "request": 1})
+    _ask(router, topics, "T001", {"event": "ready", "at": "nowhere", "payload_t": 0.0, "material": None,
+                                  "truck_class": "cat-797f", "request": 1}, seq=2)
+    assert cloud.failed == 2 and cloud.orders == 0
+    _ask(router, topics, "T001", {"event": "ready", "at": "park-1", "payload_t": 0.0, "material": None,
+                                  "truck_class": "cat-797f", "request": 2}, seq=3)
+    assert cloud.orders == 1
+    cut = {**body, "routes": [r for r in body["routes"] if r["to"] != "shovel-1"]}
+    cloud, router, topics = _serve(cut, planner)
+    _ask(router, topics, "T001", {"event": "ready", "at": "park-1", "payload_t": 0.0, "material": None,
+                                  "truck_class": "cat-797f", "request": 1})
+    assert cloud.failed == 1 and cloud.orders == 0

@@ -1,0 +1,94 @@
+"""Host decision time of the planners on a large synthetic site: 500 trucks, 40 shovels, 8 sinks.
+
+    python -m bench.decision_time [--trucks 500] [--shovels 40] [--sinks 8] [--requests 5000]
+
+The layout and twin are synthetic (no simulation): every shovel can reach every sink, travel times drawn from a
+seeded generator, and the twin is filled with trucks at random facilities. Each request is timed on its own
+(``time.perf_counter``); the flow LP is solved on the first request and again after a unit goes down halfway, so
+the p99 carries the re-solve. Target: p99 <= 20 ms on the host for ``lp_flow``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import numpy as np
+
+from cloud.layout import Layout
+from cloud.planners import make_planner
+from cloud.planners.base import Request
+from cloud.twin import FleetTwin
+
+TARGET_P99_MS = 20.0
+CLASS = "cat-797f"
+
+
+def synthetic_layout(shovels: int, sinks: int, trucks: int, rng: np.random.Generator) -> dict:
+    fac = []
+    for k in range(shovels):
+        load_s = float(rng.uniform(150, 300))
+        fac.append({"id": f"S{k:02d}", "kind": "shovel", "x": float(k), "y": 0.0, "bays": 1, "service_s": load_s,
+                    "material": "coal" if k % 4 == 0 else "waste",
+                    "units": [{"id": f"S{k:02d}", "dig_tph": 6000.0,
+                               "by_class": {CLASS: {"passes": 6, "payload_t": 360.0, "load_s": load_s}}}]})
+    for k in range(sinks):
+        fac.append({"id": f"D{k}", "kind": "dump" if k else "crusher", "x": float(k), "y": 5.0, "bays": 3,
+                    "service_s": 60.0, "accepts": ["coal"] if k == 0 else ["waste", "coal"],
+                    **({"capacity_tph": 4000.0} if k == 0 else {})})
+    fac.append({"id": "P", "kind": "park", "x": 0.0, "y": -5.0, "bays": 1})
+    routes = []
+    ids = [f["id"] for f in fac]
+    for a in ids:
+        for b in ids:
+            if a != b:
+                t = float(rng.uniform(200, 1500))
+                routes.append({"id": f"{a}>{b}", "from": a, "to": b, "length_m": t * 8.0,
+                               "time_s": {CLASS: [t, t * 1.3]}, "for": [[CLASS, False], [CLASS, True]]})
+    return {"site": "synthetic", "facilities": fac, "routes": routes, "fleet": {CLASS: trucks}}
+
+
+def measure(name: str, body: dict, trucks: int, requests: int, rng: np.random.Generator) -> np.ndarray:
+    layout = Layout(body)
+    twin = FleetTwin()
+    planner = make_planner(name)
+    shovels = [f.id for f in layout.shovels()]
+    sinks = [f.id for f in layout.facilities.values() if f.kind in ("dump", "crusher")]
+    out = []
+    for k in range(requests):
+        truck = f"T{k % trucks:03d}"
+        loaded = bool(rng.random() < 0.5)
+        at = shovels[int(rng.integers(len(shovels)))] if loaded else sinks[int(rng.integers(len(sinks)))]
+        twin.on_event(truck, float(k), {"event": "ready", "at": at, "payload_t": 360.0 if loaded else 0.0,
+                                        "truck_class": CLASS})
+        if k == requests // 2:
+            twin.on_equipment({"facility": shovels[1], "unit": shovels[1], "state": "down", "reason": "breakdown",
+                               "units_up": 0})
+        req = Request(truck, CLASS, at, 360.0 if loaded else 0.0, "waste" if loaded else None, float(k))
+        started = time.perf_counter()
+        order = planner.plan(req, twin, layout)
+        out.append(time.perf_counter() - started)
+        twin.on_order(truck, order.dest, float(k))
+    return np.array(out) * 1000.0
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--trucks", type=int, default=500)
+    parser.add_argument("--shovels", type=int, default=40)
+    parser.add_argument("--sinks", type=int, default=8)
+    parser.add_argument("--requests", type=int, default=5000)
+    args = parser.parse_args()
+    rng = np.random.default_rng(1)
+    body = synthetic_layout(args.shovels, args.sinks, args.trucks, rng)
+    print(f"minefleet decision time, synthetic site: {args.trucks} trucks, {args.shovels} shovels, {args.sinks} "
+          f"sinks, {args.requests} requests (host time per request)")
+    print(f"{'planner':<9} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8}  vs {TARGET_P99_MS:g} ms p99")
+    for name in ("nearest", "min_wait", "fixed", "lp_flow"):
+        ms = measure(name, body, args.trucks, args.requests, np.random.default_rng(2))
+        p99 = float(np.percentile(ms, 99))
+        print(f"{name:<9} {np.percentile(ms, 50):>8.3f} {p99:>8.3f} {ms.max():>8.1f}  {p99 / TARGET_P99_MS:.2f}x")
+
+
+if __name__ == "__main__":
+    main()
