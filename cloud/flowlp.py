@@ -53,6 +53,13 @@ class FlowPlan:
             out[(s, d)] = out.get((s, d), 0.0) + trips * self.payload[(c, s)]
         return out
 
+    def empty_trips(self) -> dict[tuple[str, str], float]:
+        """Target empty trips/h per path (sink, load point), all classes together."""
+        out: dict[tuple[str, str], float] = {}
+        for (_, d, s), trips in self.empty.items():
+            out[(d, s)] = out.get((d, s), 0.0) + trips
+        return out
+
     def shovel_trips(self) -> dict[str, float]:
         """Target loaded trips/h leaving each load point."""
         out: dict[str, float] = {}

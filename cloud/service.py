@@ -53,12 +53,12 @@ class CloudService:
         if not self._valid(env):
             return
         try:
-            self.layout = Layout(env.body)
-            if self.planner is None:
-                self.planner = make_planner(PlannerSpec.from_body(env.body["planner"]))
+            layout = Layout(env.body)
+            planner = self.planner or make_planner(PlannerSpec.from_body(env.body["planner"]))
         except (KeyError, TypeError, ValueError):  # PlannerConfigError is a ValueError
             self.rejected += 1
             return
+        self.layout, self.planner = layout, planner
         pending, self._pending = self._pending, []
         for truck, body in pending:
             self._answer(truck, env.t_deliver, body)

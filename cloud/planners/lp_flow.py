@@ -7,9 +7,11 @@ arrives and again whenever what it rests on changes: a unit goes down or comes b
 repaired, a road closure republishes the layout. Travel times are the twin's, learned from observed trips.
 
 Lower stage (real-time assignment): a loaded truck goes to the sink whose path from its load point is furthest
-behind its target tonnes since the last solve; an empty truck goes to the load point furthest behind its target
-trips, counting the truck's own travel time (a truck sent now arrives later) and less the queue it would find
-there (trucks already sent and not yet loaded), so trucks sent together do not bunch at one shovel. Paths the
+behind its target tonnes since the last solve. An empty truck goes by the plan's empty paths from where it is:
+each path has arrival slots spaced by its target interval (3600 / trips per hour), and the truck takes the path
+whose next slot it would be latest for, counting its own travel time; then that path's next slot moves one
+interval on. Trucks so keep to the plan's short empty hauls and arrive at each shovel evenly spaced, instead of
+bunching. From a park (or anywhere the plan sends no empty trucks from) the slots are per load point. Paths the
 plan leaves at zero are used only when no planned path is open to the truck (then the nearest, as a real
 dispatcher would).
 """
@@ -32,7 +34,7 @@ class LpFlowOptions:
     coal_tph: float = 0.0  # [t/h] material target: at least this much coal (0: none)
     coal_share: float = 0.0  # [-] material target: at least this share of all tonnes as coal (0: none)
     crusher_tph: float = 0.0  # [t/h] at least this much into the crushers (0: none)
-    queue_weight: float = 1.0  # [-] how much an empty truck's expected queue counts against a load point's lag
+    slack_s: float = 0.0  # [s] a truck arriving this much after its slot still keeps the slots behind it
     replan_s: float = 0.0  # [s] solve again this often on the travel times learned since (0: only on changes)
 
 
@@ -47,7 +49,7 @@ class LpFlowPlanner:
         self._basis: tuple = ()
         self._t0 = 0.0
         self._sent_t: dict[tuple[str, str], float] = {}  # tonnes sent per path since the last solve
-        self._sent_trips: dict[str, int] = {}  # empty trucks sent per load point since the last solve
+        self._due: dict[tuple[str, str], float] = {}  # [s] next planned arrival per empty path (or "*", load point)
 
     # -- the upper stage --------------------------------------------------------------------------------
 
@@ -75,7 +77,7 @@ class LpFlowPlanner:
                                targets=self.targets(layout))
             self.solves += 1
             self._basis, self._t0 = basis, t
-            self._sent_t, self._sent_trips = {}, {}
+            self._sent_t, self._due = {}, {}
         return self.plan_
 
     # -- the lower stage --------------------------------------------------------------------------------
@@ -87,7 +89,7 @@ class LpFlowPlanner:
             raise PlanningError(f"no route from {request.at} for truck {request.truck}")
         elapsed_h = max(request.t - self._t0, 1.0) / 3600.0
         loaded = request.payload_t > 0
-        best: tuple[float, str] | None = None
+        best: tuple | None = None
         if loaded:
             target = plan.path_tph()
             for d in dests:
@@ -97,25 +99,26 @@ class LpFlowPlanner:
                     if best is None or (-behind, d) < (-best[0], best[1]):
                         best = (behind, d)
         else:
-            trips = plan.shovel_trips()
-            committed = twin.heading_to()
+            paths = plan.empty_trips()
+            from_here = {s: r for (d, s), r in paths.items() if d == request.at and s in dests}
+            # From a sink the plan sends empty trucks to: its own empty paths; from elsewhere, any load point.
+            trips = from_here or plan.shovel_trips()
+            slot = (lambda s: (request.at, s)) if from_here else (lambda s: ("*", s))
             for s in dests:
                 rate = trips.get(s, 0.0)
                 travel = twin.travel_s(layout, request.at, s, request.truck_class, False)
                 if rate > 0 and travel is not None:
-                    due = rate * (elapsed_h + travel / 3600.0)  # trips the plan wants there by the truck's arrival
-                    behind = (due - self._sent_trips.get(s, 0)) / rate
-                    # ... less the queue the truck would find there: trucks sent ahead of it and not yet loaded
-                    fac = layout.facilities[s]
-                    wait = max(committed.get(s, 0) * fac.service_s / max(fac.bays, 1) - travel, 0.0)
-                    score = behind - self.options.queue_weight * wait / 3600.0
-                    if best is None or (-score, s) < (-best[0], best[1]):
-                        best = (score, s)
+                    # The plan wants a truck at s every 3600 / rate s: how late this one would be for its slot.
+                    arrive = request.t + travel
+                    late = arrive - self._due.get(slot(s), self._t0)
+                    if best is None or (-late, s) < (-best[0], best[1]):
+                        best = (late, s, arrive, 3600.0 / rate, slot(s))
         dest = best[1] if best is not None else self._nearest(request, twin, layout, dests)
         if loaded:
             self._sent_t[(request.at, dest)] = self._sent_t.get((request.at, dest), 0.0) + request.payload_t
-        else:
-            self._sent_trips[dest] = self._sent_trips.get(dest, 0) + 1
+        elif best is not None:
+            _, _, arrive, interval, key = best
+            self._due[key] = max(self._due.get(key, self._t0), arrive - self.options.slack_s) + interval
         return order_for(request, dest, layout)
 
     def _nearest(self, request: Request, twin: FleetTwin, layout: Layout, dests: list[str]) -> str:

@@ -63,7 +63,7 @@ def test_a_unit_out_of_service_and_material_targets():
 def test_the_cloud_plans_as_the_layout_asks_when_not_told():
     """``minefleet cloud`` without --planner: the planner, options and seed come with the site layout."""
     _, body = _layout("tutorial")
-    body = {**body, "planner": PlannerSpec("lp_flow", {"queue_weight": 0.5}, 42).body()}
+    body = {**body, "planner": PlannerSpec("lp_flow", {"slack_s": 30.0}, 42).body()}
     router = InProcRouter()
     topics = Topics(body["site"])
     cloud = CloudService(router, topics, None)
@@ -73,7 +73,7 @@ def test_the_cloud_plans_as_the_layout_asks_when_not_told():
                    qos=1, retain=True)
     while router.next_due() is not None:
         router.deliver_next()
-    assert isinstance(cloud.planner, LpFlowPlanner) and cloud.planner.options.queue_weight == 0.5
+    assert isinstance(cloud.planner, LpFlowPlanner) and cloud.planner.options.slack_s == 30.0
     assert isinstance(make_planner(PlannerSpec("fixed")), FixedPlanner)
 
 
@@ -161,3 +161,21 @@ def test_the_cloud_survives_requests_it_cannot_answer(planner):
     _ask(router, topics, "T001", {"event": "ready", "at": "park-1", "payload_t": 0.0, "material": None,
                                   "truck_class": "cat-797f", "request": 1})
     assert cloud.failed == 1 and cloud.orders == 0
+
+
+def test_a_layout_naming_an_unusable_planner_is_dropped_not_obeyed():
+    _, body = _layout("tutorial")
+    body = {**body, "planner": {"name": "lp_flow", "options": {"warp": 9}, "seed": 1}}
+    cloud, router, topics = _serve(body, "nearest")  # a cloud told its planner keeps it
+    _ask(router, topics, "T001", {"event": "ready", "at": "park-1", "payload_t": 0.0, "material": None,
+                                  "truck_class": "cat-797f", "request": 1})
+    assert cloud.orders == 1
+    router, topics = InProcRouter(), Topics(body["site"])
+    cloud = CloudService(router, topics, None)  # one that plans as the layout says refuses this layout
+    from net.envelope import Envelope
+
+    router.publish(topics.layout, Envelope(kind="layout", src="site", seq=1, t_sent=0.0, t_deliver=0.0, body=body),
+                   qos=1, retain=True)
+    _ask(router, topics, "T001", {"event": "ready", "at": "park-1", "payload_t": 0.0, "material": None,
+                                  "truck_class": "cat-797f", "request": 1})
+    assert cloud.rejected == 1 and cloud.layout is None and cloud.orders == 0
