@@ -11,13 +11,16 @@ behind its target tonnes since the last solve. An empty truck goes by the plan's
 each path has arrival slots spaced by its target interval (3600 / trips per hour), and the truck takes the path
 whose next slot it would be latest for, counting its own travel time; then that path's next slot moves one
 interval on. Trucks so keep to the plan's short empty hauls and arrive at each shovel evenly spaced, instead of
-bunching. From a park (or anywhere the plan sends no empty trucks from) the slots are per load point. Paths the
+bunching. From a park (or anywhere the plan sends no empty trucks from) the slots are per load point, and a
+load point that falls ``starve`` intervals behind its own slots draws trucks off other loops (after a shovel
+was down, the loops that took its trucks would otherwise keep them). Paths the
 plan leaves at zero are used only when no planned path is open to the truck (then the nearest, as a real
 dispatcher would).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -35,6 +38,7 @@ class LpFlowOptions:
     coal_share: float = 0.0  # [-] material target: at least this share of all tonnes as coal (0: none)
     crusher_tph: float = 0.0  # [t/h] at least this much into the crushers (0: none)
     slack_s: float = 0.0  # [s] a truck arriving this much after its slot still keeps the slots behind it
+    starve: float = 4.0  # [intervals] a load point this far behind its slots draws trucks off other loops
     replan_s: float = 0.0  # [s] solve again this often on the travel times learned since (0: only on changes)
 
 
@@ -101,25 +105,42 @@ class LpFlowPlanner:
         else:
             paths = plan.empty_trips()
             from_here = {s: r for (d, s), r in paths.items() if d == request.at and s in dests}
-            # From a sink the plan sends empty trucks to: its own empty paths; from elsewhere, any load point.
-            trips = from_here or plan.shovel_trips()
-            slot = (lambda s: (request.at, s)) if from_here else (lambda s: ("*", s))
-            for s in dests:
-                rate = trips.get(s, 0.0)
-                travel = twin.travel_s(layout, request.at, s, request.truck_class, False)
-                if rate > 0 and travel is not None:
-                    # The plan wants a truck at s every 3600 / rate s: how late this one would be for its slot.
-                    arrive = request.t + travel
-                    late = arrive - self._due.get(slot(s), self._t0)
-                    if best is None or (-late, s) < (-best[0], best[1]):
-                        best = (late, s, arrive, 3600.0 / rate, slot(s))
+            on_path = self._latest(request, twin, layout, from_here, lambda s: (request.at, s))
+            by_shovel = self._latest(request, twin, layout, plan.shovel_trips(), lambda s: ("*", s), dests)
+            # Keep to this sink's planned empty paths, unless a load point is starving: later for its slots (from
+            # everywhere) by more than ``starve`` intervals than the best path here. That moves trucks back when a loop
+            # has drawn more than its share (after a shovel was down, say).
+            best = on_path
+            starving = by_shovel is not None and (
+                on_path is None or by_shovel[0] > on_path[0] + self.options.starve * by_shovel[3])
+            if starving:
+                best = by_shovel
         dest = best[1] if best is not None else self._nearest(request, twin, layout, dests)
         if loaded:
             self._sent_t[(request.at, dest)] = self._sent_t.get((request.at, dest), 0.0) + request.payload_t
         elif best is not None:
-            _, _, arrive, interval, key = best
-            self._due[key] = max(self._due.get(key, self._t0), arrive - self.options.slack_s) + interval
+            _, _, arrive, _, _ = best
+            trips = plan.shovel_trips()
+            for key, rate in (((request.at, dest), plan.empty_trips().get((request.at, dest), 0.0)),
+                              (("*", dest), trips.get(dest, 0.0))):
+                if rate > 0:
+                    self._due[key] = max(self._due.get(key, self._t0), arrive - self.options.slack_s) + 3600.0 / rate
         return order_for(request, dest, layout)
+
+    def _latest(self, request: Request, twin: FleetTwin, layout: Layout, trips: dict[str, float],
+                slot: Callable[[str], tuple[str, str]], dests: list[str] | None = None) -> tuple | None:
+        """The load point whose next slot (spaced 3600 / trips per hour) this truck would be latest for:
+        (lateness [s], load point, arrival [s], interval [s], slot key), or None."""
+        best = None
+        for s in (dests if dests is not None else sorted(trips)):
+            rate = trips.get(s, 0.0)
+            travel = twin.travel_s(layout, request.at, s, request.truck_class, False)
+            if rate > 0 and travel is not None:
+                arrive = request.t + travel
+                late = arrive - self._due.get(slot(s), self._t0)
+                if best is None or (-late, s) < (-best[0], best[1]):
+                    best = (late, s, arrive, 3600.0 / rate, slot(s))
+        return best
 
     def _nearest(self, request: Request, twin: FleetTwin, layout: Layout, dests: list[str]) -> str:
         loaded = request.payload_t > 0
