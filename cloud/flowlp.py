@@ -46,25 +46,28 @@ class FlowPlan:
     message: str = ""
     binding: list[str] = field(default_factory=list)  # constraints at their limit (for the reader)
 
-    def path_tph(self) -> dict[tuple[str, str], float]:
-        """Target t/h per loaded path (load point, sink), all classes together."""
+    def path_tph(self, cls: str | None = None) -> dict[tuple[str, str], float]:
+        """Target t/h per loaded path (load point, sink), of one truck class or (None) all together."""
         out: dict[tuple[str, str], float] = {}
         for (c, s, d), trips in self.loaded.items():
-            out[(s, d)] = out.get((s, d), 0.0) + trips * self.payload[(c, s)]
+            if cls is None or c == cls:
+                out[(s, d)] = out.get((s, d), 0.0) + trips * self.payload[(c, s)]
         return out
 
-    def empty_trips(self) -> dict[tuple[str, str], float]:
-        """Target empty trips/h per path (sink, load point), all classes together."""
+    def empty_trips(self, cls: str | None = None) -> dict[tuple[str, str], float]:
+        """Target empty trips/h per path (sink, load point), of one truck class or (None) all together."""
         out: dict[tuple[str, str], float] = {}
-        for (_, d, s), trips in self.empty.items():
-            out[(d, s)] = out.get((d, s), 0.0) + trips
+        for (c, d, s), trips in self.empty.items():
+            if cls is None or c == cls:
+                out[(d, s)] = out.get((d, s), 0.0) + trips
         return out
 
-    def shovel_trips(self) -> dict[str, float]:
-        """Target loaded trips/h leaving each load point."""
+    def shovel_trips(self, cls: str | None = None) -> dict[str, float]:
+        """Target loaded trips/h leaving each load point, of one truck class or (None) all together."""
         out: dict[str, float] = {}
-        for (_, s, _), trips in self.loaded.items():
-            out[s] = out.get(s, 0.0) + trips
+        for (c, s, _), trips in self.loaded.items():
+            if cls is None or c == cls:
+                out[s] = out.get(s, 0.0) + trips
         return out
 
 

@@ -52,8 +52,9 @@ class LpFlowPlanner:
         self.solves = 0
         self._basis: tuple = ()
         self._t0 = 0.0
-        self._sent_t: dict[tuple[str, str], float] = {}  # tonnes sent per path since the last solve
-        self._due: dict[tuple[str, str], float] = {}  # [s] next planned arrival per empty path (or "*", load point)
+        self._sent_t: dict[tuple[str, str, str], float] = {}  # tonnes sent per (class, path) since the last solve
+        # [s] next planned arrival per (class, sink, load point), or (class, "*", load point)
+        self._due: dict[tuple[str, str, str], float] = {}
 
     # -- the upper stage --------------------------------------------------------------------------------
 
@@ -93,20 +94,21 @@ class LpFlowPlanner:
             raise PlanningError(f"no route from {request.at} for truck {request.truck}")
         elapsed_h = max(request.t - self._t0, 1.0) / 3600.0
         loaded = request.payload_t > 0
+        cls = request.truck_class  # every target and slot is per truck class, as the LP plans them
         best: tuple | None = None
         if loaded:
-            target = plan.path_tph()
+            target = plan.path_tph(request.truck_class)
             for d in dests:
                 tph = target.get((request.at, d), 0.0)
                 if tph > 0:
-                    behind = (tph * elapsed_h - self._sent_t.get((request.at, d), 0.0)) / tph  # [h] behind plan
+                    behind = (tph * elapsed_h - self._sent_t.get((cls, request.at, d), 0.0)) / tph  # [h] behind
                     if best is None or (-behind, d) < (-best[0], best[1]):
                         best = (behind, d)
         else:
-            paths = plan.empty_trips()
+            paths = plan.empty_trips(cls)
             from_here = {s: r for (d, s), r in paths.items() if d == request.at and s in dests}
-            on_path = self._latest(request, twin, layout, from_here, lambda s: (request.at, s))
-            by_shovel = self._latest(request, twin, layout, plan.shovel_trips(), lambda s: ("*", s), dests)
+            on_path = self._latest(request, twin, layout, from_here, lambda s: (cls, request.at, s))
+            by_shovel = self._latest(request, twin, layout, plan.shovel_trips(cls), lambda s: (cls, "*", s), dests)
             # Keep to this sink's planned empty paths, unless a load point is starving: later for its slots (from
             # everywhere) by more than ``starve`` intervals than the best path here. That moves trucks back when a loop
             # has drawn more than its share (after a shovel was down, say).
@@ -117,18 +119,19 @@ class LpFlowPlanner:
                 best = by_shovel
         dest = best[1] if best is not None else self._nearest(request, twin, layout, dests)
         if loaded:
-            self._sent_t[(request.at, dest)] = self._sent_t.get((request.at, dest), 0.0) + request.payload_t
+            key = (cls, request.at, dest)
+            self._sent_t[key] = self._sent_t.get(key, 0.0) + request.payload_t
         elif best is not None:
             _, _, arrive, _, _ = best
-            trips = plan.shovel_trips()
-            for key, rate in (((request.at, dest), plan.empty_trips().get((request.at, dest), 0.0)),
-                              (("*", dest), trips.get(dest, 0.0))):
+            trips = plan.shovel_trips(cls)
+            for key, rate in (((cls, request.at, dest), plan.empty_trips(cls).get((request.at, dest), 0.0)),
+                              ((cls, "*", dest), trips.get(dest, 0.0))):
                 if rate > 0:
                     self._due[key] = max(self._due.get(key, self._t0), arrive - self.options.slack_s) + 3600.0 / rate
         return order_for(request, dest, layout)
 
     def _latest(self, request: Request, twin: FleetTwin, layout: Layout, trips: dict[str, float],
-                slot: Callable[[str], tuple[str, str]], dests: list[str] | None = None) -> tuple | None:
+                slot: Callable[[str], tuple[str, str, str]], dests: list[str] | None = None) -> tuple | None:
         """The load point whose next slot (spaced 3600 / trips per hour) this truck would be latest for:
         (lateness [s], load point, arrival [s], interval [s], slot key), or None."""
         best = None

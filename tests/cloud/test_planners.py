@@ -179,3 +179,15 @@ def test_a_layout_naming_an_unusable_planner_is_dropped_not_obeyed():
     _ask(router, topics, "T001", {"event": "ready", "at": "park-1", "payload_t": 0.0, "material": None,
                                   "truck_class": "cat-797f", "request": 1})
     assert cloud.rejected == 1 and cloud.layout is None and cloud.orders == 0
+
+
+def test_lp_flow_plans_each_class_of_a_mixed_fleet():
+    """Targets and slots per truck class: on the mixed open pit lp_flow hauls well above min_wait, which sends 90 t
+    trucks where they take one pass under big buckets as readily as the 363 t ones."""
+    tph = {}
+    for planner in ("min_wait", "lp_flow"):
+        scn = load_scenario(REPO / "scenarios" / "open_pit_mixed.toml").with_overrides(hours=4.0, planner=planner)
+        run = build_run(scn)
+        run.sim.run(4 * 3600.0)
+        tph[planner] = summarize(run.sim)["tonnes_per_hour"]
+    assert tph["lp_flow"] > 1.1 * tph["min_wait"]
