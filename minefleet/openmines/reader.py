@@ -210,39 +210,37 @@ def _distance(value: Any, src: str, where: str) -> float:
     return float(value)
 
 
-def _matrix(road: Fields, key: str, rows: int, cols: int) -> np.ndarray:
-    """``[load site][dump site]`` distances [km]: one row per load site, one column per dump site."""
+def _sized(value: Any, n: int, unit: str, per: str, src: str, where: str) -> list[Any]:
+    """A JSON list of exactly ``n`` items (rows or entries), one per load or dump site; else the user's error."""
+    if not isinstance(value, list) or len(value) != n:
+        got = f"{len(value)} {unit}" if isinstance(value, list) else _json_kind(value)
+        raise InputError(src, where, f"must have {n} {unit}, one per {per} site ({per}_sites has {n}), got {got}")
+    return value
+
+
+def _road_list(road: Fields, key: str) -> tuple[Any, str]:
     value = road.data.get(key)
     road.used.add(key)
-    where = f"road.{key}"
     if value is None:
         raise InputError(road.source, "road", f"missing required '{key}'")
-    if not isinstance(value, list) or len(value) != rows:
-        got = f"{len(value)} rows" if isinstance(value, list) else _json_kind(value)
-        raise InputError(road.source, where, f"must have {rows} rows, one per load site (load_sites has {rows}), "
-                                             f"got {got}")
+    return value, f"road.{key}"
+
+
+def _matrix(road: Fields, key: str, rows: int, cols: int) -> np.ndarray:
+    """``[load site][dump site]`` distances [km]: one row per load site, one column per dump site."""
+    value, where = _road_list(road, key)
     out = np.zeros((rows, cols))
-    for i, row in enumerate(value):
-        if not isinstance(row, list) or len(row) != cols:
-            got = f"{len(row)} entries" if isinstance(row, list) else _json_kind(row)
-            raise InputError(road.source, f"{where}[{i}]", f"must have {cols} entries, one per dump site "
-                                                           f"(dump_sites has {cols}), got {got}")
-        for j, d in enumerate(row):
+    for i, row in enumerate(_sized(value, rows, "rows", "load", road.source, where)):
+        for j, d in enumerate(_sized(row, cols, "entries", "dump", road.source, f"{where}[{i}]")):
             out[i, j] = _distance(d, road.source, f"{where}[{i}][{j}]")
     return out
 
 
 def _vector(road: Fields, key: str, n: int) -> np.ndarray:
-    value = road.data.get(key)
-    road.used.add(key)
-    where = f"road.{key}"
-    if value is None:
-        raise InputError(road.source, "road", f"missing required '{key}'")
-    if not isinstance(value, list) or len(value) != n:
-        got = f"{len(value)} entries" if isinstance(value, list) else _json_kind(value)
-        raise InputError(road.source, where, f"must have {n} entries, one per load site (load_sites has {n}), "
-                                             f"got {got}")
-    return np.array([_distance(d, road.source, f"{where}[{i}]") for i, d in enumerate(value)])
+    """One distance [km] per load site."""
+    value, where = _road_list(road, key)
+    return np.array([_distance(d, road.source, f"{where}[{i}]")
+                     for i, d in enumerate(_sized(value, n, "entries", "load", road.source, where))])
 
 
 def _json_kind(value: Any) -> str:
