@@ -88,6 +88,13 @@ class LpFlowPlanner:
     # -- the lower stage --------------------------------------------------------------------------------
 
     def plan(self, request: Request, twin: FleetTwin, layout: Layout) -> Order:
+        dest, best = self.choose(request, twin, layout)
+        self.commit(request, dest, best, twin, layout)
+        return order_for(request, dest, layout)
+
+    def choose(self, request: Request, twin: FleetTwin, layout: Layout) -> tuple[str, tuple | None]:
+        """Where the plan would send this truck, and why (the slot it would take), without recording it: a
+        planner that keeps this one as its reference (``pangu``) asks, then ``commit``s what it really chose."""
         plan = self.ensure_plan(twin, layout, request.t)
         dests = candidates(request, layout, twin.down_facilities())
         if not dests:
@@ -118,17 +125,33 @@ class LpFlowPlanner:
             if starving:
                 best = by_shovel
         dest = best[1] if best is not None else self._nearest(request, twin, layout, dests)
-        if loaded:
+        return dest, best
+
+    def commit(self, request: Request, dest: str, best: tuple | None, twin: FleetTwin, layout: Layout) -> None:
+        """Record that ``request``'s truck goes to ``dest``: tonnes sent on its loaded path, or the empty slots it
+        takes. ``best`` is what ``choose`` gave; for another destination the truck's own arrival is used."""
+        plan = self.plan_
+        cls = request.truck_class
+        if plan is None:
+            return
+        if request.payload_t > 0:
             key = (cls, request.at, dest)
             self._sent_t[key] = self._sent_t.get(key, 0.0) + request.payload_t
-        elif best is not None:
-            _, _, arrive, _, _ = best
-            trips = plan.shovel_trips(cls)
-            for key, rate in (((cls, request.at, dest), plan.empty_trips(cls).get((request.at, dest), 0.0)),
-                              ((cls, "*", dest), trips.get(dest, 0.0))):
-                if rate > 0:
-                    self._due[key] = max(self._due.get(key, self._t0), arrive - self.options.slack_s) + 3600.0 / rate
-        return order_for(request, dest, layout)
+            return
+        if best is None:
+            return  # the plan had no slot for this truck (it went to the nearest): none is taken
+        if best[1] == dest:
+            arrive = best[2]
+        else:
+            travel = twin.travel_s(layout, request.at, dest, cls, False)
+            if travel is None:
+                return
+            arrive = request.t + travel
+        trips = plan.shovel_trips(cls)
+        for key, rate in (((cls, request.at, dest), plan.empty_trips(cls).get((request.at, dest), 0.0)),
+                          ((cls, "*", dest), trips.get(dest, 0.0))):
+            if rate > 0:
+                self._due[key] = max(self._due.get(key, self._t0), arrive - self.options.slack_s) + 3600.0 / rate
 
     def _latest(self, request: Request, twin: FleetTwin, layout: Layout, trips: dict[str, float],
                 slot: Callable[[str], tuple[str, str, str]], dests: list[str] | None = None) -> tuple | None:
