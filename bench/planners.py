@@ -4,7 +4,9 @@
 
 Each row is one planner at one fleet size over ``--seeds`` shifts (seeds 0..n-1), run in separate processes.
 ``bound`` is the flow LP's t/h for the same layout, fleet and availability (no queues, no traffic): no planner
-can beat it, so ``share`` says how far each is from the best the mine could do. The goals it prints beside the
+can beat it, so ``share`` says how far each is from the best the mine could do over the whole shift, start-up
+and unfinished loads included, and ``steady`` the same for the t/h tipped after the first hour
+(``minefleet.bound.steady_tph``), which is what the bound, a steady state, describes. The goals it prints beside the
 figures: lp_flow >= 98 % of the bound below saturation, >= 90 % at saturation, lp_flow >= min_wait >= nearest.
 """
 
@@ -26,7 +28,7 @@ from minefleet.scenario import load_scenario
 PLANNERS = ("nearest", "min_wait", "fixed", "lp_flow")
 
 
-def one_shift(job: tuple[str, str, int, int, float]) -> tuple[str, int, float, float]:
+def one_shift(job: tuple[str, str, int, int, float]) -> tuple[str, int, float, float, float]:
     scenario, planner, trucks, seed, hours = job
     scn = load_scenario(scenario).with_overrides(hours=hours, seed=seed, planner=planner).resized(trucks)
     run = build_run(scn)
@@ -35,7 +37,8 @@ def one_shift(job: tuple[str, str, int, int, float]) -> tuple[str, int, float, f
     finally:
         run.close()
     s = summarize(run.sim)
-    return planner, trucks, s["tonnes_per_hour"], lp_bound(run.sim, s)["tonnes_per_hour"]
+    bound = lp_bound(run.sim, s)
+    return planner, trucks, s["tonnes_per_hour"], bound["tonnes_per_hour"], bound.get("steady_share", float("nan"))
 
 
 def ci95(x: np.ndarray) -> float:
@@ -59,7 +62,7 @@ def main() -> None:
     wall = time.perf_counter() - started
     print(f"minefleet planners, {args.scenario}, {args.seeds} seeds x {args.hours:g} h per row; "
           f"{len(jobs)} shifts in {wall:.0f} s on {args.workers} workers; host {platform.machine()}")
-    print(f"{'trucks':>6}  {'planner':<9} {'t/h mean':>10} {'95% CI':>8} {'bound':>8} {'share':>7}")
+    print(f"{'trucks':>6}  {'planner':<9} {'t/h mean':>10} {'95% CI':>8} {'bound':>8} {'share':>7} {'steady':>7}")
     means: dict[tuple[int, str], float] = {}
     for n in args.trucks:
         for p in args.planners:
@@ -67,8 +70,9 @@ def main() -> None:
             tph = np.array([r[2] for r in rows])
             bound = np.array([r[3] for r in rows])
             means[(n, p)] = float(tph.mean())
+            steady = np.array([r[4] for r in rows])
             print(f"{n:>6}  {p:<9} {tph.mean():>10,.0f} {ci95(tph):>8,.0f} {bound.mean():>8,.0f} "
-                  f"{(tph / bound).mean():>7.1%}")
+                  f"{(tph / bound).mean():>7.1%} {steady.mean():>7.1%}")
     for n in args.trucks:
         if all((n, p) in means for p in ("lp_flow", "min_wait", "nearest")):
             order = means[(n, "lp_flow")] >= means[(n, "min_wait")] >= means[(n, "nearest")]

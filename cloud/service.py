@@ -40,6 +40,11 @@ class CloudService:
         transport.subscribe(topics.telemetry("+"), self._on_telemetry)
         transport.subscribe(topics.equipment, self._on_equipment)
 
+    def planner_stats(self) -> dict[str, Any] | None:
+        """The planner's own simulated figures, for planners that keep any (``stats()``); None for the others."""
+        stats = getattr(self.planner, "stats", None)
+        return stats() if callable(stats) else None
+
     def _valid(self, env: Envelope) -> bool:
         """Schema check on receipt: a malformed message is counted and dropped, never a crash."""
         try:
@@ -111,5 +116,6 @@ class CloudService:
         order_body = {"dest": order.dest, "route": order.route, "request": body.get("request")}
         if order.unit is not None:
             order_body["unit"] = order.unit
-        env = Envelope(kind="order", src="cloud", seq=self.seq, t_sent=t, t_deliver=t, body=order_body)
+        sent = t + order.delay_s  # a planner whose decision takes simulated time (pangu) sends its order that late
+        env = Envelope(kind="order", src="cloud", seq=self.seq, t_sent=sent, t_deliver=sent, body=order_body)
         self.transport.publish(self.topics.dispatch(truck), env, qos=1)

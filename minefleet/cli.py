@@ -11,7 +11,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from cloud.planners import PLANNERS
+from cloud.planners import PLANNERS, PlannerConfigError
 from edge.accel import DeviceError, GraphError, profile_table, providers
 from edge.contract import ModelError
 from fleet.errors import InputError
@@ -122,6 +122,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except (DeviceError, GraphError) as exc:
         print(f"minefleet: error: {exc}", file=sys.stderr)
+        return 2
+    except PlannerConfigError as exc:  # an option only the planner itself can check (pangu's model file)
+        print(f"minefleet: error: planner option '{exc.key}': {exc.problem}", file=sys.stderr)
         return 2
     except (MqttError, SyncError) as exc:
         print(f"minefleet: error: messaging: {exc}", file=sys.stderr)
@@ -241,7 +244,9 @@ def _cloud(args: argparse.Namespace) -> int:
     if args.planner is not None and args.planner not in PLANNERS:
         raise InputError("--planner", "", f"unknown planner {args.planner!r} (known: {', '.join(sorted(PLANNERS))})")
     cloud = serve_cloud(args.broker, args.site, args.planner, prefix=args.prefix, ca_certs=ca_file)
-    print(f"cloud served {cloud.orders} orders ({cloud.rejected} malformed messages dropped)")
+    stats = cloud.planner_stats() or {}
+    fell_back = f", {sum(stats['fallbacks'].values())} of them by the fallback planner" if "fallbacks" in stats else ""
+    print(f"cloud served {cloud.orders} orders{fell_back} ({cloud.rejected} malformed messages dropped)")
     return 0
 
 

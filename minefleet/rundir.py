@@ -40,6 +40,9 @@ def write_run(run: Run, out: Path, trace: TraceRecorder, timing: dict[str, Any])
             summary["safety"] = run.sim.onboard.summary()
         if hasattr(run.link, "stats"):
             summary["link"] = run.link.stats()
+        planner_stats = run.cloud.planner_stats() if run.cloud is not None else None
+        if planner_stats is not None:  # a planner with figures of its own (pangu); "planner" already holds its name
+            summary["planner_stats"] = planner_stats
         (tmp / "summary.json").write_text(json.dumps(summary, indent=2, sort_keys=True) + "\n",
                                           encoding="utf-8")
         timing = {**timing, "transport": run.wiring.kind}

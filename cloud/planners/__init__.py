@@ -19,9 +19,10 @@ from cloud.planners.fixed import FixedPlanner
 from cloud.planners.lp_flow import LpFlowPlanner
 from cloud.planners.min_wait import MinWaitPlanner
 from cloud.planners.nearest import NearestPlanner
+from cloud.planners.pangu import PanguPlanner
 
 PLANNERS: dict[str, type] = {"nearest": NearestPlanner, "min_wait": MinWaitPlanner, "lp_flow": LpFlowPlanner,
-                             "fixed": FixedPlanner}
+                             "fixed": FixedPlanner, "pangu": PanguPlanner}
 
 
 @dataclass(frozen=True)

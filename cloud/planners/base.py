@@ -25,6 +25,7 @@ class Order:
     dest: str
     route: str
     unit: str | None = None  # a unit of the destination to load at; None: the first free one
+    delay_s: float = 0.0  # [s] simulated time the decision took: the order leaves the cloud this much after the request
 
 
 class PlanningError(RuntimeError):
