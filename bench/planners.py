@@ -25,7 +25,7 @@ from minefleet.assemble import build_run
 from minefleet.bound import lp_bound
 from minefleet.scenario import load_scenario
 
-PLANNERS = ("nearest", "min_wait", "fixed", "lp_flow")
+PLANNERS = ("nearest", "min_wait", "fixed", "lp_flow", "pangu")
 
 
 def one_shift(job: tuple[str, str, int, int, float]) -> tuple[str, int, float, float, float]:

@@ -204,9 +204,12 @@ def train(sites: list[tuple[str | None, int | None]], cur: Curriculum, model: An
 
     best, expert_shifts = teachers(sites, cur, seeds)
     data = [_stack(expert_shifts, best)]
+    # what the teachers hauled on the sites (mean over sites of their shifts): the figure DAgger's model is held to
+    teacher_tph = float(np.mean([r["tph"] for r in expert_shifts
+                                 if r["episode"].driver == best[(r["episode"].map_path, r["episode"].trucks)]]))
     rounds = []
-    metrics = fit(model, *data[0], weights=None, epochs=cur.epochs, lr=lr, batch=256, seed=cur.seed)
-    print(f"imitation: {metrics}", flush=True)
+    imitation = fit(model, *data[0], weights=None, epochs=cur.epochs, lr=lr, batch=256, seed=cur.seed)
+    print(f"imitation: {imitation}", flush=True)
     for k in range(cur.rounds):
         jobs = [Episode(m, cur.scenario, n, cur.hours, seeds[0] + 1000 * (k + 1), "model") for m, n in sites]
         results = _pool_map(jobs, _checkpoint(model), cur.workers, f"DAgger round {k + 1}")
@@ -215,10 +218,10 @@ def train(sites: list[tuple[str | None, int | None]], cur: Curriculum, model: An
         metrics = fit(model, x, mask, label, weights=None, epochs=max(cur.epochs // 2, 1), lr=lr, batch=256,
                       seed=cur.seed + k + 1)
         rounds.append({"round": k + 1, "model_tph_mean": float(np.mean([r["tph"] for r in results])),
-                       "decisions": len(label), **metrics})
+                       "teacher_tph_mean": teacher_tph, "decisions": len(label), **metrics})
         print(f"DAgger round {k + 1}: {rounds[-1]}", flush=True)
     teacher_counts = {e: sum(1 for v in best.values() if v == e) for e in EXPERTS}
-    return model, {"teachers": teacher_counts, "rounds": rounds, "imitation": metrics}
+    return model, {"teachers": teacher_counts, "rounds": rounds, "imitation": imitation}
 
 
 def pretrain(args: argparse.Namespace) -> int:

@@ -4,12 +4,9 @@ from __future__ import annotations
 
 import argparse
 import json
-import platform
 import sys
 import time
 from pathlib import Path
-
-from tqdm import tqdm
 
 from cloud.planners import PLANNERS, PlannerConfigError
 from edge.accel import DeviceError, GraphError, profile_table, providers
@@ -18,11 +15,15 @@ from fleet.errors import InputError
 from fleet.trace import TraceRecorder
 from minefleet import __version__
 from minefleet.assemble import build_run
+from minefleet.headless import run_headless
 from minefleet.live import live, replay
 from minefleet.openmines import import_openmines
+from minefleet.overrides import load_overridden
 from minefleet.paths import data_dir
 from minefleet.rundir import write_run
-from minefleet.scenario import load_scenario
+from minefleet.sweep import run_sweep
+from minefleet.sweep.execute import EXECUTORS
+from minefleet.sweep.plot import plot_results
 from minefleet.validate import validate_file
 from minefleet.wiring import serve_cloud
 from net.mqtt import BrokerUrl, MqttError
@@ -47,6 +48,9 @@ def main(argv: list[str] | None = None) -> int:
                                        "fixed")
     run.add_argument("--link", help="radio profile (overrides [link] profile): 5g-urllc, 5g-embb, lte, ideal, "
                                     "or a profile TOML path")
+    run.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                     help="override a scenario key by its dotted name, e.g. fleet.count=60 or cloud.planner=lp_flow "
+                          "(repeatable; the value is TOML, a bare word a string)")
     run.add_argument("--quiet", action="store_true", help="no progress bar")
     _view_options(run)
     run.add_argument("--transport", choices=("inproc", "mqtt"), default="inproc",
@@ -59,6 +63,26 @@ def main(argv: list[str] | None = None) -> int:
                      help="the cloud tier runs elsewhere (minefleet cloud on the same broker)")
     run.add_argument("--prefix", default=None, help="topic prefix shared with an external cloud (default: none "
                                                      "with --no-cloud, a random one otherwise)")
+
+    sweep = sub.add_parser("sweep", help="headless runs of a scenario over a grid of values and seeds, on every core "
+                                         "or a Ray cluster, then tables of their KPIs")
+    sweep.add_argument("sweep", type=Path, help="sweep file (TOML): [sweep] scenario and seeds, [grid], [[cases]]")
+    sweep.add_argument("--out", type=Path, help="output folder (default: runs/<sweep file's name>); a sweep run "
+                                                "again into it makes only the runs not yet complete")
+    sweep.add_argument("--workers", type=int, help="runs at once (default: every core)")
+    sweep.add_argument("--executor", choices=EXECUTORS, default="local",
+                       help="local processes (default) or a Ray cluster (pip install 'minefleet[cluster]')")
+    sweep.add_argument("--address", help="Ray cluster: auto (the one running here) or ray://host:port "
+                                         "(default: start a local Ray)")
+    sweep.add_argument("--dry-run", action="store_true", help="check every input, count the runs, run nothing")
+    sweep.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    plot = sub.add_parser("plot", help="one KPI of a sweep's results.csv against a swept key, as a PNG")
+    plot.add_argument("results", type=Path, help="a sweep's results.csv")
+    plot.add_argument("--x", required=True, help="column on the x axis, e.g. fleet.count")
+    plot.add_argument("--y", required=True, help="KPI column, e.g. tonnes_per_hour")
+    plot.add_argument("--series", help="column whose values get a line each, e.g. cloud.planner")
+    plot.add_argument("--out", type=Path, help="PNG path (default: <y>_vs_<x>.png beside results.csv)")
 
     cloud = sub.add_parser("cloud", help="run the cloud dispatch tier as its own process for one fleet run")
     cloud.add_argument("--broker", required=True, help="mqtt://[user:password@]host:port or mqtts://...")
@@ -103,13 +127,19 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "run":
             return _run(args)
+        if args.command == "sweep":
+            return run_sweep(args.sweep, args.out, executor=args.executor, workers=args.workers,
+                             address=args.address, quiet=args.quiet, dry_run=args.dry_run)
+        if args.command == "plot":
+            print(f"plot written to {plot_results(args.results, args.x, args.y, args.series, args.out)}")
+            return 0
         if args.command == "cloud":
             return _cloud(args)
         if args.command == "models":
             return _models(args)
         if args.command == "demo":
             args.headless, args.hours, args.seed, args.out, args.model = False, None, None, None, None
-            args.device, args.ca_file, args.link, args.planner = None, None, None, None
+            args.device, args.ca_file, args.link, args.planner, args.set = None, None, None, None, []
             args.transport, args.broker, args.no_cloud, args.prefix, args.quiet = "mqtt", None, False, None, True
             return _run(args)
         if args.command == "replay":
@@ -151,23 +181,22 @@ def _import(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    scn = load_scenario(args.scenario).with_overrides(hours=args.hours, seed=args.seed, model=args.model,
-                                                        device=args.device, link=args.link,
-                                                        planner=args.planner)
+    scn = load_overridden(args.scenario, args.set).with_overrides(hours=args.hours, seed=args.seed,
+                                                                  model=args.model, device=args.device,
+                                                                  link=args.link, planner=args.planner)
     out = args.out or Path("runs") / f"{scn.name}-seed{scn.seed}"
-    started = time.perf_counter()
     if args.transport == "inproc" and (args.broker or args.no_cloud or args.ca_file):
         raise InputError("--broker/--no-cloud/--ca-file", "", "need --transport mqtt")
     ca_file = _broker_options(args.broker, args.ca_file)
     if args.no_cloud and args.prefix is None:
         args.prefix = ""
-    run = build_run(scn, transport=args.transport, broker=args.broker, cloud_in_process=not args.no_cloud,
-                    prefix=args.prefix, ca_certs=ca_file)
-    built = time.perf_counter()
-    trace = TraceRecorder(scn.trace_period_s)
-    run.sim.observers.append(trace)
-    until = scn.hours * 3600.0
+    wiring = {"transport": args.transport, "broker": args.broker, "cloud_in_process": not args.no_cloud,
+              "prefix": args.prefix, "ca_certs": ca_file}
     if not args.headless:
+        run = build_run(scn, **wiring)
+        built = time.perf_counter()
+        trace = TraceRecorder(scn.trace_period_s)
+        run.sim.observers.append(trace)
         try:
             status = live(run, args.screenshot, args.after, args.max_wall, args.speed)
         finally:
@@ -176,17 +205,7 @@ def _run(args: argparse.Namespace) -> int:
             write_run(run, args.out, trace, {"live": True, "wall_s": round(time.perf_counter() - built, 3)})
             print(f"run written to {args.out}")
         return status
-    try:
-        with tqdm(total=round(until), unit="sim-s", disable=args.quiet or None, file=sys.stderr,
-                  desc=scn.name, leave=False) as bar:
-            run.sim.run(until, progress=lambda t: bar.update(round(t) - bar.n))
-    finally:
-        run.close()
-    ran = time.perf_counter()
-    timing = {"host": platform.node(), "python": platform.python_version(),
-              "setup_wall_s": round(built - started, 3), "run_wall_s": round(ran - built, 3),
-              "sim_s": until, "sim_speed_x": round(until / max(ran - built, 1e-9), 1)}
-    write_run(run, out, trace, timing)
+    timing = run_headless(scn, out, quiet=args.quiet, **wiring)
     summary = json.loads((out / "summary.json").read_text())
     print(f"{scn.name} seed {scn.seed}: {summary['trucks']} trucks, {summary['shift_hours']:g} h -> "
           f"{summary['tonnes']:,.0f} t ({summary['tonnes_per_hour']:,.0f} t/h), "

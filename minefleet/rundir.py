@@ -21,6 +21,13 @@ from fleet.kpi import summarize, truck_rows
 from fleet.trace import TraceRecorder
 from minefleet.assemble import Run
 from minefleet.bound import lp_bound
+from minefleet.scenario import Scenario
+
+
+def scenario_text(scn: Scenario) -> str:
+    """The run directory's ``scenario.toml`` for ``scn``: the scenario as resolved, runnable again; a sweep compares
+    it to tell a finished run of the same scenario from one of an edited one."""
+    return tomli_w.dumps(scn.resolved())
 
 
 def write_run(run: Run, out: Path, trace: TraceRecorder, timing: dict[str, Any]) -> Path:
@@ -28,7 +35,7 @@ def write_run(run: Run, out: Path, trace: TraceRecorder, timing: dict[str, Any])
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
     try:
-        (tmp / "scenario.toml").write_text(tomli_w.dumps(run.scenario.resolved()), encoding="utf-8")
+        (tmp / "scenario.toml").write_text(scenario_text(run.scenario), encoding="utf-8")
         summary = summarize(run.sim)
         summary["scenario"] = run.scenario.name
         summary["seed"] = run.scenario.seed
@@ -63,14 +70,14 @@ def write_run(run: Run, out: Path, trace: TraceRecorder, timing: dict[str, Any])
             w.writerow(["t_s", "truck", "event", "facility", "payload_t"])
             w.writerows((f"{t:.1f}", tid, ev, fac, f"{p:.1f}") for t, tid, ev, fac, p in run.sim.log)
         trace.save(tmp / "trace.npz", run.sim)
-        _swap_into_place(tmp, out)
+        swap_into_place(tmp, out)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return out
 
 
-def _swap_into_place(tmp: Path, out: Path) -> None:
+def swap_into_place(tmp: Path, out: Path) -> None:
     """Replace ``out`` with ``tmp`` so a reader sees the old run or the new one, never half of one."""
     if out.exists():
         old = out.with_name(f".{out.name}.old-{os.getpid()}")

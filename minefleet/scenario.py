@@ -157,10 +157,12 @@ class Scenario:
         }
 
 
-def load_scenario(path: str | Path) -> Scenario:
+def load_scenario(path: str | Path, doc: dict[str, Any] | None = None) -> Scenario:
+    """The scenario a file describes; ``doc`` is read in place of the file's own text when given (the file's
+    document with dotted-key overrides applied, ``minefleet.overrides``), so every check below applies to it."""
     path = resolve(str(path), "scenarios", ".toml")
     src = str(path)
-    root = Fields(read_toml(path, "scenario"), src, "")
+    root = Fields(read_toml(path, "scenario") if doc is None else doc, src, "")
     sc, fl, hl = root.table("scenario"), root.table("fleet"), root.table("haul")
     tr, lk, cl, out = root.table("traffic"), root.table("link"), root.table("cloud"), root.table("output")
     ed, hz = root.table("edge"), root.table("hazards")

@@ -1,4 +1,4 @@
-"""``minefleet validate FILE``: load a map or scenario the way a run would, and describe it."""
+"""``minefleet validate FILE``: load a map, scenario or sweep the way a run would, and describe it."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from fleet.fields import read_toml
 from fleet.truckclass import load_truck_class, truck_classes
 from minefleet.assemble import Site, check_against_map, load_site, sites_on_air
 from minefleet.scenario import load_scenario
+from minefleet.sweep.spec import load_sweep
 
 
 def validate_file(name: str) -> list[str]:
@@ -21,7 +22,9 @@ def validate_file(name: str) -> list[str]:
     if suffix == ".onnx":
         return _describe_model(path)
     if suffix == ".toml":
-        head = read_toml(path, "scenario or truck class")
+        head = read_toml(path, "scenario, sweep or truck class")
+        if "sweep" in head:
+            return [f"{path}: sweep OK: {load_sweep(path).describe()}"]
         if head.get("schema") == "minefleet-truck/1":
             tc = load_truck_class(path)
             return [f"{path}: truck class {tc.id} ({tc.name}) OK: payload {tc.payload_t:g} t, "
@@ -36,7 +39,7 @@ def validate_file(name: str) -> list[str]:
         fleet = " + ".join(f"{g.count} x {g.truck_class.id}" for g in scn.groups)
         return [f"{path}: scenario {scn.name} OK: {fleet}, "
                 f"{scn.hours:g} h, seed {scn.seed}, planner {scn.planner}, link {scn.link_profile}{off}", *lines]
-    raise InputError(name, "", "not a map (.geojson), scenario or truck class (.toml), or model (.onnx)")
+    raise InputError(name, "", "not a map (.geojson), scenario, sweep or truck class (.toml), or model (.onnx)")
 
 
 def _describe_map(path: Path, site: Site | None = None) -> list[str]:

@@ -122,3 +122,17 @@ def test_same_seed_same_weights() -> None:
     other = make_net(SMALL, seed=7)
     fit(other, x, mask, target, weights, epochs=2, lr=1e-3, batch=48, seed=10, threads=1)
     assert not torch.equal(other.state_dict()["score.weight"], states[0]["score.weight"])
+
+
+def test_padding_tokens_change_nothing() -> None:
+    """Training trims the all-zero padding tokens; the scores of the tokens kept must be those of the full 64."""
+    torch = pytest.importorskip("torch")
+    model = make_net(NetConfig(), seed=3)
+    model.eval()
+    x, mask = sample_inputs(8, seed=4)
+    x[:, 12:], mask[:, 12:] = 0.0, 0.0  # twelve tokens present, the rest padding
+    with torch.no_grad():
+        full = model(torch.from_numpy(x), torch.from_numpy(mask)).numpy()
+        trimmed = model(torch.from_numpy(x[:, :12].copy()), torch.from_numpy(mask[:, :12].copy())).numpy()
+    live = mask[:, :12] > 0
+    np.testing.assert_allclose(trimmed[live], full[:, :12][live], rtol=1e-5, atol=1e-4)

@@ -1,0 +1,49 @@
+"""One headless run: build it, simulate the whole shift as fast as the host allows, write its run directory.
+
+``minefleet run --headless`` and every run of ``minefleet sweep`` go through this one function, so a sweep's run
+directory is the very one ``minefleet run`` would write for the same scenario and seed.
+"""
+
+from __future__ import annotations
+
+import platform
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from tqdm import tqdm
+
+from fleet.trace import TraceRecorder
+from minefleet.assemble import build_run
+from minefleet.rundir import write_run
+from minefleet.scenario import Scenario
+
+
+def run_headless(scn: Scenario, out: Path, *, quiet: bool = False, transport: str = "inproc",
+                 broker: str | None = None, cloud_in_process: bool = True, prefix: str | None = None,
+                 ca_certs: str | None = None) -> dict[str, Any]:
+    """Run ``scn`` for its whole shift into the run directory ``out`` (written atomically); the host timings.
+
+    The wiring options are ``build_run``'s. A progress bar goes to stderr unless ``quiet`` (or stderr is no
+    terminal).
+    """
+    started = time.perf_counter()
+    run = build_run(scn, transport=transport, broker=broker, cloud_in_process=cloud_in_process, prefix=prefix,
+                    ca_certs=ca_certs)
+    built = time.perf_counter()
+    trace = TraceRecorder(scn.trace_period_s)
+    run.sim.observers.append(trace)
+    until = scn.hours * 3600.0
+    try:
+        with tqdm(total=round(until), unit="sim-s", disable=quiet or None, file=sys.stderr, desc=scn.name,
+                  leave=False) as bar:
+            run.sim.run(until, progress=lambda t: bar.update(round(t) - bar.n))
+    finally:
+        run.close()
+    ran = time.perf_counter()
+    timing = {"host": platform.node(), "python": platform.python_version(),
+              "setup_wall_s": round(built - started, 3), "run_wall_s": round(ran - built, 3),
+              "sim_s": until, "sim_speed_x": round(until / max(ran - built, 1e-9), 1)}
+    write_run(run, out, trace, timing)
+    return timing
