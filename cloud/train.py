@@ -265,9 +265,14 @@ def finetune(args: argparse.Namespace) -> int:
     from minefleet.dispatch_env import scenario_for
     from minefleet.paths import resolve
 
-    # MAP is a map (shipped name or path: run with --scenario's settings) or a scenario (its own map and fleet)
+    # MAP is a scenario (shipped name or .toml path: its own map and fleet) or a map (shipped name or .geojson path:
+    # run with --scenario's settings); a name that is both is the scenario
+    as_scenario = resolve(args.finetune, "scenarios", ".toml")
     map_file = resolve(args.finetune, "maps", ".geojson")
-    map_path, scenario = (str(map_file), args.scenario) if map_file.is_file() else (None, args.finetune)
+    if as_scenario.is_file() and as_scenario.suffix == ".toml":
+        map_path, scenario = None, args.finetune
+    else:
+        map_path, scenario = (str(map_file), args.scenario) if map_file.is_file() else (None, args.finetune)
     try:
         scn = scenario_for(scenario, map_path, args.trucks)  # a bad map or scenario is refused before training
     except InputError as exc:

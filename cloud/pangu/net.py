@@ -108,7 +108,8 @@ class PanguNet(nn.Module):
 
     def forward(self, tokens: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         first = self.first
-        if tokens.shape[1] != first.shape[0]:  # training trims padding tokens (never attended to); export is full
+        if not torch.onnx.is_in_onnx_export() and tokens.shape[1] != first.shape[0]:
+            # training trims padding tokens (never attended to); an export is traced at the full width
             first = first[: tokens.shape[1]]
         present = torch.clamp(tokens.abs().sum(-1) * 1e6 + first, 0.0, 1.0)  # [N, T], 1 or 0
         key_bias = ((present - 1.0) * NEG).unsqueeze(1).unsqueeze(1)  # [N, 1, 1, T]

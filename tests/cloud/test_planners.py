@@ -142,7 +142,7 @@ def _ask(router: InProcRouter, topics: Topics, truck: str, body: dict, seq: int 
         router.deliver_next()
 
 
-@pytest.mark.parametrize("planner", ["nearest", "min_wait", "fixed", "lp_flow"])
+@pytest.mark.parametrize("planner", ["nearest", "min_wait", "fixed", "lp_flow", "pangu"])
 def test_the_cloud_survives_requests_it_cannot_answer(planner):
     """A truck the layout does not know, of a class it does not know; a layout whose shovels are unreachable:
     counted as unanswered, never a crash, and a good request afterwards is still answered."""
