@@ -17,6 +17,8 @@ from minefleet import __version__
 from minefleet.assemble import build_run
 from minefleet.headless import run_headless
 from minefleet.live import live, replay
+from minefleet.models_compare import DEFAULT_SCENARIO, DEFAULT_SEEDS, ZOO, compare_models
+from minefleet.models_compare import NAME as COMPARE_NAME
 from minefleet.openmines import import_openmines
 from minefleet.overrides import load_overridden
 from minefleet.paths import data_dir
@@ -69,13 +71,8 @@ def main(argv: list[str] | None = None) -> int:
     sweep.add_argument("sweep", type=Path, help="sweep file (TOML): [sweep] scenario and seeds, [grid], [[cases]]")
     sweep.add_argument("--out", type=Path, help="output folder (default: runs/<sweep file's name>); a sweep run "
                                                 "again into it makes only the runs not yet complete")
-    sweep.add_argument("--workers", type=int, help="runs at once (default: every core)")
-    sweep.add_argument("--executor", choices=EXECUTORS, default="local",
-                       help="local processes (default) or a Ray cluster (pip install 'minefleet[cluster]')")
-    sweep.add_argument("--address", help="Ray cluster: auto (the one running here) or ray://host:port "
-                                         "(default: start a local Ray)")
-    sweep.add_argument("--dry-run", action="store_true", help="check every input, count the runs, run nothing")
-    sweep.add_argument("--quiet", action="store_true", help="no progress bar")
+    sweep.add_argument("--runs-dir", type=Path, help="folder of the run directories (default: OUT/runs)")
+    _executor_options(sweep)
 
     plot = sub.add_parser("plot", help="one KPI of a sweep's results.csv against a swept key, as a PNG")
     plot.add_argument("results", type=Path, help="a sweep's results.csv")
@@ -83,6 +80,10 @@ def main(argv: list[str] | None = None) -> int:
     plot.add_argument("--y", required=True, help="KPI column, e.g. tonnes_per_hour")
     plot.add_argument("--series", help="column whose values get a line each, e.g. cloud.planner")
     plot.add_argument("--out", type=Path, help="PNG path (default: <y>_vs_<x>.png beside results.csv)")
+    plot.add_argument("--knee", type=float, metavar="SHARE",
+                      help="mark and print each series' knee: the first x where one more unit of x adds less than "
+                           "SHARE x the mean y per unit there (e.g. 0.5 with --x fleet.count: the next truck adds "
+                           "under half an average truck's t/h)")
 
     cloud = sub.add_parser("cloud", help="run the cloud dispatch tier as its own process for one fleet run")
     cloud.add_argument("--broker", required=True, help="mqtt://[user:password@]host:port or mqtts://...")
@@ -115,23 +116,45 @@ def main(argv: list[str] | None = None) -> int:
     om.add_argument("--no-failures", action="store_true",
                     help="leave OpenMines' built-in truck breakdowns and shovel maintenance out of the scenario")
 
-    models = sub.add_parser("models", help="perception models: emulated cost on a device, available providers")
+    models = sub.add_parser("models", help="perception models: emulated cost on a device, available providers, "
+                                           "the model swap experiment")
     msub = models.add_subparsers(dest="models_command", required=True)
     prof = msub.add_parser("profile", help="per-node emulated cost breakdown of a model on a device")
     prof.add_argument("model", help="zoo name (tiny, small, large, small-int8) or an ONNX path")
     prof.add_argument("--device", default="ascend-310", help="edge/devices/<name>.toml or a profile path")
     prof.add_argument("--batch", type=int, default=1)
     msub.add_parser("providers", help="onnxruntime execution providers present on this machine")
+    comp = msub.add_parser("compare", help="the model swap experiment: models x chips x dust levels over seeds, as a "
+                                           "sweep, then a table per cell (emulated latency, recall, safety events, "
+                                           "t/h) and the t/h vs safety-events frontier")
+    comp.add_argument("--models", nargs="+", metavar="MODEL",
+                      help=f"zoo names, oracle, blind or ONNX paths, each checked against the contract before any "
+                           f"run (default: {' '.join(ZOO)})")
+    comp.add_argument("--devices", nargs="+", metavar="DEVICE",
+                      help="emulated chips: ascend-310, ascend-310b, ascend-310p, ascend-910c, host or profile TOML "
+                           "paths (default: the scenario's)")
+    comp.add_argument("--dust", nargs="+", type=float, metavar="LEVEL",
+                      help="dust levels 0..1 (hazards.dust; default: the scenario's)")
+    comp.add_argument("--seeds", type=int, default=DEFAULT_SEEDS, help="seeds 0..N-1 per cell (default: %(default)s)")
+    comp.add_argument("--scenario", default=DEFAULT_SCENARIO, help="shipped name or path (default: %(default)s)")
+    comp.add_argument("--hours", type=float, help="every run's shift [h] (default: the scenario's)")
+    comp.add_argument("--out", type=Path, help=f"folder of the tables and frontier.png (default: runs/{COMPARE_NAME}); "
+                                               "run again into it, only the runs not yet complete are made")
+    comp.add_argument("--runs-dir", type=Path, help="folder of the run directories (default: OUT/runs)")
+    _executor_options(comp)
 
     args = parser.parse_args(argv)
     try:
         if args.command == "run":
             return _run(args)
         if args.command == "sweep":
-            return run_sweep(args.sweep, args.out, executor=args.executor, workers=args.workers,
-                             address=args.address, quiet=args.quiet, dry_run=args.dry_run)
+            return run_sweep(args.sweep, args.out, runs_dir=args.runs_dir, executor=args.executor,
+                             workers=args.workers, address=args.address, quiet=args.quiet, dry_run=args.dry_run)
         if args.command == "plot":
-            print(f"plot written to {plot_results(args.results, args.x, args.y, args.series, args.out)}")
+            drawn = plot_results(args.results, args.x, args.y, args.series, args.out, knee=args.knee)
+            for knee in drawn.knees:
+                print(knee.describe(args.x, args.y, args.knee))
+            print(f"plot written to {drawn.path}")
             return 0
         if args.command == "cloud":
             return _cloud(args)
@@ -159,6 +182,17 @@ def main(argv: list[str] | None = None) -> int:
     except (MqttError, SyncError) as exc:
         print(f"minefleet: error: messaging: {exc}", file=sys.stderr)
         return 3
+
+
+def _executor_options(p: argparse.ArgumentParser) -> None:
+    """Where and how a sweep's runs are made: shared by ``sweep`` and ``models compare``."""
+    p.add_argument("--workers", type=int, help="runs at once (default: every core)")
+    p.add_argument("--executor", choices=EXECUTORS, default="local",
+                   help="local processes (default) or a Ray cluster (pip install 'minefleet[cluster]')")
+    p.add_argument("--address", help="Ray cluster: auto (the one running here) or ray://host:port "
+                                     "(default: start a local Ray)")
+    p.add_argument("--dry-run", action="store_true", help="check every input, count the runs, run nothing")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
 def _view_options(p: argparse.ArgumentParser) -> None:
@@ -230,6 +264,10 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _models(args: argparse.Namespace) -> int:
+    if args.models_command == "compare":
+        return compare_models(args.models, args.devices, args.dust, seeds=args.seeds, scenario=args.scenario,
+                              hours=args.hours, out=args.out, runs_dir=args.runs_dir, executor=args.executor,
+                              workers=args.workers, address=args.address, quiet=args.quiet, dry_run=args.dry_run)
     if args.models_command == "providers":
         present = providers()
         print("onnxruntime execution providers present: " + ", ".join(present))

@@ -3,9 +3,10 @@
 ``spec`` reads and checks the sweep file (its docstring has the format), ``execute`` makes the runs on this
 machine's cores or a Ray cluster, ``results`` writes the tables, ``plot`` draws one KPI from them.
 
-The output folder holds ``runs/<cell id>-seed<seed>/`` (each a ``minefleet run`` directory) and the tables. A
-sweep run again into the same folder makes only the runs without a complete directory (resuming one that was killed,
-or retrying failed runs), then writes the tables over all runs.
+The output folder holds ``runs/<cell id>-seed<seed>/`` (each a ``minefleet run`` directory; the runs may be kept in
+a folder of their own instead) and the tables. A sweep run again into the same folder makes only the runs without a
+complete directory (resuming one that was killed, or retrying failed runs), then writes the tables over all runs.
+A command may build its sweep in code (``spec.build_sweep``) and hand it to ``make_sweep``: one runner for all.
 """
 
 from __future__ import annotations
@@ -18,24 +19,34 @@ from tqdm import tqdm
 
 from minefleet.sweep.execute import Job, execute
 from minefleet.sweep.results import write_results
-from minefleet.sweep.spec import load_sweep
+from minefleet.sweep.spec import Sweep, load_sweep
 
 
-def run_sweep(path: str | Path, out: Path | None = None, *, executor: str = "local", workers: int | None = None,
-              address: str | None = None, quiet: bool = False, dry_run: bool = False,
+def run_sweep(path: str | Path, out: Path | None = None, *, runs_dir: Path | None = None, executor: str = "local",
+              workers: int | None = None, address: str | None = None, quiet: bool = False, dry_run: bool = False,
               stop_after: int | None = None) -> int:
     """Check the sweep file and every run, make the missing runs, write the tables; the exit status (1: some run
-    failed). ``out`` defaults to ``runs/<sweep file's stem>``. ``dry_run`` checks and counts, and runs nothing.
+    failed). ``out`` defaults to ``runs/<sweep file's stem>``; the rest is ``make_sweep``'s."""
+    return make_sweep(load_sweep(path), out, runs_dir=runs_dir, executor=executor, workers=workers,
+                      address=address, quiet=quiet, dry_run=dry_run, stop_after=stop_after)
+
+
+def make_sweep(sweep: Sweep, out: Path | None = None, *, runs_dir: Path | None = None, executor: str = "local",
+               workers: int | None = None, address: str | None = None, quiet: bool = False, dry_run: bool = False,
+               stop_after: int | None = None) -> int:
+    """Make the runs of a checked sweep not yet complete, then write its tables into ``out`` (default
+    ``runs/<sweep name>``); the exit status (1: some run failed). The run directories go under ``runs_dir``
+    (default ``out/runs``): a folder kept apart lets the tables be committed without the runs. ``dry_run`` counts
+    and runs nothing.
 
     ``stop_after`` is for tests: make that many of the missing runs, then stop as a killed sweep would, writing no
     table.
     """
-    sweep = load_sweep(path)
-    out = Path(out) if out is not None else Path("runs") / sweep.name
-    runs_dir = out / "runs"
+    out, runs_dir = output_dirs(sweep, out, runs_dir)
     todo = [run for run in sweep.runs if not run.done_in(runs_dir)]
     if dry_run:
-        print(f"{sweep.path}: sweep OK: {sweep.describe()}; {len(sweep.runs) - len(todo)} already complete in {out}")
+        print(f"{sweep.source}: sweep OK: {sweep.describe()}; {len(sweep.runs) - len(todo)} already complete in "
+              f"{runs_dir}")
         return 0
     if stop_after is not None:
         todo = todo[:stop_after]
@@ -55,11 +66,18 @@ def run_sweep(path: str | Path, out: Path | None = None, *, executor: str = "loc
                 address=address)
     if stop_after is not None:
         return 0
-    written = write_results(sweep, out, failures)
+    written = write_results(sweep, out, failures, runs_dir)
     print(f"sweep {sweep.name}: {sweep.describe()}: {len(todo) - len(failures)} made now, "
           f"{len(sweep.runs) - len(todo)} already complete, {len(failures)} failed")
     print("tables: " + ", ".join(str(p) for p in written))
     return 1 if failures else 0
+
+
+def output_dirs(sweep: Sweep, out: Path | None = None, runs_dir: Path | None = None) -> tuple[Path, Path]:
+    """Where a sweep's tables and run directories go: ``out`` (default ``runs/<sweep name>``) and ``runs_dir``
+    (default ``out/runs``)."""
+    out = Path(out) if out is not None else Path("runs") / sweep.name
+    return out, Path(runs_dir) if runs_dir is not None else out / "runs"
 
 
 def _clear_leftovers(runs_dir: Path) -> None:

@@ -11,7 +11,10 @@ Rows go by cell, in the sweep's order, then by seed, so each file is the same wh
 and a sweep resumed after a kill writes the very bytes an uninterrupted one does. A cell a run has no value for
 (a case that leaves a swept key at the scenario's) has an empty cell there. KPI names are ``summary.json``'s
 (``README``), flattened with ``_``; blocks a run may lack (the steady-state bound share, link and safety figures)
-get columns only when some run of the sweep has them.
+get columns only when some run of the sweep has them. Two more are derived from the ``safety`` block:
+``safety_events_per_hour`` (collisions + near misses + e-stops per shift hour, the one count of what went wrong), and
+the ``perception_*`` figures of the run's perception model when every truck runs the same one (recall, precision,
+and on an emulated chip the emulated latency p50/p99 and the share of frames that missed their deadline).
 """
 
 from __future__ import annotations
@@ -48,6 +51,11 @@ OPTIONAL_KPIS = (
     ("safety_estops", "safety.estops"), ("safety_holds", "safety.holds"),
     ("safety_safe_speed_mean_kmh", "safety.safe_speed_mean_kmh"),
 )
+# Derived from the safety block, also only when some run has them (``_derived``).
+DERIVED_KPIS = (
+    "safety_events_per_hour", "perception_recall", "perception_precision", "perception_emulated_latency_p50_ms",
+    "perception_emulated_latency_p99_ms", "perception_deadline_miss_rate",
+)
 CONFIDENCE = 0.95
 
 
@@ -64,17 +72,30 @@ def mean_ci(values: Sequence[float]) -> tuple[float, float | None]:
     return mean, float(stats.t.ppf(0.5 + CONFIDENCE / 2, n - 1)) * sd / math.sqrt(n)
 
 
-def write_results(sweep: Sweep, out: Path, failures: dict[str, str]) -> list[Path]:
-    """Write the sweep's tables into ``out`` from the finished runs under ``out/runs``; the files written.
+def safety_events(safety: dict[str, Any]) -> int:
+    """What went wrong in a run's ``safety`` block: collisions, near misses and e-stops (a hold is the safety loop
+    doing its job, not an event)."""
+    return int(safety["collisions"]) + int(safety["near_misses"]) + int(safety["estops"])
+
+
+def finished_runs(sweep: Sweep, runs_dir: Path) -> list[tuple[RunSpec, dict[str, Any]]]:
+    """The sweep's complete runs under ``runs_dir`` with their KPIs (every column of ``results.csv``, None where a
+    run has no figure), by cell in the sweep's order, then by seed."""
+    return [(run, _kpis(runs_dir / run.name)) for run in _ordered(sweep.runs) if run.done_in(runs_dir)]
+
+
+def write_results(sweep: Sweep, out: Path, failures: dict[str, str], runs_dir: Path) -> list[Path]:
+    """Write the sweep's tables into ``out`` from the finished runs under ``runs_dir``; the files written.
 
     ``failures`` maps a run's name to its one-line error.
     """
-    runs_dir = out / "runs"
-    finished = [(run, _kpis(runs_dir / run.name)) for run in _ordered(sweep.runs) if run.done_in(runs_dir)]
-    kpis = [c for c, _ in KPIS] + [c for c, _ in OPTIONAL_KPIS if any(k.get(c) is not None for _, k in finished)]
+    finished = finished_runs(sweep, runs_dir)
+    out.mkdir(parents=True, exist_ok=True)  # the runs may have gone elsewhere
+    optional = [c for c, _ in OPTIONAL_KPIS] + list(DERIVED_KPIS)
+    kpis = [c for c, _ in KPIS] + [c for c in optional if any(k.get(c) is not None for _, k in finished)]
     params = list(sweep.keys)
     written = [out / "results.csv", out / "summary.csv", out / "summary.md"]
-    _write_csv(written[0], ["cell", *params, "seed", *kpis],
+    write_csv(written[0], ["cell", *params, "seed", *kpis],
                [[run.cell.id, *_params(run, params), run.seed, *(_number(k.get(c)) for c in kpis)]
                 for run, k in finished])
     cells = _by_cell(finished)
@@ -86,11 +107,11 @@ def write_results(sweep: Sweep, out: Path, failures: dict[str, str]) -> list[Pat
                      *(_number(x) for pair in cis for x in pair)])
         md.append([runs[0].cell.id, *_params(runs[0], params), str(len(runs)),
                    *(_pm(mean, ci) for mean, ci in cis)])
-    _write_csv(written[1], header, rows)
+    write_csv(written[1], header, rows)
     _write_md(written[2], sweep, ["cell", *params, "runs", *kpis], md)
     failed = out / "failures.csv"
     if failures:
-        _write_csv(failed, ["run", "cell", *params, "seed", "error"],
+        write_csv(failed, ["run", "cell", *params, "seed", "error"],
                    [[run.name, run.cell.id, *_params(run, params), run.seed, failures[run.name]]
                     for run in _ordered(sweep.runs) if run.name in failures])
         written.append(failed)
@@ -111,6 +132,30 @@ def _kpis(run_dir: Path) -> dict[str, Any]:
         for part in path.split("."):
             value = value.get(part) if isinstance(value, dict) else None
         out[column] = value
+    out.update(_derived(summary))
+    return out
+
+
+def _derived(summary: dict[str, Any]) -> dict[str, Any]:
+    """``DERIVED_KPIS`` of one run; None where it has no such figure (no perception, several models, no chip)."""
+    out: dict[str, Any] = dict.fromkeys(DERIVED_KPIS)
+    safety = summary.get("safety")
+    if not isinstance(safety, dict):
+        return out
+    out["safety_events_per_hour"] = safety_events(safety) / summary["shift_hours"]
+    models = safety.get("perception") or {}
+    if len(models) != 1:  # which model a fleet-wide figure belongs to would be a guess
+        return out
+    (model,) = models.values()
+    out["perception_recall"] = model.get("recall")
+    out["perception_precision"] = model.get("precision")
+    chip = model.get("chip")
+    if model.get("timing") == "emulated" and chip is not None:
+        out["perception_emulated_latency_p50_ms"] = model.get("latency_p50_ms")
+        out["perception_emulated_latency_p99_ms"] = model.get("latency_p99_ms")
+        jobs = chip["tasks"]["perception"]["jobs"]  # one per chip frame: what late and dropped frames count
+        if jobs:
+            out["perception_deadline_miss_rate"] = (model["late_frames"] + model["dropped_frames"]) / jobs
     return out
 
 
@@ -157,7 +202,8 @@ def _short(x: float) -> str:
     return f"{x:.3g}"
 
 
-def _write_csv(path: Path, header: list[str], rows: list[list[Any]]) -> None:
+def write_csv(path: Path, header: list[str], rows: list[list[Any]]) -> None:
+    """Write a table whole or not at all (a temp file, then a rename): a reader never sees half of it."""
     tmp = path.with_name(f".{path.name}.tmp")
     with tmp.open("w", newline="", encoding="utf-8") as fh:
         w = csv.writer(fh)

@@ -100,8 +100,8 @@ class RunSpec:
 
 @dataclass(frozen=True)
 class Sweep:
-    path: Path
-    name: str  # the file's stem
+    source: str  # the sweep file's path, or the command that built it: what its error messages name
+    name: str  # the file's stem, or the name the command gave it
     scenario_path: Path
     seeds: tuple[int, ...]  # ascending
     hours: float | None
@@ -131,21 +131,32 @@ def load_sweep(path: str | Path) -> Sweep:
     cases = _cases(root)
     sw.reject_unknown()
     root.reject_unknown()
-    cells = _cells(src, grid, cases)
+    return build_sweep(src, path.stem, scenario_path, seeds, hours, grid, cases)
+
+
+def build_sweep(source: str, name: str, scenario_path: Path, seeds: tuple[int, ...], hours: float | None,
+                grid: Mapping[str, list[Any]], cases: list[dict[str, Any]] | None = None) -> Sweep:
+    """A sweep made from parts already read, every run checked as ``load_sweep`` checks a file's: a command that
+    sweeps (``minefleet models compare``) builds its grid here and runs it with the same executors and tables.
+
+    ``seeds`` ascending and distinct; ``grid`` maps dotted keys to non-empty lists of values; ``source`` is what a
+    refusal names (an ``InputError`` whose where is ``[grid] '<key>'`` or the cell's values).
+    """
+    cells = _cells(source, dict(grid), list(cases or []))
     for cell in cells:
         for key, _ in cell.values:
             if key == "scenario.seed":
-                raise InputError(src, f"{cell.origin} '{key}'", "is the sweep's to set, by [sweep] seeds")
+                raise InputError(source, f"{cell.origin} '{key}'", "is the sweep's to set, by [sweep] seeds")
             if key == "scenario.hours" and hours is not None:
-                raise InputError(src, f"{cell.origin} '{key}'", "is set by [sweep] hours too: set one of them")
+                raise InputError(source, f"{cell.origin} '{key}'", "is set by [sweep] hours too: set one of them")
     keys = tuple(dict.fromkeys(k for cell in cells for k, _ in cell.values))
     sites: dict[tuple[Any, ...], Site] = {}
     models: set[str] = set()
     runs = []
     for cell in cells:
-        scn = _scenario(src, scenario_path, cell, hours, sites, models)
+        scn = _scenario(source, scenario_path, cell, hours, sites, models)
         runs.extend(RunSpec(cell, seed, scn.with_overrides(seed=seed)) for seed in seeds)
-    return Sweep(path, path.stem, scenario_path, seeds, hours, keys, cells, tuple(runs))
+    return Sweep(source, name, scenario_path, tuple(seeds), hours, keys, cells, tuple(runs))
 
 
 def _seeds(sw: Fields) -> tuple[int, ...]:

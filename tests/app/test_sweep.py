@@ -214,6 +214,18 @@ def test_shipped_example_sweep_checks_out_without_running(tmp_path, capsys):
     assert "sweep OK: 12 cells x 3 seeds = 36 runs" in capsys.readouterr().out
 
 
+@pytest.mark.parametrize("name, expected", [
+    ("planners", "8 cells x 10 seeds = 80 runs of open_pit.toml"),
+    ("links", "4 cells x 5 seeds = 20 runs of open_pit_5g.toml"),
+    ("models", "24 cells x 10 seeds = 240 runs of open_pit_hazards.toml"),
+])
+def test_shipped_sweeps_check_out(name, expected, tmp_path, capsys):
+    assert main(["sweep", str(REPO / "scenarios" / "sweeps" / f"{name}.toml"), "--out", str(tmp_path / "out"),
+                 "--dry-run"]) == 0
+    assert f"sweep OK: {expected}" in capsys.readouterr().out
+    assert not (tmp_path / "out").exists()
+
+
 def test_ray_executor_without_ray_says_how_to_install_it(swept, tmp_path, monkeypatch, capsys):
     path, _ = swept
     monkeypatch.setitem(sys.modules, "ray", None)  # import ray fails as if it were not installed
@@ -238,6 +250,51 @@ def test_plot_writes_a_png(swept, tmp_path, capsys):
     assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 10_000
     assert main(["plot", str(out / "results.csv"), "--x", "fleet.cuont", "--y", "tonnes_per_hour"]) == 2
     assert "--x: no column 'fleet.cuont'" in capsys.readouterr().err
+
+
+def knee_results(path):
+    """A fleet-sizing results.csv with a known knee: series "a" gains 100 t/h per truck up to 8 trucks, then 20; "b"
+    gains 100 per truck throughout. Two seeds per point, +-5 about the curve, so the knee is found on the means."""
+    def curve(series, n):
+        return 100.0 * n if series == "b" or n <= 8 else 800.0 + 20.0 * (n - 8)
+
+    rows = [[f"{series}-{n}", series, n, seed, curve(series, n) + (5.0 if seed else -5.0)]
+            for series in ("a", "b") for n in range(2, 17, 2) for seed in (0, 1)]
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        csv.writer(fh).writerows([["cell", "planner", "fleet.count", "seed", "tonnes_per_hour"], *rows])
+    return path
+
+
+def test_knee_is_the_first_count_whose_next_step_adds_under_the_share_of_the_mean(tmp_path, capsys):
+    results = knee_results(tmp_path / "results.csv")
+    png = tmp_path / "knee.png"
+    assert main(["plot", str(results), "--x", "fleet.count", "--y", "tonnes_per_hour", "--series", "planner",
+                 "--knee", "0.5", "--out", str(png)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == ("planner = a: knee at fleet.count = 8: the step to 10 adds 20 tonnes_per_hour per unit of "
+                        "fleet.count, under 0.5 x the mean 100 per unit at 8")
+    assert lines[1] == ("planner = b: no knee in fleet.count 2..16: every step adds at least 0.5 x the mean "
+                        "tonnes_per_hour per unit of fleet.count")
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_find_knee_reads_a_step_of_several_units_per_unit():
+    from minefleet.sweep.plot import find_knee
+
+    counts = [10.0, 20.0, 30.0, 40.0]
+    tph = [3000.0, 5800.0, 7000.0, 7400.0]  # per truck 300, 290, 233; ten more add 280, 120, 40 per truck
+    assert find_knee(counts, tph, 0.5) == 1  # 280 >= 150, then 120 < 145
+    assert find_knee(counts, tph, 0.4) == 2  # 120 >= 116, then 40 < 93
+    assert find_knee(counts, tph, 0.1) is None  # 280 >= 30, 120 >= 29, 40 >= 23
+    assert find_knee([0.0, 1.0, 2.0], [0.0, 10.0, 20.0], 0.5) is None  # no mean per unit at 0, then linear
+
+
+def test_knee_needs_a_numeric_x_and_a_positive_share(swept, capsys):
+    _, out = swept
+    assert main(["plot", str(out / "results.csv"), "--x", "cloud.planner", "--y", "tonnes", "--knee", "0.5"]) == 2
+    assert "--knee: needs a numeric --x column; 'cloud.planner' is not" in one_line_error(capsys)
+    assert main(["plot", str(out / "results.csv"), "--x", "fleet.count", "--y", "tonnes", "--knee", "0"]) == 2
+    assert "--knee: must be a share > 0" in one_line_error(capsys)
 
 
 def test_run_set_reaches_the_summary_and_the_run_directory_runs_again_alike(tmp_path, capsys):

@@ -10,9 +10,9 @@ import pytest
 pytest.importorskip("torch", reason="training needs torch (the train extra)")
 pytest.importorskip("gymnasium", reason="training runs through the Gymnasium environment (the gym extra)")
 
-import onnx  # noqa: E402
+import onnx
 
-from cloud.train import main  # noqa: E402
+from cloud.train import main
 
 ARGS = ["--mines", "2", "--hours", "0.6", "--rounds", "1", "--epochs", "2", "--workers", "1"]
 
