@@ -218,6 +218,7 @@ def test_shipped_example_sweep_checks_out_without_running(tmp_path, capsys):
     ("planners", "8 cells x 10 seeds = 80 runs of open_pit.toml"),
     ("links", "4 cells x 5 seeds = 20 runs of open_pit_5g.toml"),
     ("models", "24 cells x 10 seeds = 240 runs of open_pit_hazards.toml"),
+    ("chips", "4 cells x 3 seeds = 12 runs of open_pit_hazards.toml"),
 ])
 def test_shipped_sweeps_check_out(name, expected, tmp_path, capsys):
     assert main(["sweep", str(REPO / "scenarios" / "sweeps" / f"{name}.toml"), "--out", str(tmp_path / "out"),
