@@ -3,12 +3,12 @@ before any run."""
 
 from __future__ import annotations
 
-import csv
 import json
 
 import numpy as np
 import onnx
 import pytest
+from cli_checks import one_line_error, read_csv
 from onnx import TensorProto, helper
 
 from edge.contract import SensorSpec
@@ -24,18 +24,6 @@ CSV_COLUMNS = [
     "estops_mean", "estops_ci95", "safety_events_per_hour_mean", "safety_events_per_hour_ci95",
     "safe_speed_mean_kmh", "tonnes_per_hour_mean", "tonnes_per_hour_ci95",
 ]
-
-
-def read_csv(path):
-    with path.open(newline="", encoding="utf-8") as fh:
-        reader = csv.DictReader(fh)
-        return reader.fieldnames, list(reader)
-
-
-def one_line_error(capsys) -> str:
-    err = capsys.readouterr().err
-    assert err.count("\n") == 1 and "Traceback" not in err, err
-    return err
 
 
 def compare_args(out, *extra):

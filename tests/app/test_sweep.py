@@ -8,6 +8,7 @@ import math
 import sys
 
 import pytest
+from cli_checks import one_line_error, read_csv
 from conftest import REPO
 
 from minefleet.cli import main
@@ -28,18 +29,6 @@ hours = 0.2
 haul.payload_cv = [0.1]
 """
 PARAMS = ["fleet.count", "cloud.planner", "haul.payload_cv"]
-
-
-def read_csv(path):
-    with path.open(newline="", encoding="utf-8") as fh:
-        reader = csv.DictReader(fh)
-        return reader.fieldnames, list(reader)
-
-
-def one_line_error(capsys) -> str:
-    err = capsys.readouterr().err
-    assert err.count("\n") == 1 and "Traceback" not in err, err
-    return err
 
 
 @pytest.fixture(scope="module")
