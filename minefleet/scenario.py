@@ -10,11 +10,13 @@ from typing import Any
 from cloud.planners import PlannerConfigError, planner_options
 from edge.accel.profile import DeviceError
 from edge.accel.profile import load_profile as load_device
+from edge.safety import SafetyParams
 from fleet.engine import HaulParams
 from fleet.errors import InputError
 from fleet.failures import EVENT_KINDS, FailureParams, ScheduledEvent
 from fleet.fields import Fields, read_toml
 from fleet.kinematics import Traffic
+from fleet.onboard import EdgeConfig
 from fleet.truckclass import TRUCK_DIR, TruckClass, load_truck_class
 from minefleet.paths import resolve
 from net.radio.profile import ProfileError, load_profile
@@ -24,18 +26,19 @@ from net.radio.profile import ProfileError, load_profile
 class EdgeSettings:
     """The ``[edge]`` and ``[hazards]`` tables: perception on every truck, and what it must see."""
 
-    model: str  # zoo name, ONNX path, "oracle" or "blind"
-    truck_models: tuple[tuple[tuple[str, ...], str], ...]  # (truck ids, model) overrides
-    frame_hz: float
-    latency_ms: float  # placeholder inference latency [ms] for ONNX models
-    budget_ms: float
-    t_sense_ms: float
-    t_actuation_ms: float
-    margin_m: float
-    detect_range_m: float | None  # override of the model card's range
-    hazard_rate_scale: float
-    dust: float
-    rain: float
+    model: str = "small"  # zoo name, ONNX path, "oracle" or "blind"
+    truck_models: tuple[tuple[tuple[str, ...], str], ...] = ()  # (truck ids, model) overrides
+    frame_hz: float = EdgeConfig.frame_hz  # [Hz] range-sensor frames
+    latency_ms: float = 30.0  # [ms] fixed inference latency of ONNX models when device = "none"
+    # the safety controller's own defaults, in the scenario's units
+    budget_ms: float = SafetyParams.budget_s * 1000.0  # [ms] oldest usable perception result
+    t_sense_ms: float = SafetyParams.t_sense_s * 1000.0
+    t_actuation_ms: float = SafetyParams.t_actuation_s * 1000.0
+    margin_m: float = SafetyParams.margin_m
+    detect_range_m: float | None = None  # override of the model card's range
+    hazard_rate_scale: float = 1.0  # [hazards] rate_scale: x the map's base obstacle rates
+    dust: float = 0.0  # [hazards] 0..1
+    rain: float = 0.0  # [hazards] 0..1
     device: str = "none"  # emulated chip per truck (edge/devices/<name>.toml), "none" = placeholder latency
     timing: str = "emulated"  # emulated | measured (host wall time of the real inference)
     policy: str = "fifo"  # fifo | edf on the chip
@@ -187,7 +190,7 @@ def load_scenario(path: str | Path, doc: dict[str, Any] | None = None) -> Scenar
         map_path=map_path,
         seed=sc.integer("seed", 0, min=0),
         hours=sc.number("hours", 8.0, positive=True, max=24.0 * 30),
-        dt_s=sc.number("dt_s", 0.1, positive=True, max=2.0),
+        dt_s=sc.number("dt_s", HaulParams.dt, positive=True, max=2.0),
         groups=groups,
         start=fl.string("start") if "start" in fl.data else None,
         release_interval_s=fl.number("release_interval_s", HaulParams.release_interval_s, min=0.0),
@@ -199,8 +202,8 @@ def load_scenario(path: str | Path, doc: dict[str, Any] | None = None) -> Scenar
                         headway_s=tr.number("headway_s", Traffic.headway_s, min=0.0),
                         arrive_tol_m=tr.number("arrive_tol_m", Traffic.arrive_tol_m, positive=True)),
         link_profile=_link_profile(lk),
-        telemetry_period_s=lk.number("telemetry_period_s", 1.0, min=0.0),
-        link_timeout_s=lk.number("timeout_s", 2.0, positive=True),
+        telemetry_period_s=lk.number("telemetry_period_s", HaulParams.telemetry_period_s, min=0.0),
+        link_timeout_s=lk.number("timeout_s", HaulParams.link_timeout_s, positive=True),
         planner=planner,
         planner_options=planner_opts,
         trace_period_s=out.number("trace_period_s", 2.0, positive=True),
@@ -325,33 +328,34 @@ def _edge(ed: Fields, hz: Fields) -> EdgeSettings:
         gf = Fields(g if isinstance(g, dict) else {}, ed.source, f"[[edge.trucks]] #{k + 1}")
         overrides.append((gf.strings("ids"), gf.string("model")))
         gf.reject_unknown()
+    d = EdgeSettings  # the one place each default lives
     return EdgeSettings(
-        model=ed.string("model", "small"),
+        model=ed.string("model", d.model),
         truck_models=tuple(overrides),
-        frame_hz=ed.number("frame_hz", 10.0, positive=True, max=100.0),
-        latency_ms=ed.number("latency_ms", 30.0, min=0.0),  # used when device = "none"
-        budget_ms=ed.number("budget_ms", 500.0, positive=True),
-        t_sense_ms=ed.number("t_sense_ms", 50.0, min=0.0),
-        t_actuation_ms=ed.number("t_actuation_ms", 300.0, min=0.0),
-        margin_m=ed.number("margin_m", 5.0, min=0.0),
+        frame_hz=ed.number("frame_hz", d.frame_hz, positive=True, max=100.0),
+        latency_ms=ed.number("latency_ms", d.latency_ms, min=0.0),
+        budget_ms=ed.number("budget_ms", d.budget_ms, positive=True),
+        t_sense_ms=ed.number("t_sense_ms", d.t_sense_ms, min=0.0),
+        t_actuation_ms=ed.number("t_actuation_ms", d.t_actuation_ms, min=0.0),
+        margin_m=ed.number("margin_m", d.margin_m, min=0.0),
         detect_range_m=ed.number("detect_range_m", positive=True) if "detect_range_m" in ed.data else None,
-        hazard_rate_scale=hz.number("rate_scale", 1.0, min=0.0),
-        dust=hz.number("dust", 0.0, min=0.0, max=1.0),
-        rain=hz.number("rain", 0.0, min=0.0, max=1.0),
+        hazard_rate_scale=hz.number("rate_scale", d.hazard_rate_scale, min=0.0),
+        dust=hz.number("dust", d.dust, min=0.0, max=1.0),
+        rain=hz.number("rain", d.rain, min=0.0, max=1.0),
         device=_device(ed),
-        timing=ed.string("timing", "emulated", choices=("emulated", "measured")),
-        policy=ed.string("policy", "fifo", choices=("fifo", "edf")),
-        streams=ed.integer("streams", 1, min=1, max=64),
-        deadline_ms=ed.number("deadline_ms", 100.0, positive=True),
-        on_miss=ed.string("on_miss", "late", choices=("late", "drop")),
-        background=ed.strings("background", ()),
-        background_on_miss=ed.string("background_on_miss", "drop", choices=("drop", "late")),
+        timing=ed.string("timing", d.timing, choices=("emulated", "measured")),
+        policy=ed.string("policy", d.policy, choices=("fifo", "edf")),
+        streams=ed.integer("streams", d.streams, min=1, max=64),
+        deadline_ms=ed.number("deadline_ms", d.deadline_ms, positive=True),
+        on_miss=ed.string("on_miss", d.on_miss, choices=("late", "drop")),
+        background=ed.strings("background", d.background),
+        background_on_miss=ed.string("background_on_miss", d.background_on_miss, choices=("drop", "late")),
     )
 
 
 def _device(ed: Fields) -> str:
     """``none`` (placeholder latency) or an emulated chip: shipped name or a path to a device profile."""
-    return _usable(ed.string("device", "none"), "none", load_device, DeviceError,
+    return _usable(ed.string("device", EdgeSettings.device), "none", load_device, DeviceError,
                    lambda msg: ed.error("device", msg))
 
 
