@@ -22,7 +22,7 @@ from minefleet.models_compare import NAME as COMPARE_NAME
 from minefleet.openmines import import_openmines
 from minefleet.overrides import load_overridden
 from minefleet.paths import data_dir
-from minefleet.rundir import write_run
+from minefleet.rundir import check_out, write_run
 from minefleet.sweep import run_sweep
 from minefleet.sweep.execute import EXECUTORS
 from minefleet.sweep.plot import plot_results
@@ -219,6 +219,8 @@ def _run(args: argparse.Namespace) -> int:
                                                                   model=args.model, device=args.device,
                                                                   link=args.link, planner=args.planner)
     out = args.out or Path("runs") / f"{scn.name}-seed{scn.seed}"
+    if args.headless or args.out is not None:
+        check_out(out)  # before simulating: a refused --out must not cost a shift
     if args.transport == "inproc" and (args.broker or args.no_cloud or args.ca_file):
         raise InputError("--broker/--no-cloud/--ca-file", "", "need --transport mqtt")
     ca_file = _broker_options(args.broker, args.ca_file)

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 import tomli_w
 
+from fleet.errors import InputError
 from fleet.kpi import summarize, truck_rows
 from fleet.trace import TraceRecorder
 from minefleet.assemble import Run
@@ -28,6 +29,28 @@ def scenario_text(scn: Scenario) -> str:
     """The run directory's ``scenario.toml`` for ``scn``: the scenario as resolved, runnable again; a sweep compares
     it to tell a finished run of the same scenario from one of an edited one."""
     return tomli_w.dumps(scn.resolved())
+
+
+RUN_FILES = ("scenario.toml", "summary.json")  # what marks a folder as a run directory this program wrote
+
+
+def check_out(out: Path) -> None:
+    """Refuse, before any work, an ``--out`` whose writing would lose something: a file, or a folder with
+    contents that is not a run directory (writing a run replaces the folder whole), or a place that cannot be
+    written (found by making, then removing, a temporary folder in the nearest existing parent)."""
+    out = Path(out)
+    if out.is_symlink() or (out.exists() and not out.is_dir()):
+        raise InputError(str(out), "--out", "is a file, not a run directory; it is left as it is: choose another --out")
+    if out.is_dir() and any(out.iterdir()) and not all((out / f).is_file() for f in RUN_FILES):
+        raise InputError(str(out), "--out", "is a folder that is not a minefleet run directory; it is left as it is: "
+                                            "choose another --out")
+    parent = out.absolute().parent
+    while not parent.exists():
+        parent = parent.parent
+    try:
+        shutil.rmtree(tempfile.mkdtemp(prefix=".minefleet-check-", dir=parent))
+    except OSError as exc:
+        raise InputError(str(out), "--out", f"cannot be written ({exc.strerror or exc})") from None
 
 
 def write_run(run: Run, out: Path, trace: TraceRecorder, timing: dict[str, Any]) -> Path:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
@@ -60,6 +61,7 @@ class FleetGroup:
     class_path: str | None = None  # the class file's absolute path, when it is not a shipped class
 
 
+MAX_HOURS = 24.0 * 30  # [h] the longest shift a scenario or --hours may ask for (a month)
 SPREAD = "spread"  # start queued at the load points, spread over them in turn
 
 
@@ -128,8 +130,8 @@ class Scenario:
                                                     lambda msg: InputError(self.path, "--device", msg)))
             out = replace(out, edge=base)
         if hours is not None:
-            if not hours > 0:
-                raise InputError(self.path, "--hours", f"must be > 0, got {hours}")
+            if not (math.isfinite(hours) and 0 < hours <= MAX_HOURS):  # the same range as [scenario] hours
+                raise InputError(self.path, "--hours", f"must be > 0 and at most {MAX_HOURS:g} h, got {hours:g}")
             out = replace(out, hours=hours)
         if seed is not None:
             if seed < 0:
@@ -189,7 +191,7 @@ def load_scenario(path: str | Path, doc: dict[str, Any] | None = None) -> Scenar
         map=map_name,
         map_path=map_path,
         seed=sc.integer("seed", 0, min=0),
-        hours=sc.number("hours", 8.0, positive=True, max=24.0 * 30),
+        hours=sc.number("hours", 8.0, positive=True, max=MAX_HOURS),
         dt_s=sc.number("dt_s", HaulParams.dt, positive=True, max=2.0),
         groups=groups,
         start=fl.string("start") if "start" in fl.data else None,

@@ -136,6 +136,8 @@ def test_unknown_scenario_key_is_refused(write_scenario, capsys):
 @pytest.mark.parametrize("args, expected", [
     (["--device", "ascend-999"], "--device: is not usable: unknown device 'ascend-999'"),
     (["--device", "ascend-310", "--hours", "0"], "--hours: must be > 0"),
+    (["--hours", "inf"], "--hours: must be > 0 and at most 720 h, got inf"),
+    (["--hours", "1e9"], "--hours: must be > 0 and at most 720 h, got 1e+09"),
     (["--link", "6g"], "--link: is not usable: "),
     (["--transport", "mqtt", "--broker", "tcp://host:1883"], "--broker: broker URL must look like mqtt://host:port"),
     (["--transport", "mqtt", "--broker", "mqtts://u:secret@host:99999"], "--broker: broker URL 'mqtts://u:***@"),
@@ -157,6 +159,21 @@ def test_failed_run_leaves_an_existing_run_directory_untouched(write_scenario, t
     assert run_cli("run", str(bad), "--headless", "--out", str(out)) == 2
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []
+
+
+@pytest.mark.parametrize("make, problem", [
+    (lambda p: (p.mkdir(), (p / "notes.txt").write_text("mine")), "is a folder that is not a minefleet run directory"),
+    (lambda p: p.write_text("mine"), "is a file, not a run directory"),
+])
+def test_out_that_would_lose_a_users_files_is_refused_before_the_shift(make, problem, tmp_path, capsys):
+    out = tmp_path / "out"
+    make(out)
+    before = sorted((q.name, q.read_bytes()) for q in ([out] if out.is_file() else out.iterdir()))
+    assert run_cli("run", "tutorial", "--headless", "--quiet", "--out", str(out)) == 2
+    err = capsys.readouterr().err
+    assert problem in err and len(err.strip().splitlines()) == 1
+    assert sorted((q.name, q.read_bytes()) for q in ([out] if out.is_file() else out.iterdir())) == before
+    assert [p.name for p in tmp_path.iterdir()] == ["out"]  # no temp folder left
 
 
 def test_rerun_replaces_the_run_directory_whole(tmp_path):
