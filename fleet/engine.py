@@ -371,7 +371,7 @@ class Simulation(Breakdowns):
         sp.tonnes += payload
         unit.tonnes += payload
         self.tonnes[i] += payload
-        self.loads[i] += 1
+        self.loads[i] += payload > 0  # an empty truck sent to tip tips nothing: no load
         self.tonnes_by_material[self.materials[f.material[i]]] += payload
         if np.isfinite(self.cycle_starts[i]):
             self.cycle_times.append((int(f.class_index[i]), self.t - self.cycle_starts[i]))

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import signal
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -15,7 +17,7 @@ from fleet.errors import InputError
 from fleet.trace import TraceRecorder
 from minefleet import __version__
 from minefleet.assemble import build_run
-from minefleet.headless import run_headless
+from minefleet.headless import Terminated, run_headless
 from minefleet.live import live, replay
 from minefleet.models_compare import DEFAULT_SCENARIO, DEFAULT_SEEDS, ZOO, compare_models
 from minefleet.models_compare import NAME as COMPARE_NAME
@@ -144,6 +146,8 @@ def main(argv: list[str] | None = None) -> int:
     _executor_options(comp)
 
     args = parser.parse_args(argv)
+    in_main = threading.current_thread() is threading.main_thread()  # only there may a handler be set
+    previous = signal.signal(signal.SIGTERM, _terminated) if in_main else None
     try:
         if args.command == "run":
             return _run(args)
@@ -182,6 +186,21 @@ def main(argv: list[str] | None = None) -> int:
     except (MqttError, SyncError) as exc:
         print(f"minefleet: error: messaging: {exc}", file=sys.stderr)
         return 3
+    except (KeyboardInterrupt, Terminated) as exc:
+        signum = signal.SIGTERM if isinstance(exc, Terminated) else signal.SIGINT
+        partial = getattr(exc, "partial", None)
+        kept = f"; the shift so far is in {partial} (marked interrupted)" if partial is not None else ""
+        print(f"minefleet: stopped by {signal.Signals(signum).name}{kept}", file=sys.stderr)
+        return 128 + signum
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _terminated(signum: int, frame: object) -> None:
+    """SIGTERM ends a command as Ctrl-C does: the work so far is kept where it can be (a run directory marked
+    interrupted), temp folders are removed, and the exit status is 143."""
+    raise Terminated
 
 
 def _executor_options(p: argparse.ArgumentParser) -> None:

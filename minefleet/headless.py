@@ -20,6 +20,10 @@ from minefleet.rundir import write_run
 from minefleet.scenario import Scenario
 
 
+class Terminated(BaseException):
+    """SIGTERM, raised in the main thread by the command's handler; ends a run as Ctrl-C does."""
+
+
 def run_headless(scn: Scenario, out: Path, *, quiet: bool = False, transport: str = "inproc",
                  broker: str | None = None, cloud_in_process: bool = True, prefix: str | None = None,
                  ca_certs: str | None = None) -> dict[str, Any]:
@@ -35,15 +39,23 @@ def run_headless(scn: Scenario, out: Path, *, quiet: bool = False, transport: st
     trace = TraceRecorder(scn.trace_period_s)
     run.sim.observers.append(trace)
     until = scn.hours * 3600.0
+    stopped: BaseException | None = None
     try:
         with tqdm(total=round(until), unit="sim-s", disable=quiet or None, file=sys.stderr, desc=scn.name,
                   leave=False) as bar:
             run.sim.run(until, progress=lambda t: bar.update(round(t) - bar.n))
+    except (KeyboardInterrupt, Terminated) as exc:  # keep the shift so far, marked as such, then stop
+        stopped = exc
+        for sp in run.sim.points:
+            sp.close(run.sim.t)
     finally:
         run.close()
     ran = time.perf_counter()
     timing = {"host": platform.node(), "python": platform.python_version(),
               "setup_wall_s": round(built - started, 3), "run_wall_s": round(ran - built, 3),
-              "sim_s": until, "sim_speed_x": round(until / max(ran - built, 1e-9), 1)}
-    write_run(run, out, trace, timing)
+              "sim_s": run.sim.t, "sim_speed_x": round(run.sim.t / max(ran - built, 1e-9), 1)}
+    write_run(run, out, trace, timing, interrupted=stopped is not None)
+    if stopped is not None:
+        stopped.partial = out  # the caller names it in its one line
+        raise stopped
     return timing

@@ -53,7 +53,9 @@ def check_out(out: Path) -> None:
         raise InputError(str(out), "--out", f"cannot be written ({exc.strerror or exc})") from None
 
 
-def write_run(run: Run, out: Path, trace: TraceRecorder, timing: dict[str, Any]) -> Path:
+def write_run(run: Run, out: Path, trace: TraceRecorder, timing: dict[str, Any], interrupted: bool = False) -> Path:
+    """The run directory of ``run``; ``interrupted``: the shift was stopped early (SIGINT/SIGTERM) and the figures
+    cover what was simulated, so ``summary.json`` says so and a sweep does not take it for a finished run."""
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
@@ -64,6 +66,8 @@ def write_run(run: Run, out: Path, trace: TraceRecorder, timing: dict[str, Any])
         summary["seed"] = run.scenario.seed
         summary["map"] = run.site.mine.site
         summary["planner"] = run.scenario.planner
+        if interrupted:
+            summary["interrupted"] = True
         summary["link_profile"] = run.scenario.link_profile
         summary["lp_bound"] = lp_bound(run.sim, summary)
         if run.sim.onboard is not None:
@@ -93,11 +97,18 @@ def write_run(run: Run, out: Path, trace: TraceRecorder, timing: dict[str, Any])
             w.writerow(["t_s", "truck", "event", "facility", "payload_t"])
             w.writerows((f"{t:.1f}", tid, ev, fac, f"{p:.1f}") for t, tid, ev, fac, p in run.sim.log)
         trace.save(tmp / "trace.npz", run.sim)
+        os.chmod(tmp, 0o777 & ~_umask())  # mkdtemp makes it private; a run directory follows the umask
         swap_into_place(tmp, out)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return out
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def swap_into_place(tmp: Path, out: Path) -> None:

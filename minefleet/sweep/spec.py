@@ -92,7 +92,8 @@ class RunSpec:
         killed leaves none."""
         out = runs_dir / self.name
         try:
-            json.loads((out / "summary.json").read_text(encoding="utf-8"))
+            if json.loads((out / "summary.json").read_text(encoding="utf-8")).get("interrupted"):
+                return False  # stopped early by a signal: made again
             return (out / "scenario.toml").read_text(encoding="utf-8") == scenario_text(self.scenario)
         except (OSError, ValueError):
             return False

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
+import stat
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -212,3 +216,32 @@ def test_models_profile_times_any_onnx_graph_and_refuses_a_missing_one(capsys):
     assert "emulated:" in out and "ms per call" in out and "ascend-310b" in out
     assert run_cli("models", "profile", "no-such-model") == 2
     assert "no such model" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("signum, status", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_a_signal_ends_the_run_in_one_line_keeping_the_shift_so_far(signum, status, tmp_path, capsys, monkeypatch):
+    """The signal arrives 10 simulated minutes into the shift (raised from inside the simulation, so the test
+    does not hang on the host's speed): exit 128 + signal, a run directory marked interrupted, no temp folder."""
+    if threading.current_thread() is not threading.main_thread():
+        pytest.skip("signal handlers can only be set in the main thread")
+    from fleet.engine import Simulation
+
+    real_run = Simulation.run
+
+    def run_then_signal(self, until, progress=None):
+        real_run(self, 600.0, progress)
+        os.kill(os.getpid(), signum)  # delivered to the main thread: KeyboardInterrupt, or the SIGTERM handler
+        real_run(self, until, progress)
+
+    monkeypatch.setattr(Simulation, "run", run_then_signal)
+    out = tmp_path / "run"
+    assert run_cli("run", "tutorial", "--headless", "--quiet", "--hours", "2", "--out", str(out)) == status
+    err = capsys.readouterr().err
+    assert f"stopped by {signal.Signals(signum).name}" in err and "marked interrupted" in err
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["interrupted"] is True and summary["shift_hours"] == pytest.approx(600 / 3600, abs=1e-3)
+    assert [p.name for p in tmp_path.iterdir()] == ["run"]
+    umask = os.umask(0)
+    os.umask(umask)
+    assert stat.S_IMODE(out.stat().st_mode) == 0o777 & ~umask  # a run directory follows the umask
