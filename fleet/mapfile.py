@@ -193,10 +193,7 @@ def parse_map(doc: Any, src: str) -> MineMap:
         props = feat.get("properties")
         if not isinstance(props, Mapping):
             raise InputError(src, label, "has no 'properties' object")
-        fid = props.get("id")
-        if not isinstance(fid, str | int) or isinstance(fid, bool) or str(fid) == "":
-            raise InputError(src, label, "missing 'id' property")
-        fid = str(fid)
+        fid = _feature_id(feat, props, src, label)
         kind = props.get("kind")
         where = f"feature {fid}"
         if kind not in KINDS:
@@ -228,6 +225,29 @@ def parse_map(doc: Any, src: str) -> MineMap:
         gnbs=tuple(parsed["gnb"]), sources=sources, loading_areas=tuple(parsed["loading_area"]),
         road_model=road_model,
     )
+
+
+def _usable_id(value: Any) -> bool:
+    return isinstance(value, str | int) and not isinstance(value, bool) and str(value) != ""
+
+
+def _feature_id(feat: Mapping[str, Any], props: Mapping[str, Any], src: str, label: str) -> str:
+    """The feature's id: ``properties.id``, else the Feature's own top-level ``id`` (RFC 7946 section 3.2),
+    which is what GIS tools write. Both given and different would leave it unclear which one a scenario's
+    start or event target names, so that is refused."""
+    own, prop = feat.get("id"), props.get("id")
+    if own is not None and not _usable_id(own):
+        raise InputError(src, label, f"top-level 'id' must be a non-empty string or number, got {own!r}")
+    if prop is None:
+        if own is None:
+            raise InputError(src, label, "missing 'id' (properties.id or the feature's top-level id)")
+        return str(own)
+    if not _usable_id(prop):
+        raise InputError(src, label, "missing 'id' property")
+    if own is not None and str(own) != str(prop):
+        raise InputError(src, label, f"top-level id {own!r} differs from properties.id {prop!r}; "
+                                     "give one id, or the same one in both")
+    return str(prop)
 
 
 def _check_lengths(roads: list[Road], road_model: str, src: str) -> None:

@@ -23,7 +23,7 @@ from pathlib import Path
 import onnx
 
 from edge.accel.fusion import Group, build_groups
-from edge.accel.graph import GraphView, analyse
+from edge.accel.graph import GraphError, GraphView, analyse, load_model
 from edge.accel.ops import Gemm, Work, node_work
 from edge.accel.profile import DeviceProfile, load_profile
 
@@ -210,18 +210,55 @@ def model_cost(model: str | Path | onnx.ModelProto, profile: DeviceProfile | str
     """Emulated latency of one inference call of `model` at `batch` on `profile` (a profile or its name)."""
     prof = load_profile(profile) if isinstance(profile, str) else profile
     view = analyse(model, batch)
+    name = Path(model).name if isinstance(model, str | Path) else (view.model.graph.name or "model")
+    return _view_cost(view, prof, batch, name)
+
+
+def _view_cost(view: GraphView, prof: DeviceProfile, batch: int, name: str) -> ModelCost:
+    """Price an analysed graph: shared by `model_cost` and `profile_table`, which analyses the graph itself."""
     groups = build_groups(view, prof.fp32_as_fp16, drop_view_qdq=prof.kind == "cpu")  # onnxruntime on the host
     nodes = tuple(_kernel_cost(g, *_group_work(g, view), prof) for g in groups)
     io_bytes = sum(view.tensor(n).nbytes for n in [*view.data_inputs, *view.outputs])  # copied as given
     transfer = prof.transfer_latency_us * 1e-6 + io_bytes / (prof.transfer_gbps * 1e9)
-    name = Path(model).name if isinstance(model, str | Path) else (view.model.graph.name or "model")
     return ModelCost(name, prof.name, batch, nodes, transfer, transfer + sum(n.time_s for n in nodes))
+
+
+def _load_user_model(path: Path) -> onnx.ModelProto:
+    """Read a model a user named. onnx reads an empty (or graph-less) file as an empty model without complaint,
+    which would then be "timed" at a transfer latency alone: refuse it, naming the file."""
+    if path.is_file() and path.stat().st_size == 0:
+        raise GraphError(f"{path}: empty file (0 bytes), not an ONNX model")
+    proto = load_model(path)
+    if not proto.HasField("graph") or not (proto.graph.node or proto.graph.output):
+        raise GraphError(f"{path}: not an ONNX model (it holds no graph)")
+    return proto
+
+
+def _check_batch(path: Path, proto: onnx.ModelProto, data_inputs: list[str], batch: int) -> None:
+    """Refuse a batch the graph cannot take. `analyse` binds only a symbolic leading dim; a fixed one stays as it
+    is, so the graph would be priced at its own batch while the per-frame time is divided by `batch`."""
+    leading: dict[str, int | None] = {}
+    for value in proto.graph.input:
+        dims = value.type.tensor_type.shape.dim
+        if value.name in data_inputs and dims:
+            fixed = dims[0].HasField("dim_value") and dims[0].dim_value > 0
+            leading[value.name] = dims[0].dim_value if fixed else None
+    if not leading or any(dim is None for dim in leading.values()):
+        return  # a symbolic batch dim: bound to `batch` by analyse
+    name, fixed = next(iter(leading.items()))
+    if fixed != batch:
+        raise GraphError(f"{path}: batch {batch} refused: input {name!r} has its batch dim fixed at {fixed} in the "
+                         f"graph (use --batch {fixed}, or export the model with a symbolic batch dim)")
 
 
 def profile_table(model_path: str | Path, device_name: str, batch: int = 1, limit: int | None = 25) -> str:
     """The printed breakdown behind `minefleet models profile MODEL --device NAME` (emulated figures)."""
     prof = load_profile(device_name)
-    cost = model_cost(model_path, prof, batch)
+    path = Path(model_path)
+    proto = _load_user_model(path)
+    view = analyse(proto, batch)  # copies the proto: its input dims stay as the file has them
+    _check_batch(path, proto, view.data_inputs, batch)
+    cost = _view_cost(view, prof, batch, path.name)
     head = (f"device {prof.name}: {prof.description} (emulated from its profile; peak fp16 "
             f"{prof.peak_fp16_tflops:g} TFLOPS, int8 {prof.peak_int8_tops:g} TOPS, {prof.memory_gbps:g} GB/s)")
     per_frame = cost.latency_s / batch * 1e3

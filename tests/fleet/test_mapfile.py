@@ -91,3 +91,29 @@ def test_t_junction_splits_the_road(write_map):
     assert len(net.nodes) == 4  # two ends of R1, the T, the shovel end of R2
     path = net.path(net.facility_node["S1"], net.facility_node["D1"])
     assert [net.edges[e].road_id for e in path] == ["R2", "R1"]
+
+
+def _with_top_level_id(feature: dict, fid: object, keep_property: bool) -> dict:
+    """The feature as GIS tools write it: the id as the Feature's own member (RFC 7946), beside 'properties'."""
+    props = {k: v for k, v in feature["properties"].items() if keep_property or k != "id"}
+    return {**feature, "id": fid, "properties": props}
+
+
+def test_a_top_level_feature_id_is_the_features_id(write_map):
+    doc = line_map()
+    doc["features"] = [_with_top_level_id(f, f["properties"]["id"], keep_property=False) for f in doc["features"]]
+    doc["features"][0] = _with_top_level_id(doc["features"][0], "R1", keep_property=True)  # both, the same
+    mine = load_map(write_map(doc))
+    assert [r.id for r in mine.roads] == ["R1"] and [s.id for s in mine.shovels] == ["S1"]
+    assert {d.id for d in mine.dumps} and {p.id for p in mine.parks}
+
+
+def test_a_top_level_id_that_differs_from_properties_id_is_refused_naming_both(write_map):
+    doc = line_map()
+    doc["features"][1] = _with_top_level_id(doc["features"][1], "shovel-7", keep_property=True)
+    path = write_map(doc)
+    with pytest.raises(InputError) as err:
+        load_map(path)
+    msg = str(err.value)
+    assert msg.startswith(f"{path}: feature #1: ") and "'shovel-7'" in msg and "'S1'" in msg
+    assert "\n" not in msg
