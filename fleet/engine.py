@@ -279,8 +279,8 @@ class Simulation(Breakdowns):
         sp = self.points[dest]
         self._record(i, "arrive", sp.id)
         self.comms.event(i, self.t, self._event_body(i, "arrive"))  # the cloud learns travel times from these
-        if sp.kind == "park":
-            f.state[i] = TruckState.WAIT_ORDER
+        if sp.kind == "park":  # parked by an order: the truck asks again, so no order strands it there
+            self._request(i, "ready")
             return
         self._join(i)
 

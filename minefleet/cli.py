@@ -276,6 +276,13 @@ def _run(args: argparse.Namespace) -> int:
         said = ", ".join(f"{n} {k}" for k, n in causes.items() if n) or "no hold, time-out or failure: is the shift "\
                                                                             "shorter than one haul cycle?"
         print(f"warning: the shift hauled 0 t ({said})", file=sys.stderr)
+    d = summary["dispatch"]
+    dropped = {"messages the fleet dropped": d.get("messages_rejected", 0),
+               "messages the cloud dropped": d.get("cloud_messages_rejected", 0),
+               "requests the cloud could not answer": d.get("cloud_requests_unanswered", 0)}
+    if any(dropped.values()):
+        print("rejected: " + ", ".join(f"{n} {k}" for k, n in dropped.items() if n) + " (dispatch in summary.json)",
+              file=sys.stderr)
     if summary.get("link_holds"):
         link = summary.get("link") or {}
         print(f"link: {summary['link_holds']} holds for lost contact, {link.get('outage_truck_s', 0):,.0f} "

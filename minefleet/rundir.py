@@ -74,6 +74,9 @@ def write_run(run: Run, out: Path, trace: TraceRecorder, timing: dict[str, Any],
             summary["safety"] = run.sim.onboard.summary()
         if hasattr(run.link, "stats"):
             summary["link"] = run.link.stats()
+        if run.cloud is not None:  # what the cloud in this process dropped or could not answer, never silently
+            summary["dispatch"].update(cloud_messages_rejected=run.cloud.rejected,
+                                       cloud_requests_unanswered=run.cloud.failed)
         planner_stats = run.cloud.planner_stats() if run.cloud is not None else None
         if planner_stats is not None:  # a planner with figures of its own (pangu); "planner" already holds its name
             summary["planner_stats"] = planner_stats

@@ -1,4 +1,5 @@
-"""An empty truck sent to a dump tips nothing: it is not counted as a load, and the next real loads are."""
+"""Orders no planner of ours gives, obeyed safely: an empty truck sent to tip is no load; one sent to the park
+asks again."""
 
 from __future__ import annotations
 
@@ -30,3 +31,27 @@ def test_an_empty_tip_is_no_load():
     summary = summarize(run.sim)
     assert summary["loads"] == len(tips) - 1 == 2
     assert summary["tonnes"] == sum(e[4] for e in tips) == 720.0
+
+
+def test_a_truck_sent_to_the_park_asks_again_and_goes_back_to_work():
+    run = build_run(load_scenario("tutorial").with_overrides(hours=1.0))
+    reference = run.cloud.planner
+    parked = []
+
+    class ParkOnce:
+        name = "park-once"
+
+        def plan(self, request, twin, layout):
+            if request.payload_t == 0 and request.at != "park-1" and not parked:
+                parked.append(request.t)
+                return order_for(request, "park-1", layout)
+            return reference.plan(request, twin, layout)
+
+    run.cloud.planner = ParkOnce()
+    run.sim.run(3600.0)
+    run.close()
+    assert parked
+    arrived = next(t for t, _, ev, at, _ in run.sim.log if ev == "arrive" and at == "park-1" and t > parked[0])
+    assert any(ev == "dumped" and t > arrived for t, _, ev, _, _ in run.sim.log)  # back at work after the park
+    summary = summarize(run.sim)
+    assert summary["dispatch"]["messages_rejected"] == 0 and summary["dispatch"]["order_timeouts"] == 0
