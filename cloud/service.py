@@ -13,6 +13,7 @@ from cloud.layout import Layout
 from cloud.planners import PlannerSpec, make_planner
 from cloud.planners.base import Planner, PlanningError, Request
 from cloud.twin import FleetTwin
+from net.auth import SiteKey, sign
 from net.envelope import Envelope, EnvelopeError
 from net.schemas import validate
 from net.topics import Topics
@@ -22,9 +23,13 @@ REQUEST_EVENTS = ("loaded", "dumped", "ready")
 
 
 class CloudService:
-    def __init__(self, transport: Transport, topics: Topics, planner: Planner | None) -> None:
-        """``planner`` None: the one the site layout names (its options and seed too), made when it arrives."""
+    def __init__(self, transport: Transport, topics: Topics, planner: Planner | None,
+                 key: SiteKey | None = None) -> None:
+        """``planner`` None: the one the site layout names (its options and seed too), made when it arrives.
+        ``key``: the site key every order is signed with, since trucks obey only signed orders (None: unsigned,
+        for a fleet that checks nothing)."""
         self.transport = transport
+        self._key = key
         self.topics = topics
         self.planner = planner
         self.twin = FleetTwin()
@@ -118,4 +123,7 @@ class CloudService:
             order_body["unit"] = order.unit
         sent = t + order.delay_s  # a planner whose decision takes simulated time (pangu) sends its order that late
         env = Envelope(kind="order", src="cloud", seq=self.seq, t_sent=sent, t_deliver=sent, body=order_body)
-        self.transport.publish(self.topics.dispatch(truck), env, qos=1)
+        topic = self.topics.dispatch(truck)
+        if self._key is not None:
+            env.sig = sign(self._key, topic, env)
+        self.transport.publish(topic, env, qos=1)

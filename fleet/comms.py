@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from net.auth import REASONS, SiteKey, Verifier
 from net.envelope import Envelope, EnvelopeError
 from net.link import LinkModel
 from net.schemas import validate
@@ -19,7 +20,11 @@ OrderHandler = Callable[[int, dict[str, Any], float], None]
 
 
 class FleetComms:
-    def __init__(self, transport: Transport, topics: Topics, link: LinkModel, truck_ids: list[str]) -> None:
+    def __init__(self, transport: Transport, topics: Topics, link: LinkModel, truck_ids: list[str],
+                 key: SiteKey | None = None) -> None:
+        """``key``: the site key orders must be signed with; anyone on the broker can write to a dispatch topic,
+        so with a key an order that fails ``net.auth.Verifier`` is dropped and counted, never obeyed. None checks
+        nothing (a bare fleet in unit tests)."""
         self.transport = transport
         self.topics = topics
         self.link = link
@@ -30,6 +35,8 @@ class FleetComms:
         self.sent = 0
         self.lost = 0
         self.rejected = 0  # malformed or unknown-truck messages dropped
+        self.verifier = Verifier(key) if key is not None else None
+        self.orders_refused = dict.fromkeys(REASONS, 0)  # orders failing authentication, by reason
         self._event_topics = [topics.event(t) for t in truck_ids]
         self._telemetry_topics = [topics.telemetry(t) for t in truck_ids]
 
@@ -82,6 +89,11 @@ class FleetComms:
             if i is None or env.kind != "order":
                 self.rejected += 1
                 return
+            if self.verifier is not None:
+                refused = self.verifier.check(topic, env)
+                if refused is not None:
+                    self.orders_refused[refused] += 1
+                    return
             try:
                 validate("order", env.body)
             except EnvelopeError:

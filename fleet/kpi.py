@@ -73,6 +73,7 @@ def summarize(sim: Simulation) -> dict[str, Any]:
                      "unit_outages": sum(1 for e in sim.log if e[2] == "unit_down"),
                      "road_closures": sum(1 for e in sim.log if e[2] == "road_closed")},
         "dispatch": {"orders_rejected": sim.orders_rejected, "messages_rejected": sim.comms.rejected,
+                     "orders_refused": dict(sim.comms.orders_refused),
                      "order_timeouts": sum(1 for e in sim.log if e[2] == "order_timeout")},
         "single_lane_refusals": sim.claims.refusals,
         "link_holds": sim.link_holds,

@@ -33,6 +33,7 @@ from minefleet.scenario import SPREAD, Scenario
 from minefleet.wiring import Wiring
 from minefleet.wiring import inproc as wire_inproc
 from minefleet.wiring import mqtt as wire_mqtt
+from net.auth import SiteKey
 from net.link import IdealLink, LinkModel
 from net.radio.link import FiveGLink
 from net.radio.profile import load_profile
@@ -156,8 +157,10 @@ def make_link(scn: Scenario, mine: MineMap, ids: list[str], rng: np.random.Gener
 
 
 def build_run(scn: Scenario, site: Site | None = None, transport: str = "inproc", broker: str | None = None,
-              cloud_in_process: bool = True, prefix: str | None = None, ca_certs: str | None = None) -> Run:
-    """Everything one run needs; ``transport`` is ``inproc`` or ``mqtt`` (embedded broker unless ``broker``)."""
+              cloud_in_process: bool = True, prefix: str | None = None, ca_certs: str | None = None,
+              key: SiteKey | None = None) -> Run:
+    """Everything one run needs; ``transport`` is ``inproc`` or ``mqtt`` (embedded broker unless ``broker``).
+    ``key``: the site key orders are signed with; None makes one for the run (a cloud elsewhere needs it given)."""
     classes = scn.classes()
     site = site or load_site(str(scn.map_path), classes, closure_sets(scn.events))
     mine = site.mine
@@ -170,10 +173,10 @@ def build_run(scn: Scenario, site: Site | None = None, transport: str = "inproc"
     link = make_link(scn, mine, ids, streams["link"])
     spec = PlannerSpec(scn.planner, scn.planner_options, int(streams["planner"].integers(2**63)))
     if transport == "mqtt":
-        wiring = wire_mqtt(mine.site, spec, broker, cloud_in_process, prefix, ca_certs)
+        wiring = wire_mqtt(mine.site, spec, broker, cloud_in_process, prefix, ca_certs, key)
     else:
-        wiring = wire_inproc(mine.site, spec)
-    comms = FleetComms(wiring.transport, wiring.topics, link, ids)
+        wiring = wire_inproc(mine.site, spec, key)
+    comms = FleetComms(wiring.transport, wiring.topics, link, ids, wiring.key)
     params = HaulParams(dt=scn.dt_s, cycle_cv=scn.cycle_cv, dump_cv=scn.dump_cv, payload_cv=scn.payload_cv,
                         release_interval_s=scn.release_interval_s, order_timeout_s=scn.order_timeout_s,
                         telemetry_period_s=scn.telemetry_period_s, traffic=scn.traffic,

@@ -30,6 +30,7 @@ from minefleet.sweep.execute import EXECUTORS
 from minefleet.sweep.plot import plot_results
 from minefleet.validate import validate_file
 from minefleet.wiring import serve_cloud
+from net.auth import ENV_VAR, KEY_BYTES, SiteKey, SiteKeyError
 from net.mqtt import BrokerUrl, MqttError
 from net.sync import SyncError
 
@@ -67,6 +68,8 @@ def main(argv: list[str] | None = None) -> int:
                      help="the cloud tier runs elsewhere (minefleet cloud on the same broker)")
     run.add_argument("--prefix", default=None, help="topic prefix shared with an external cloud (default: none "
                                                      "with --no-cloud, a random one otherwise)")
+    run.add_argument("--key-file", type=Path, help=f"with --no-cloud: file of the site key (hex) the cloud signs "
+                                                   f"orders with (default: ${ENV_VAR})")
 
     sweep = sub.add_parser("sweep", help="headless runs of a scenario over a grid of values and seeds, on every core "
                                          "or a Ray cluster, then tables of their KPIs")
@@ -94,6 +97,8 @@ def main(argv: list[str] | None = None) -> int:
     cloud.add_argument("--planner", default=None, help="dispatch planner (default: the one the fleet's scenario "
                                                        "names, with its options, from the site layout)")
     cloud.add_argument("--prefix", default="", help="topic prefix (as given to the fleet run)")
+    cloud.add_argument("--key-file", type=Path, help=f"file of the site key (hex) orders are signed with "
+                                                     f"(default: ${ENV_VAR})")
 
     demo = sub.add_parser("demo", help="the live map view on the open-pit mine with obstacles, over the embedded "
                                        "MQTT broker: nothing to set up")
@@ -168,6 +173,7 @@ def main(argv: list[str] | None = None) -> int:
             args.headless, args.hours, args.seed, args.out, args.model = False, None, None, None, None
             args.device, args.ca_file, args.link, args.planner, args.set = None, None, None, None, []
             args.transport, args.broker, args.no_cloud, args.prefix, args.quiet = "mqtt", None, False, None, True
+            args.key_file = None
             return _run(args)
         if args.command == "replay":
             return replay(args.run_dir, args.screenshot, args.max_wall)
@@ -242,11 +248,14 @@ def _run(args: argparse.Namespace) -> int:
         check_out(out)  # before simulating: a refused --out must not cost a shift
     if args.transport == "inproc" and (args.broker or args.no_cloud or args.ca_file):
         raise InputError("--broker/--no-cloud/--ca-file", "", "need --transport mqtt")
+    if args.key_file is not None and not args.no_cloud:
+        raise InputError("--key-file", "", "needs --no-cloud (a cloud in this process gets a fresh key per run)")
     ca_file = _broker_options(args.broker, args.ca_file)
+    key = _site_key(args.key_file) if args.no_cloud else None
     if args.no_cloud and args.prefix is None:
         args.prefix = ""
     wiring = {"transport": args.transport, "broker": args.broker, "cloud_in_process": not args.no_cloud,
-              "prefix": args.prefix, "ca_certs": ca_file}
+              "prefix": args.prefix, "ca_certs": ca_file, "key": key}
     if not args.headless:
         run = build_run(scn, **wiring)
         built = time.perf_counter()
@@ -279,7 +288,8 @@ def _run(args: argparse.Namespace) -> int:
     d = summary["dispatch"]
     dropped = {"messages the fleet dropped": d.get("messages_rejected", 0),
                "messages the cloud dropped": d.get("cloud_messages_rejected", 0),
-               "requests the cloud could not answer": d.get("cloud_requests_unanswered", 0)}
+               "requests the cloud could not answer": d.get("cloud_requests_unanswered", 0),
+               "orders refused as not the cloud's": sum(d.get("orders_refused", {}).values())}
     if any(dropped.values()):
         print("rejected: " + ", ".join(f"{n} {k}" for k, n in dropped.items() if n) + " (dispatch in summary.json)",
               file=sys.stderr)
@@ -324,11 +334,26 @@ def _broker_options(broker: str | None, ca_file: Path | None) -> str | None:
     return str(ca_file) if ca_file is not None else None
 
 
+def _site_key(key_file: Path | None) -> SiteKey:
+    """The site key shared by a fleet and a cloud in separate processes: ``--key-file``, else the environment.
+    Its errors never quote key material."""
+    try:
+        key = SiteKey.from_file(key_file) if key_file is not None else SiteKey.from_env()
+    except SiteKeyError as exc:
+        raise InputError("site key", "", str(exc)) from None
+    if key is None:
+        raise InputError("site key", "", f"none given: set ${ENV_VAR} to {2 * KEY_BYTES} hex digits (e.g. from "
+                                         "python -c 'import secrets; print(secrets.token_hex(32))') or pass "
+                                         "--key-file, the same for the fleet and the cloud")
+    return key
+
+
 def _cloud(args: argparse.Namespace) -> int:
     ca_file = _broker_options(args.broker, args.ca_file)
     if args.planner is not None and args.planner not in PLANNERS:
         raise InputError("--planner", "", f"unknown planner {args.planner!r} (known: {', '.join(sorted(PLANNERS))})")
-    cloud = serve_cloud(args.broker, args.site, args.planner, prefix=args.prefix, ca_certs=ca_file)
+    key = _site_key(args.key_file)
+    cloud = serve_cloud(args.broker, args.site, args.planner, key, prefix=args.prefix, ca_certs=ca_file)
     stats = cloud.planner_stats() or {}
     fell_back = f", {sum(stats['fallbacks'].values())} of them by the fallback planner" if "fallbacks" in stats else ""
     print(f"cloud served {cloud.orders} orders{fell_back} ({cloud.rejected} malformed messages dropped)")

@@ -18,6 +18,7 @@ from fleet.trace import TraceRecorder
 from minefleet.assemble import build_run
 from minefleet.rundir import write_run
 from minefleet.scenario import Scenario
+from net.auth import SiteKey
 
 
 class Terminated(BaseException):
@@ -26,7 +27,7 @@ class Terminated(BaseException):
 
 def run_headless(scn: Scenario, out: Path, *, quiet: bool = False, transport: str = "inproc",
                  broker: str | None = None, cloud_in_process: bool = True, prefix: str | None = None,
-                 ca_certs: str | None = None) -> dict[str, Any]:
+                 ca_certs: str | None = None, key: SiteKey | None = None) -> dict[str, Any]:
     """Run ``scn`` for its whole shift into the run directory ``out`` (written atomically); the host timings.
 
     The wiring options are ``build_run``'s. A progress bar goes to stderr unless ``quiet`` (or stderr is no
@@ -34,7 +35,7 @@ def run_headless(scn: Scenario, out: Path, *, quiet: bool = False, transport: st
     """
     started = time.perf_counter()
     run = build_run(scn, transport=transport, broker=broker, cloud_in_process=cloud_in_process, prefix=prefix,
-                    ca_certs=ca_certs)
+                    ca_certs=ca_certs, key=key)
     built = time.perf_counter()
     trace = TraceRecorder(scn.trace_period_s)
     run.sim.observers.append(trace)

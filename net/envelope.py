@@ -14,6 +14,7 @@ from typing import Any
 import orjson
 
 VERSION = 1
+MAX_SIG = 128  # characters of a signature: HMAC-SHA256 in hex is 64
 MAX_BYTES = 64 * 1024  # [B] larger payloads are refused: no truck or cloud message comes near this
 
 
@@ -30,10 +31,14 @@ class Envelope:
     body: dict[str, Any] = field(default_factory=dict)
     t_deliver: float = math.nan  # [s] simulation time the link releases it; NaN until the link decides
     v: int = VERSION
+    sig: str | None = None  # hex HMAC of an order (net.auth); other kinds leave it out, so their bytes are unchanged
 
     def to_dict(self) -> dict[str, Any]:
-        return {"v": self.v, "kind": self.kind, "src": self.src, "seq": self.seq, "t_sent": self.t_sent,
-                "t_deliver": self.t_deliver, "body": self.body}
+        doc = {"v": self.v, "kind": self.kind, "src": self.src, "seq": self.seq, "t_sent": self.t_sent,
+               "t_deliver": self.t_deliver, "body": self.body}
+        if self.sig is not None:
+            doc["sig"] = self.sig
+        return doc
 
     def to_json(self) -> bytes:
         """Compact UTF-8 JSON. orjson writes NaN and infinities as null, so a payload with a null in it is
@@ -61,11 +66,12 @@ class Envelope:
             # Fast path for what senders write (floats for times): a subset of what the checks below accept, so
             # the result is the same; anything else takes the checks, which name the fault.
             kind, src, seq, body = doc.get("kind"), doc.get("src"), doc.get("seq"), doc.get("body")
-            t_sent, t_deliver = doc.get("t_sent"), doc.get("t_deliver")
+            t_sent, t_deliver, sig = doc.get("t_sent"), doc.get("t_deliver"), doc.get("sig")
             if (type(kind) is str and kind and type(src) is str and src and type(seq) is int and seq >= 0
                     and type(body) is dict and type(t_sent) is float and type(t_deliver) is float
-                    and 0.0 <= t_sent <= t_deliver < math.inf):
-                return cls(kind, src, seq, t_sent, body, t_deliver)
+                    and 0.0 <= t_sent <= t_deliver < math.inf
+                    and (sig is None or (type(sig) is str and len(sig) <= MAX_SIG))):
+                return cls(kind, src, seq, t_sent, body, t_deliver, sig=sig)
         return cls._checked(doc)
 
     @classmethod
@@ -89,7 +95,10 @@ class Envelope:
             times.append(float(t))
         if times[1] < times[0]:
             raise EnvelopeError("'t_deliver' is before 't_sent'")
-        return cls(kind=kind, src=src, seq=seq, t_sent=times[0], body=body, t_deliver=times[1])
+        sig = doc.get("sig")
+        if sig is not None and (not isinstance(sig, str) or len(sig) > MAX_SIG):
+            raise EnvelopeError(f"'sig' must be a string of at most {MAX_SIG} characters")
+        return cls(kind=kind, src=src, seq=seq, t_sent=times[0], body=body, t_deliver=times[1], sig=sig)
 
 
 def _plain(value: Any) -> Any:

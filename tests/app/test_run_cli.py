@@ -15,6 +15,7 @@ import pytest
 from conftest import REPO, collection, line_map, point, road
 
 from minefleet.cli import main
+from net.auth import REASONS
 
 RUN_FILES = {"scenario.toml", "summary.json", "timing.json", "trucks.csv", "events.csv", "trace.npz"}
 
@@ -46,7 +47,9 @@ def test_open_pit_shift_produces_tonnes_and_a_queue_at_the_busiest_shovel(open_p
     busiest = max(shovels.values(), key=lambda s: s["visits"])
     assert busiest["queue_time_mean_s"] > 0.0
     assert busiest["queue_len_max"] >= 2
-    assert summary["dispatch"] == {"orders_rejected": 0, "order_timeouts": 0}
+    assert summary["dispatch"] == {"orders_rejected": 0, "order_timeouts": 0, "messages_rejected": 0,
+                                   "cloud_messages_rejected": 0, "cloud_requests_unanswered": 0,
+                                   "orders_refused": dict.fromkeys(REASONS, 0)}
     assert 0.0 < summary["truck_utilisation_mean"] < 1.0
     assert set(p.name for p in open_pit_runs["a"].iterdir()) == RUN_FILES
 

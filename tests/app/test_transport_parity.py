@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import threading
@@ -16,6 +17,7 @@ from fleet.failures import FailureParams, ScheduledEvent
 from fleet.kpi import summarize
 from minefleet.assemble import build_run
 from minefleet.scenario import load_scenario
+from net.auth import ENV_VAR, SiteKey
 from net.broker import EmbeddedBroker
 
 
@@ -78,11 +80,14 @@ def test_cloud_as_its_own_process_completes_a_shift_with_the_same_kpis():
         watcher.connect(host, int(port))
         watcher.subscribe("two/mine/#", qos=1)
         watcher.loop_start()
+        hex_key = os.urandom(32).hex()  # the site key both processes share, as an operator would set it
         cloud = subprocess.Popen([sys.executable, "-m", "minefleet.cli", "cloud", "--broker", broker.url,
                                   "--site", "open-pit-coal", "--planner", scn.planner, "--prefix", "two/"],
-                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                 env={**os.environ, ENV_VAR: hex_key})
         try:
-            run = build_run(scn, transport="mqtt", broker=broker.url, cloud_in_process=False, prefix="two/")
+            run = build_run(scn, transport="mqtt", broker=broker.url, cloud_in_process=False, prefix="two/",
+                            key=SiteKey.from_hex(hex_key, "test"))
             separate = kpis(run)
             out, err = cloud.communicate(timeout=60)
         finally:
@@ -93,4 +98,6 @@ def test_cloud_as_its_own_process_completes_a_shift_with_the_same_kpis():
     assert cloud.returncode == 0, err
     assert "cloud served" in out
     assert separate == reference
+    assert json.loads(separate)["dispatch"]["orders_refused"] == dict.fromkeys(json.loads(separate)["dispatch"]
+                                                                                ["orders_refused"], 0)
     assert seen["telemetry"] > 1000 and seen["dispatch"] > 10
