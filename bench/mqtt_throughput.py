@@ -2,7 +2,8 @@
 
     python -m bench.mqtt_throughput [--n 20000] [--brokers amqtt mosquitto]
 
-One publisher and one subscriber on loopback, telemetry-sized envelopes (~180 B). "raw paho" publishes
+One publisher (the fleet's account) and one subscriber (the cloud's) on loopback, through the broker's password
+and ACL checks as in a run, telemetry-sized envelopes (~180 B). "raw paho" publishes
 ready-made bytes and counts them in paho's callback; "transport" builds each envelope, publishes it through
 ``MqttTransport``, and the subscriber decodes, validates, de-duplicates, queues and delivers it to a handler in
 simulation-time order. Both use the same in-flight window and unlimited paho queue; both time from the first
@@ -42,9 +43,9 @@ def _env(i: int) -> Envelope:
     return Envelope("telemetry", "T001", i, i * 0.1, dict(BODY), t_deliver=i * 0.1 + 0.004)
 
 
-def raw_paho(url: str, n: int, qos: int) -> float:
+def raw_paho(pub_url: str, sub_url: str, n: int, qos: int) -> float:
     """msgs/s from first publish to last receipt, plain paho clients."""
-    b = BrokerUrl.parse(url)
+    b, s = BrokerUrl.parse(pub_url), BrokerUrl.parse(sub_url)
     payload = _env(1).to_json()
     done = threading.Event()
     got = [0]
@@ -56,7 +57,8 @@ def raw_paho(url: str, n: int, qos: int) -> float:
 
     sub = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"raw-sub-{next(_RUN)}")
     sub.on_message = on_message
-    sub.connect(b.host, b.port)
+    sub.username_pw_set(s.username, s.password)
+    sub.connect(s.host, s.port)
     sub.loop_start()
     subscribed = threading.Event()
     sub.on_subscribe = lambda *a: subscribed.set()
@@ -64,6 +66,7 @@ def raw_paho(url: str, n: int, qos: int) -> float:
     subscribed.wait(10)
     pub = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"raw-pub-{next(_RUN)}")
     pub.max_inflight_messages_set(DEFAULT_INFLIGHT)
+    pub.username_pw_set(b.username, b.password)
     pub.connect(b.host, b.port)
     pub.loop_start()
     topic = TOPICS.telemetry("T001")
@@ -78,10 +81,11 @@ def raw_paho(url: str, n: int, qos: int) -> float:
     return n / elapsed if ok else got[0] / elapsed
 
 
-def transport(url: str, n: int, qos: int) -> float:
+def transport(pub_url: str, sub_url: str, n: int, qos: int) -> float:
     """msgs/s from first publish to last delivery through ``MqttTransport`` on both ends."""
     delivered = [0]
-    with MqttTransport(url, f"tr-pub-{next(_RUN)}") as pub, MqttTransport(url, f"tr-sub-{next(_RUN)}") as sub:
+    with (MqttTransport(pub_url, f"tr-pub-{next(_RUN)}") as pub,
+          MqttTransport(sub_url, f"tr-sub-{next(_RUN)}") as sub):
         sub.subscribe(TOPICS.telemetry("+"), lambda topic, env: delivered.__setitem__(0, delivered[0] + 1))
         topic = TOPICS.telemetry("T001")
 
@@ -119,8 +123,9 @@ def main() -> None:
             print(f"{kind:<10} not installed (apt-get install mosquitto)")
             continue
         with EmbeddedBroker(kind) as broker:
+            urls = broker.url_for("fleet"), broker.url_for("cloud")  # telemetry: the fleet sends, the cloud reads
             for qos in (0, 1):
-                pairs = [(raw_paho(broker.url, args.n, qos), transport(broker.url, args.n, qos))
+                pairs = [(raw_paho(*urls, args.n, qos), transport(*urls, args.n, qos))
                          for _ in range(args.repeat)]
                 raw, ours = max(r for r, _ in pairs), max(t for _, t in pairs)
                 each = [t / r for r, t in pairs]

@@ -35,6 +35,7 @@ class CloudService:
         self.twin = FleetTwin()
         self.layout: Layout | None = None
         self.seq = 0
+        self.estop_seq = 0
         self.orders = 0
         self.failed = 0  # requests no order could be given for
         self.rejected = 0  # malformed messages dropped
@@ -96,6 +97,16 @@ class CloudService:
             return
         if body.get("event") in REQUEST_EVENTS:
             self._answer(env.src, env.t_deliver, body)
+
+    def estop(self, t: float, trucks: list[str] | None = None, engage: bool = True, reason: str = "operator") -> None:
+        """Send the remote e-stop at simulation time ``t`` to ``trucks`` (None: every truck), or release it
+        (``engage=False``). Signed like an order: trucks obey nobody else."""
+        self.estop_seq += 1
+        body = {"trucks": list(trucks or []), "engage": engage, "reason": reason}
+        env = Envelope(kind="estop", src="cloud", seq=self.estop_seq, t_sent=t, t_deliver=t, body=body)
+        if self._key is not None:
+            env.sig = sign(self._key, self.topics.estop, env)
+        self.transport.publish(self.topics.estop, env, qos=1)
 
     def _answer(self, truck: str, t: float, body: dict[str, Any]) -> None:
         if self.layout is None:

@@ -113,3 +113,19 @@ def truck_limits(idx, now, latest, latest_t, latest_s, latest_route, frame_x, fr
         if d < np.inf and v[i] > 0.5 and v[i] * v[i] / (2.0 * max(stop[j], 0.1)) > service[i]:
             hard[j] = True
     return stop, limit, stale, hard
+
+
+def obstacle_seen(out: np.ndarray, truth: np.ndarray, threshold: float, max_range_m: float,
+                  margin_m: float) -> tuple[np.ndarray, np.ndarray]:
+    """Per frame: was one obstacle within the sensor's range and field of view, and did the model detect it.
+
+    ``truth`` ``[N, S, 2]`` is the sensor's ground truth for that obstacle alone (``edge.sensor.ground_truth``
+    with one target, so the geometry is the sensor's own); ``out`` ``[N, S, 2]`` the model's result for the
+    same frames. Detected: some sector the obstacle covers holds a detection whose stop line (its distance less
+    ``margin_m``) is at or before the obstacle; a detection placed beyond it would not stop the truck for it.
+    This is what explains a collision: in view and not detected is a missed detection.
+    """
+    covered = truth[..., 0] >= 0.5
+    near_enough = (out[..., 1] - truth[..., 1]) * max_range_m <= margin_m
+    detected = (covered & (out[..., 0] >= threshold) & near_enough).any(axis=-1)
+    return covered.any(axis=-1), detected

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from fleet.failures import CloudOutage
 from net.auth import REASONS, SiteKey, Verifier
 from net.envelope import Envelope, EnvelopeError
 from net.link import LinkModel
@@ -17,6 +18,7 @@ from net.topics import Topics
 from net.transport import Transport
 
 OrderHandler = Callable[[int, dict[str, Any], float], None]
+EstopHandler = Callable[[int, bool, float], None]
 
 
 class FleetComms:
@@ -37,8 +39,10 @@ class FleetComms:
         self.rejected = 0  # malformed or unknown-truck messages dropped
         self.verifier = Verifier(key) if key is not None else None
         self.orders_refused = dict.fromkeys(REASONS, 0)  # orders failing authentication, by reason
+        self.estops_refused = dict.fromkeys(REASONS, 0)  # e-stop commands failing authentication, by reason
         self._event_topics = [topics.event(t) for t in truck_ids]
         self._telemetry_topics = [topics.telemetry(t) for t in truck_ids]
+        self.outage = CloudOutage()  # the scenario's cloud outages (the engine sets them): the backhaul drops
 
     def _envelope(self, i: int, kind: str, t: float, body: dict[str, Any]) -> Envelope:
         self._seq[i] += 1
@@ -59,6 +63,9 @@ class FleetComms:
         if t_deliver is None:
             self.lost += 1
             return
+        if self.outage.end_of(t_deliver) is not None:  # past the radio, the cloud is cut off
+            self.outage.lost["uplink"] += 1
+            return
         env.t_deliver = t_deliver
         self.transport.publish(topic, env, qos=qos)
 
@@ -71,14 +78,43 @@ class FleetComms:
 
     def publish_layout(self, t: float, body: dict[str, Any]) -> None:
         self._site_seq += 1
-        env = Envelope(kind="layout", src="site", seq=self._site_seq, t_sent=t, body=body, t_deliver=t)
+        env = Envelope(kind="layout", src="site", seq=self._site_seq, t_sent=t, body=body,
+                       t_deliver=self._site_delivery(t))
         self.transport.publish(self.topics.layout, env, qos=1, retain=True)
 
     def equipment(self, t: float, body: dict[str, Any]) -> None:
         """A shovel or bay out of service or back (QoS 1), from the site's own systems: no radio hop."""
         self._site_seq += 1
-        env = Envelope(kind="equipment", src="site", seq=self._site_seq, t_sent=t, body=body, t_deliver=t)
+        env = Envelope(kind="equipment", src="site", seq=self._site_seq, t_sent=t, body=body,
+                       t_deliver=self._site_delivery(t))
         self.transport.publish(self.topics.equipment, env, qos=1)
+
+    def _site_delivery(self, t: float) -> float:
+        """When a site message sent at ``t`` reaches the cloud: at once, or when a cloud outage ends."""
+        end = self.outage.end_of(t)
+        if end is None:
+            return t
+        self.outage.held += 1
+        return end
+
+    def _command(self, topic: str, env: Envelope, refused: dict[str, int]) -> bool:
+        """Whether a command (an order or an e-stop) is to be carried to its trucks: authentic (else counted in
+        ``refused`` by reason), well formed (else counted as rejected), and sent while the cloud was reachable (a
+        cloud cut off by an outage commands nothing)."""
+        if self.verifier is not None:
+            reason = self.verifier.check(topic, env)
+            if reason is not None:
+                refused[reason] += 1
+                return False
+        try:
+            validate(env.kind, env.body)
+        except EnvelopeError:
+            self.rejected += 1
+            return False
+        if self.outage.end_of(env.t_deliver) is not None:
+            self.outage.lost["downlink"] += 1
+            return False
+        return True
 
     def listen(self, on_order: OrderHandler) -> None:
         """Route dispatch orders to ``on_order(truck index, body, t_arrival)``."""
@@ -89,15 +125,7 @@ class FleetComms:
             if i is None or env.kind != "order":
                 self.rejected += 1
                 return
-            if self.verifier is not None:
-                refused = self.verifier.check(topic, env)
-                if refused is not None:
-                    self.orders_refused[refused] += 1
-                    return
-            try:
-                validate("order", env.body)
-            except EnvelopeError:
-                self.rejected += 1
+            if not self._command(topic, env, self.orders_refused):
                 return
             size = self._size(env)
             t_arrival = self.link.downlink(truck, env.t_deliver, size, 1)
@@ -107,3 +135,26 @@ class FleetComms:
             on_order(i, env.body, t_arrival)
 
         self.transport.subscribe(self.topics.dispatch("+"), handle)
+
+    def listen_estop(self, on_estop: EstopHandler) -> None:
+        """Route the cloud's remote e-stop to ``on_estop(truck index, engage, t_arrival)`` for each truck it names
+        (every truck when it names none). Each truck hears it over its own downlink, so the stop lands one radio
+        latency after the cloud sent it; a truck out of coverage holds on its own after the link time-out."""
+
+        def handle(topic: str, env: Envelope) -> None:
+            if env.kind != "estop":
+                self.rejected += 1
+                return
+            if not self._command(topic, env, self.estops_refused):
+                return
+            named = env.body["trucks"] or self.ids
+            targets = [self.index[t] for t in named if t in self.index]
+            size = self._size(env)
+            for i in targets:
+                t_arrival = self.link.downlink(self.ids[i], env.t_deliver, size, 1)
+                if t_arrival is None:
+                    self.lost += 1
+                    continue
+                on_estop(i, bool(env.body["engage"]), t_arrival)
+
+        self.transport.subscribe(self.topics.estop, handle)

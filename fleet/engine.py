@@ -15,9 +15,10 @@ import numpy as np
 from fleet import kinematics
 from fleet.breakdowns import Breakdowns
 from fleet.comms import FleetComms
+from fleet.estop import RemoteEstop
 from fleet.events import EventQueue
 from fleet.facilities import ServicePoint, Unit
-from fleet.failures import FailureClock, FailureParams, ScheduledEvent
+from fleet.failures import NETWORK_KINDS, FailureClock, FailureParams, ScheduledEvent, schedule_network_faults
 from fleet.kinematics import MOVING_STATE, ClassTable, Traffic
 from fleet.loading import Load, LoadingPolicy, load_truck
 from fleet.mapfile import MineMap, Shovel
@@ -75,6 +76,7 @@ class Simulation(Breakdowns):
         self.claims = SectionClaims(self.fleet)
         self._no_stop = np.full(self.fleet.n, np.inf)
         self.v_limit = np.full(self.fleet.n, np.inf)  # [m/s] extra per-truck cap (perception-safe speed)
+        self.min_gap = np.full(1, np.inf)  # [m] least bumper gap to the truck ahead on a lane over the shift
         self._build_points()
         self.fac_xyz = np.array([net.nodes[net.facility_node[p.id]] for p in self.points])
         self.by_pair = routes.by_pair  # route choice on the roads open now
@@ -102,11 +104,13 @@ class Simulation(Breakdowns):
         self.clock = FailureClock(failure_rng if failure_rng is not None else np.random.default_rng(0))
         self.layout_extra = dict(layout_extra or {})
         comms.listen(self._on_order)
+        self.remote_estop = RemoteEstop(self)
         comms.publish_layout(0.0, self.layout_body())
         self._place(starts)
         if params.telemetry_period_s > 0:
             self.queue.push(0.0, self._telemetry)
-        self._schedule_failures(events)
+        self._schedule_failures(tuple(e for e in events if e.kind not in NETWORK_KINDS))
+        schedule_network_faults(self, events)
 
     def _build_points(self) -> None:
         """Load points (units: shovels, fastest first), dumps and crushers (units: bays), parks."""
@@ -186,7 +190,7 @@ class Simulation(Breakdowns):
             self.v_limit[(f.hold_reason & HOLD_STOP) != 0] = 0.0
         arrived = kinematics.tick(rt, self.ct, self.params.traffic, self.params.dt, f.state, f.route, f.s, f.v,
                                   f.payload_t, f.class_index, f.x, f.y, f.z, f.heading, f.odometer_m,
-                                  f.state_time, stop, self.v_limit)
+                                  f.state_time, stop, self.v_limit, self.min_gap)
         if len(on):
             seg = self.segment_of(f.route[on], f.s[on])
             if rt.has_sections:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import json
 import math
 import tomllib
@@ -12,6 +13,7 @@ from typing import Any
 from fleet.errors import InputError
 
 _MISSING = object()
+NEAR_CUTOFF = 0.75  # difflib similarity from which an unknown key is offered as a typo of a known one
 
 
 def read_toml(path: str | Path, what: str) -> dict[str, Any]:
@@ -59,8 +61,14 @@ class Fields:
         if key in self.data and self.data[key] is not None:
             return self.data[key]
         if default is _MISSING:
-            raise InputError(self.source, self.where, f"missing required '{key}'")
+            raise InputError(self.source, self.where, f"missing required '{key}'{self._near(key, self.data)}")
         return default
+
+    def _near(self, key: str, names: Any) -> str:
+        """The hint ``, unknown key 'x', did you mean 'key'?`` for the unread name ``x`` among ``names`` nearest
+        ``key``, else "": a typo is named beside what it was meant to be, never only as a missing key."""
+        near = difflib.get_close_matches(key, [n for n in names if n not in self.used], 1, NEAR_CUTOFF)
+        return f", unknown key '{near[0]}', did you mean '{key}'?" if near else ""
 
     def number(self, key: str, default: Any = _MISSING, *, min: float | None = None,
                max: float | None = None, positive: bool = False) -> float:
@@ -125,4 +133,6 @@ class Fields:
         """Refuse keys nobody read: a misspelt option must not silently fall back to a default."""
         unknown = sorted(set(self.data) - self.used)
         if unknown:
-            raise InputError(self.source, self.where, f"unknown key '{unknown[0]}'")
+            near = difflib.get_close_matches(unknown[0], sorted(self.used), 1, NEAR_CUTOFF)
+            hint = f", did you mean '{near[0]}'?" if near else ""
+            raise InputError(self.source, self.where, f"unknown key '{unknown[0]}'{hint}")

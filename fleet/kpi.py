@@ -71,13 +71,28 @@ def summarize(sim: Simulation) -> dict[str, Any]:
         "facilities": facilities,
         "failures": {"truck_breakdowns": sum(1 for e in sim.log if e[2] == "breakdown"),
                      "unit_outages": sum(1 for e in sim.log if e[2] == "unit_down"),
-                     "road_closures": sum(1 for e in sim.log if e[2] == "road_closed")},
+                     "road_closures": sum(1 for e in sim.log if e[2] == "road_closed"),
+                     **_network_faults(sim)},
         "dispatch": {"orders_rejected": sim.orders_rejected, "messages_rejected": sim.comms.rejected,
                      "orders_refused": dict(sim.comms.orders_refused),
+                     "estops_refused": dict(sim.comms.estops_refused),
+                     "remote_estops": sim.remote_estop.engaged,
                      "order_timeouts": sum(1 for e in sim.log if e[2] == "order_timeout")},
         "single_lane_refusals": sim.claims.refusals,
         "link_holds": sim.link_holds,
     }
+
+
+def _network_faults(sim: Simulation) -> dict[str, Any]:
+    """gNB outages and cloud outages with the messages they cost, only in runs that schedule them (every other
+    run's summary stays as it was)."""
+    out: dict[str, Any] = {}
+    gnb_offs = sum(1 for e in sim.log if e[2] == "gnb_off")
+    if gnb_offs:
+        out["gnb_outages"] = gnb_offs
+    if sim.comms.outage.windows:
+        out["cloud_outage"] = sim.comms.outage.summary()
+    return out
 
 
 def truck_down_s(sim: Simulation) -> np.ndarray:

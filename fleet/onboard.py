@@ -18,12 +18,56 @@ from numba import njit
 from edge.chip import ChipTimeline
 from edge.contract import SensorSpec
 from edge.perception import Perception
-from edge.safety import SafetyParams, truck_limits
+from edge.safety import SafetyParams, obstacle_seen, truck_limits
 from edge.sensor import Targets, Weather, ground_truth, synthesise
 from fleet.hazards import KIND_NAMES, HazardField, obstacle_gaps
 from fleet.state import HOLD_PERCEPTION
 
 TRUCK_REFLECTIVITY = 0.5  # [-] painted steel body
+# Why a truck struck an obstacle (the ``cause`` of its collision row in events.csv):
+# missed_detection  the obstacle was in the sensor's range and view in a frame whose result did not detect it,
+#                   while the truck could still stop (or after a detection in time), or no result ever detected it
+# late_frame        the detection (or any fresh result: none within the budget) reached the truck only past the
+#                   point where it could stop, or was still on its way at the impact
+# detected_in_time  a result showed it while the truck could stop, and none lost it after: the controller's fault
+# never_in_view     no frame had it in range and view before the impact
+CAUSES = ("missed_detection", "late_frame", "detected_in_time", "never_in_view")
+
+
+@dataclass
+class Witness:
+    """What the results delivered to one truck showed of the obstacle blocking its lane ahead, since it first
+    blocked it: enough to say afterwards why a collision happened, kept for one obstacle at a time."""
+
+    obstacle: int = -1
+    x: float = np.nan  # [m] the obstacle's position tells a new obstacle in a reused slot from the old one
+    y: float = np.nan
+    missed: bool = False  # a result with the obstacle in view did not detect it
+    missed_stoppable: bool = False  # ... while the truck could still stop short of it
+    detected: bool = False  # a result detected it
+    detected_stoppable: bool = False  # ... while the truck could still stop short of it
+    lost: bool = False  # a result missed it after one had detected it while the truck could stop
+
+    def see(self, in_view: bool, detected: bool, stoppable: bool) -> None:
+        if detected:
+            self.detected = True
+            self.detected_stoppable |= stoppable
+        elif in_view:
+            self.missed = True
+            self.missed_stoppable |= stoppable
+            self.lost |= self.detected_stoppable
+
+    def cause(self, pending_in_view: bool, pending_detected: bool, stale: bool) -> str:
+        """The cause of a collision with this obstacle, given the results still on their way and staleness."""
+        if self.detected_stoppable and not self.lost:
+            return "detected_in_time"
+        if self.missed_stoppable or self.lost:
+            return "missed_detection"
+        if self.detected or pending_detected or stale:
+            return "late_frame"
+        if self.missed or pending_in_view:
+            return "missed_detection"
+        return "never_in_view"
 
 
 @dataclass(frozen=True)
@@ -77,7 +121,8 @@ class Onboard:
         self.latest_s = np.zeros(n)  # [m] route distance at that frame
         self.latest_route = np.full(n, -1, dtype=np.int64)
         self.frame_x, self.frame_y, self.frame_h = np.zeros(n), np.zeros(n), np.zeros(n)  # pose at that frame
-        self.pending: deque[tuple[float, np.ndarray, np.ndarray, float, np.ndarray, float]] = deque()
+        # (arrival time, trucks, results, frame time, pose at the frame, latency, ground truth of the frame)
+        self.pending: deque[tuple[float, np.ndarray, np.ndarray, float, np.ndarray, float, np.ndarray]] = deque()
         self.latency = np.zeros(n)  # [s] frame-to-result latency of each truck's newest result
         self.next_frame = 0.0
         self.holding = np.zeros(n, dtype=bool)
@@ -85,6 +130,9 @@ class Onboard:
         self.true_gap = np.full(n, np.inf)
         self.true_obstacle = np.full(n, -1, dtype=np.int64)
         self.collisions = dict.fromkeys(KIND_NAMES, 0)
+        self.witness = [Witness() for _ in range(n)]
+        self.causes: dict[tuple[float, int], str] = {}  # (time, truck) of a collision -> its cause
+        self.cause_counts = dict.fromkeys(CAUSES, 0)
         self.near_misses = 0
         self.estops = 0
         self.holds = 0
@@ -173,10 +221,12 @@ class Onboard:
             self._score(s, out, truth[sel])
             idx = on[sel]
             pose = np.stack([f.s[idx], f.route[idx], f.x[idx], f.y[idx], f.heading[idx]])
+            seen = truth[sel]
             for members, latency in self._latency(s, now, host_s, idx):
                 if latency is None:
                     continue  # the chip dropped this frame: these trucks' newest result grows older
-                self.pending.append((now + latency, idx[members], out[members], now, pose[:, members], latency))
+                self.pending.append((now + latency, idx[members], out[members], now, pose[:, members], latency,
+                                     seen[members]))
         self.pending = deque(sorted(self.pending, key=lambda p: p[0]))
         self._release(now)
 
@@ -208,13 +258,65 @@ class Onboard:
 
     def _release(self, now: float) -> None:
         while self.pending and self.pending[0][0] <= now + 1e-9:
-            _, idx, out, t_frame, pose, latency = self.pending.popleft()
+            _, idx, out, t_frame, pose, latency, truth = self.pending.popleft()
+            self._witness(idx, out, pose, truth)
             self.latency[idx] = latency
             self.latest[idx] = out
             self.latest_t[idx] = t_frame
             self.latest_s[idx] = pose[0]
             self.latest_route[idx] = pose[1].astype(np.int64)
             self.frame_x[idx], self.frame_y[idx], self.frame_h[idx] = pose[2], pose[3], pose[4]
+
+    def _obstacle_view(self, i: int, obstacle: int, out: np.ndarray, pose: np.ndarray,
+                       truth: np.ndarray) -> tuple[bool, bool]:
+        """Was ``obstacle`` in range and view of truck ``i``'s frame (taken at ``pose``: s, route, x, y, heading)
+        and did its result ``out`` detect it. The frame's own ground truth ``truth`` must show a target at least
+        as near in its sectors: an obstacle that appeared after the frame was not there to be seen."""
+        hz, cfg = self.hazards, self.cfg
+        alone = ground_truth(cfg.spec, pose[2:3], pose[3:4], pose[4:5], np.full(1, -1),
+                             Targets(hz.x[obstacle:obstacle + 1], hz.y[obstacle:obstacle + 1],
+                                     hz.r[obstacle:obstacle + 1], hz.refl[obstacle:obstacle + 1]))
+        there = (truth[None, :, 0] >= 0.5) & (truth[None, :, 1] <= alone[..., 1] + 1e-4)
+        alone[..., 0] = np.where(there, alone[..., 0], 0.0)
+        in_view, detected = obstacle_seen(out[None], alone, cfg.safety.threshold, cfg.spec.max_range_m,
+                                          cfg.safety.margin_m)
+        return bool(in_view[0]), bool(detected[0])
+
+    def _witness(self, idx: np.ndarray, out: np.ndarray, pose: np.ndarray, truth: np.ndarray) -> None:
+        """Results reaching trucks with an obstacle blocking their lane within the sensor's range ahead (measured
+        along the road; only across a bend could a farther one be in range): note what each showed of it and
+        whether the truck could still stop (emergency brake) where the result reached it. Not for the oracle,
+        which stops on the true gap whatever its results say."""
+        blocked = np.flatnonzero((self.true_gap[idx] <= self.cfg.spec.max_range_m) & ~self.truck_exact[idx])
+        if not len(blocked):
+            return
+        f, hz = self.sim.fleet, self.hazards
+        for j in blocked:
+            i, obstacle = int(idx[j]), int(self.true_obstacle[idx[j]])
+            w = self.witness[i]
+            if w.obstacle != obstacle or w.x != hz.x[obstacle] or w.y != hz.y[obstacle]:
+                w = self.witness[i] = Witness(obstacle, float(hz.x[obstacle]), float(hz.y[obstacle]))
+            in_view, detected = self._obstacle_view(i, obstacle, out[j], pose[:, j], truth[j])
+            stoppable = self.true_gap[i] >= f.v[i] ** 2 / (2.0 * self.truck_emergency[i])
+            w.see(in_view, detected, bool(stoppable))
+
+    def _cause(self, i: int, obstacle: int) -> str:
+        """Why truck ``i`` struck ``obstacle``: from what its delivered results showed (``Witness``), what the
+        results still on their way show, and whether its newest result was older than the budget."""
+        if self.truck_exact[i]:
+            return "detected_in_time"  # the oracle knew the obstacle's true distance at every tick
+        hz = self.hazards
+        w = self.witness[i]
+        if w.obstacle != obstacle or w.x != hz.x[obstacle] or w.y != hz.y[obstacle]:
+            w = Witness(obstacle)
+        pending_in_view = pending_detected = False
+        for _, idx, out, _, pose, _, truth in self.pending:
+            for j in np.flatnonzero(idx == i):
+                in_view, detected = self._obstacle_view(i, obstacle, out[j], pose[:, j], truth[j])
+                pending_in_view |= in_view
+                pending_detected |= detected
+        stale = self.sim.t - self.latest_t[i] > self.cfg.safety.budget_s
+        return w.cause(pending_in_view, pending_detected, bool(stale))
 
     def _score(self, s: ModelSlot, out: np.ndarray, truth: np.ndarray) -> None:
         tp, fp, fn, err = _confusion(out, truth, self.cfg.safety.threshold)
@@ -257,6 +359,9 @@ class Onboard:
             g = self.true_gap[i]
             if g <= 0.0:
                 hits.append((i, obs))
+                cause = self._cause(i, obs)
+                self.causes[(self.sim.t, i)] = cause
+                self.cause_counts[cause] += 1
             elif g < self.cfg.near_miss_m and f.v[i] > self.cfg.near_miss_speed_mps and (i, obs) not in self._near:
                 self._near.add((i, obs))
                 self.near_misses += 1
@@ -281,6 +386,8 @@ class Onboard:
         return {
             "collisions": sum(self.collisions.values()),
             "collisions_by_kind": dict(self.collisions),
+            "collision_causes": dict(self.cause_counts),
+            "min_gap_m": round(float(self.sim.min_gap[0]), 3) if np.isfinite(self.sim.min_gap[0]) else None,
             "near_misses": self.near_misses,
             "estops": self.estops,
             "holds": self.holds,

@@ -37,7 +37,9 @@ PRODUCTIVE = np.array([TruckState.TRAVEL_EMPTY, TruckState.SPOT, TruckState.LOAD
 HOLD_PERCEPTION = 1  # its newest perception result is older than the budget
 HOLD_LINK = 2  # its radio link has been lost longer than the timeout
 HOLD_DOWN = 4  # it has broken down on the road: it stops where it is and blocks its lane
-HOLD_STOP = HOLD_LINK | HOLD_DOWN  # reasons that stop the truck (perception holds set a stop through onboard)
+HOLD_REMOTE = 8  # the cloud's remote e-stop is engaged for it (fleet.estop)
+HOLD_STOP = HOLD_LINK | HOLD_DOWN | HOLD_REMOTE  # reasons that stop the truck (perception holds set a stop
+# through onboard)
 
 
 class FleetArrays:

@@ -1,7 +1,9 @@
-"""A compact trace of the fleet for replay: positions, heading, state and payload at a fixed period."""
+"""What a run leaves for replay and review: a compact trace of the fleet (positions, heading, state and payload
+at a fixed period) and the event log."""
 
 from __future__ import annotations
 
+import csv
 from pathlib import Path
 
 import numpy as np
@@ -38,3 +40,18 @@ class TraceRecorder:
                 state=np.asarray(self.state, dtype=np.uint8), trucks=np.asarray(f.ids),
                 truck_class=np.asarray([sim.classes[c].id for c in cls.tolist()]),
                 length_m=sim.ct.length[cls], width_m=sim.ct.width[cls], capacity_t=sim.ct.payload_t[cls])
+
+
+EVENT_COLUMNS = ("t_s", "truck", "event", "facility", "payload_t", "cause")
+
+
+def write_events(path: Path, sim: Simulation) -> None:
+    """``events.csv``: every logged event, one row each. ``cause`` is filled on collision rows only (why the
+    truck struck the obstacle, ``fleet.onboard.CAUSES``); readers that take columns by name are unaffected."""
+    causes = sim.onboard.causes if sim.onboard is not None else {}
+    index = {tid: i for i, tid in enumerate(sim.fleet.ids)}
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        w.writerow(EVENT_COLUMNS)
+        w.writerows((f"{t:.1f}", tid, ev, fac, f"{p:.1f}", causes.get((t, index.get(tid, -1)), ""))
+                    for t, tid, ev, fac, p in sim.log)

@@ -20,7 +20,7 @@ from edge.sensor import Weather
 from fleet.comms import FleetComms
 from fleet.engine import HaulParams, Simulation
 from fleet.errors import InputError
-from fleet.failures import closure_sets
+from fleet.failures import NETWORK_KINDS, ScheduledEvent, closure_sets
 from fleet.hazards import HazardField
 from fleet.loading import LoadingPolicy, loadable
 from fleet.mapfile import GNodeB, MineMap, load_map
@@ -37,6 +37,7 @@ from net.auth import SiteKey
 from net.link import IdealLink, LinkModel
 from net.radio.link import FiveGLink
 from net.radio.profile import load_profile
+from net.sync import PEER_TIMEOUT_S
 
 # Child generators per subsystem (docs/architecture.md, "Time"): adding one never shifts another's stream.
 SUBSYSTEMS = ("fleet", "hazards", "sensor", "link", "planner", "chip", "failures")
@@ -70,6 +71,9 @@ def check_against_map(scn: Scenario, mine: MineMap) -> None:
     units = {s.id for s in mine.shovels}
     roads = {r.id for r in mine.roads}
     for k, ev in enumerate(scn.events):
+        if ev.kind in NETWORK_KINDS:
+            check_network_event(scn, mine, k, ev)
+            continue
         known = roads if ev.kind == "road_closed" else (units | facilities) - {p.id for p in mine.parks}
         if ev.target not in known:
             what = "road" if ev.kind == "road_closed" else "shovel, loading area, dump or crusher"
@@ -143,6 +147,23 @@ def sites_on_air(scn: Scenario, mine: MineMap) -> list[GNodeB]:
     return on_air
 
 
+def check_network_event(scn: Scenario, mine: MineMap, k: int, ev: ScheduledEvent) -> None:
+    """A ``gnb_off`` event names a gNB of the map that is on the air in this run's radio (the ideal link has
+    none); a cloud outage needs nothing of the map (its target was checked on reading)."""
+    if ev.kind != "gnb_off":
+        return
+    key = f"events[{k}].target"
+    if scn.link_profile == "ideal":
+        raise InputError(scn.path, key, "the ideal link has no gNB to switch off; "
+                                        "choose a radio profile in [link] (5g-urllc, 5g-embb, lte)")
+    known = [g.id for g in mine.gnbs]
+    if ev.target not in known:
+        raise InputError(scn.path, key, f"map {mine.path} has no gNB {ev.target!r} "
+                                        f"(its sites: {', '.join(known) or 'none'})")
+    if ev.target in scn.sites_off:
+        raise InputError(scn.path, key, f"gNB {ev.target!r} is off for the whole shift (link.sites_off)")
+
+
 def make_link(scn: Scenario, mine: MineMap, ids: list[str], rng: np.random.Generator) -> LinkModel:
     """The radio between trucks and cloud: ideal, or a 5G/LTE profile over the map's gNBs and walls."""
     gnbs = sites_on_air(scn, mine)
@@ -158,7 +179,7 @@ def make_link(scn: Scenario, mine: MineMap, ids: list[str], rng: np.random.Gener
 
 def build_run(scn: Scenario, site: Site | None = None, transport: str = "inproc", broker: str | None = None,
               cloud_in_process: bool = True, prefix: str | None = None, ca_certs: str | None = None,
-              key: SiteKey | None = None) -> Run:
+              key: SiteKey | None = None, peer_timeout_s: float = PEER_TIMEOUT_S) -> Run:
     """Everything one run needs; ``transport`` is ``inproc`` or ``mqtt`` (embedded broker unless ``broker``).
     ``key``: the site key orders are signed with; None makes one for the run (a cloud elsewhere needs it given)."""
     classes = scn.classes()
@@ -173,7 +194,7 @@ def build_run(scn: Scenario, site: Site | None = None, transport: str = "inproc"
     link = make_link(scn, mine, ids, streams["link"])
     spec = PlannerSpec(scn.planner, scn.planner_options, int(streams["planner"].integers(2**63)))
     if transport == "mqtt":
-        wiring = wire_mqtt(mine.site, spec, broker, cloud_in_process, prefix, ca_certs, key)
+        wiring = wire_mqtt(mine.site, spec, broker, cloud_in_process, prefix, ca_certs, key, peer_timeout_s)
     else:
         wiring = wire_inproc(mine.site, spec, key)
     comms = FleetComms(wiring.transport, wiring.topics, link, ids, wiring.key)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import signal
 import sys
 import threading
@@ -31,8 +32,9 @@ from minefleet.sweep.plot import plot_results
 from minefleet.validate import validate_file
 from minefleet.wiring import serve_cloud
 from net.auth import ENV_VAR, KEY_BYTES, SiteKey, SiteKeyError
+from net.journal import JournalError
 from net.mqtt import BrokerUrl, MqttError
-from net.sync import SyncError
+from net.sync import PEER_TIMEOUT_S, SyncError
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -70,6 +72,7 @@ def main(argv: list[str] | None = None) -> int:
                                                      "with --no-cloud, a random one otherwise)")
     run.add_argument("--key-file", type=Path, help=f"with --no-cloud: file of the site key (hex) the cloud signs "
                                                    f"orders with (default: ${ENV_VAR})")
+    _peer_timeout(run)
 
     sweep = sub.add_parser("sweep", help="headless runs of a scenario over a grid of values and seeds, on every core "
                                          "or a Ray cluster, then tables of their KPIs")
@@ -99,6 +102,10 @@ def main(argv: list[str] | None = None) -> int:
     cloud.add_argument("--prefix", default="", help="topic prefix (as given to the fleet run)")
     cloud.add_argument("--key-file", type=Path, help=f"file of the site key (hex) orders are signed with "
                                                      f"(default: ${ENV_VAR})")
+    cloud.add_argument("--journal", type=Path, help="file recording what the cloud is delivered; a cloud started "
+                                                    "again with the same file after a crash rebuilds its state from "
+                                                    "it and rejoins the run (a new run needs a new file)")
+    _peer_timeout(cloud)
 
     demo = sub.add_parser("demo", help="the live map view on the open-pit mine with obstacles, over the embedded "
                                        "MQTT broker: nothing to set up")
@@ -173,7 +180,7 @@ def main(argv: list[str] | None = None) -> int:
             args.headless, args.hours, args.seed, args.out, args.model = False, None, None, None, None
             args.device, args.ca_file, args.link, args.planner, args.set = None, None, None, None, []
             args.transport, args.broker, args.no_cloud, args.prefix, args.quiet = "mqtt", None, False, None, True
-            args.key_file = None
+            args.key_file, args.peer_timeout = None, PEER_TIMEOUT_S
             return _run(args)
         if args.command == "replay":
             return replay(args.run_dir, args.screenshot, args.max_wall)
@@ -190,7 +197,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"minefleet: error: planner option '{exc.key}': {exc.problem}", file=sys.stderr)
         return 2
     except (MqttError, SyncError) as exc:
-        print(f"minefleet: error: messaging: {exc}", file=sys.stderr)
+        partial = getattr(exc, "partial", None)
+        kept = f"; the shift so far is in {partial} (marked interrupted)" if partial is not None else ""
+        print(f"minefleet: error: messaging: {exc}{kept}", file=sys.stderr)
         return 3
     except (KeyboardInterrupt, Terminated) as exc:
         signum = signal.SIGTERM if isinstance(exc, Terminated) else signal.SIGINT
@@ -207,6 +216,18 @@ def _terminated(signum: int, frame: object) -> None:
     """SIGTERM ends a command as Ctrl-C does: the work so far is kept where it can be (a run directory marked
     interrupted), temp folders are removed, and the exit status is 143."""
     raise Terminated
+
+
+def _peer_timeout(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--peer-timeout", type=float, default=PEER_TIMEOUT_S, metavar="SECONDS",
+                   help="over MQTT: how long the broker or the other tier may be out of reach before the run ends, "
+                        f"keeping the shift so far (default: {PEER_TIMEOUT_S:g} s)")
+
+
+def _check_peer_timeout(value: float) -> float:
+    if not (math.isfinite(value) and value > 0):
+        raise InputError("--peer-timeout", "", f"must be a positive number of seconds, got {value:g}")
+    return value
 
 
 def _executor_options(p: argparse.ArgumentParser) -> None:
@@ -255,7 +276,8 @@ def _run(args: argparse.Namespace) -> int:
     if args.no_cloud and args.prefix is None:
         args.prefix = ""
     wiring = {"transport": args.transport, "broker": args.broker, "cloud_in_process": not args.no_cloud,
-              "prefix": args.prefix, "ca_certs": ca_file, "key": key}
+              "prefix": args.prefix, "ca_certs": ca_file, "key": key,
+              "peer_timeout_s": _check_peer_timeout(args.peer_timeout)}
     if not args.headless:
         run = build_run(scn, **wiring)
         built = time.perf_counter()
@@ -289,7 +311,8 @@ def _run(args: argparse.Namespace) -> int:
     dropped = {"messages the fleet dropped": d.get("messages_rejected", 0),
                "messages the cloud dropped": d.get("cloud_messages_rejected", 0),
                "requests the cloud could not answer": d.get("cloud_requests_unanswered", 0),
-               "orders refused as not the cloud's": sum(d.get("orders_refused", {}).values())}
+               "orders refused as not the cloud's": sum(d.get("orders_refused", {}).values()),
+               "e-stops refused as not the cloud's": sum(d.get("estops_refused", {}).values())}
     if any(dropped.values()):
         print("rejected: " + ", ".join(f"{n} {k}" for k, n in dropped.items() if n) + " (dispatch in summary.json)",
               file=sys.stderr)
@@ -312,6 +335,8 @@ def _models(args: argparse.Namespace) -> int:
         for name, ep in (("CUDA", "CUDAExecutionProvider"), ("CANN", "CANNExecutionProvider")):
             print(f"  {name}: {'present' if ep in present else 'not present (inference runs on the CPU)'}")
         return 0
+    if args.batch < 1:
+        raise InputError("--batch", "", f"must be a whole number >= 1, got {args.batch}")
     path = Path(args.model)
     if path.suffix != ".onnx":
         path = data_dir("assets") / "models" / f"{args.model}.onnx"
@@ -353,10 +378,19 @@ def _cloud(args: argparse.Namespace) -> int:
     if args.planner is not None and args.planner not in PLANNERS:
         raise InputError("--planner", "", f"unknown planner {args.planner!r} (known: {', '.join(sorted(PLANNERS))})")
     key = _site_key(args.key_file)
-    cloud = serve_cloud(args.broker, args.site, args.planner, key, prefix=args.prefix, ca_certs=ca_file)
-    stats = cloud.planner_stats() or {}
-    fell_back = f", {sum(stats['fallbacks'].values())} of them by the fallback planner" if "fallbacks" in stats else ""
-    print(f"cloud served {cloud.orders} orders{fell_back} ({cloud.rejected} malformed messages dropped)")
+    try:
+        cloud, stats = serve_cloud(args.broker, args.site, args.planner, key, prefix=args.prefix, ca_certs=ca_file,
+                            journal=args.journal, peer_timeout_s=_check_peer_timeout(args.peer_timeout))
+    except JournalError as exc:
+        raise InputError("--journal", "", str(exc)) from None
+    planner = cloud.planner_stats() or {}
+    fell_back = f", {sum(planner['fallbacks'].values())} of them by the fallback planner" if "fallbacks" in planner \
+        else ""
+    if stats.replayed:
+        print(f"cloud rebuilt from journal {args.journal}: {stats.replayed} barriers")
+    forged = sum(stats.refused.values()) + cloud.transport.unauthentic
+    refused = f", {forged} forged or misdirected control messages refused" if forged else ""
+    print(f"cloud served {cloud.orders} orders{fell_back} ({cloud.rejected} malformed messages dropped{refused})")
     return 0
 
 

@@ -19,7 +19,7 @@ import tomli_w
 
 from fleet.errors import InputError
 from fleet.kpi import summarize, truck_rows
-from fleet.trace import TraceRecorder
+from fleet.trace import TraceRecorder, write_events
 from minefleet.assemble import Run
 from minefleet.bound import lp_bound
 from minefleet.scenario import Scenario
@@ -95,10 +95,7 @@ def write_run(run: Run, out: Path, trace: TraceRecorder, timing: dict[str, Any],
             w = csv.DictWriter(fh, fieldnames=list(rows[0]))
             w.writeheader()
             w.writerows(rows)
-        with (tmp / "events.csv").open("w", newline="", encoding="utf-8") as fh:
-            w = csv.writer(fh)
-            w.writerow(["t_s", "truck", "event", "facility", "payload_t"])
-            w.writerows((f"{t:.1f}", tid, ev, fac, f"{p:.1f}") for t, tid, ev, fac, p in run.sim.log)
+        write_events(tmp / "events.csv", run.sim)
         trace.save(tmp / "trace.npz", run.sim)
         os.chmod(tmp, 0o777 & ~_umask())  # mkdtemp makes it private; a run directory follows the umask
         swap_into_place(tmp, out)

@@ -5,21 +5,23 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 from cloud.planners import PlannerConfigError, planner_options
 from edge.accel.profile import DeviceError
 from edge.accel.profile import load_profile as load_device
+from edge.perception import BUILTIN
 from edge.safety import SafetyParams
 from fleet.engine import HaulParams
 from fleet.errors import InputError
-from fleet.failures import EVENT_KINDS, FailureParams, ScheduledEvent
+from fleet.failures import CLOUD, EVENT_KINDS, FailureParams, ScheduledEvent
 from fleet.fields import Fields, read_toml
 from fleet.kinematics import Traffic
 from fleet.onboard import EdgeConfig
 from fleet.truckclass import TRUCK_DIR, TruckClass, load_truck_class
-from minefleet.paths import resolve
+from minefleet.paths import data_dir, resolve
 from net.radio.profile import ProfileError, load_profile
 
 
@@ -62,6 +64,7 @@ class FleetGroup:
 
 
 MAX_HOURS = 24.0 * 30  # [h] the longest shift a scenario or --hours may ask for (a month)
+MAX_SEED = 2**63 - 1  # the largest seed: a TOML integer is 64-bit, and the run directory's scenario.toml holds it
 SPREAD = "spread"  # start queued at the load points, spread over them in turn
 
 
@@ -124,7 +127,8 @@ class Scenario:
         if model is not None or device is not None:
             base = self.edge or _edge(Fields({}, self.path, "[edge]"), Fields({}, self.path, "[hazards]"))
             if model is not None:
-                base = replace(base, model=model, truck_models=())
+                base = replace(base, model=_model(model, lambda msg: InputError(self.path, "--model", msg)),
+                               truck_models=())
             if device is not None:
                 base = replace(base, device=_usable(device, "none", load_device, DeviceError,
                                                     lambda msg: InputError(self.path, "--device", msg)))
@@ -134,8 +138,8 @@ class Scenario:
                 raise InputError(self.path, "--hours", f"must be > 0 and at most {MAX_HOURS:g} h, got {hours:g}")
             out = replace(out, hours=hours)
         if seed is not None:
-            if seed < 0:
-                raise InputError(self.path, "--seed", f"must be >= 0, got {seed}")
+            if not 0 <= seed <= MAX_SEED:  # the same range as [scenario] seed
+                raise InputError(self.path, "--seed", f"must be >= 0 and at most {MAX_SEED}, got {seed}")
             out = replace(out, seed=seed)
         return out
 
@@ -190,7 +194,7 @@ def load_scenario(path: str | Path, doc: dict[str, Any] | None = None) -> Scenar
         name=sc.string("name", path.stem),
         map=map_name,
         map_path=map_path,
-        seed=sc.integer("seed", 0, min=0),
+        seed=sc.integer("seed", 0, min=0, max=MAX_SEED),
         hours=sc.number("hours", 8.0, positive=True, max=MAX_HOURS),
         dt_s=sc.number("dt_s", HaulParams.dt, positive=True, max=2.0),
         groups=groups,
@@ -288,7 +292,8 @@ def _failures(fa: Fields) -> FailureParams:
 
 
 def _events(root: Fields, src: str) -> tuple[ScheduledEvent, ...]:
-    """``[[events]]``: what goes out of service when. Targets are checked against the map when it is loaded."""
+    """``[[events]]``: what goes out of service when. Targets are checked against the map when it is loaded; a
+    cloud outage has one possible target, the cloud, so it may leave it out."""
     raw = root._get("events", [])
     if not isinstance(raw, list) or not all(isinstance(e, dict) for e in raw):
         raise root.error("events", "must be an array of tables [[events]]")
@@ -298,8 +303,9 @@ def _events(root: Fields, src: str) -> tuple[ScheduledEvent, ...]:
         start, end = ef.number("start_h", min=0.0), ef.number("end_h", min=0.0)
         if end <= start:
             raise ef.error("end_h", f"must be after start_h ({start:g} h), got {end:g}")
-        out.append(ScheduledEvent(ef.string("kind", choices=EVENT_KINDS), ef.string("target"), start * 3600.0,
-                                  end * 3600.0, ef.string("reason", "maintenance")))
+        kind = ef.string("kind", choices=EVENT_KINDS)
+        target = ef.string("target", CLOUD, choices=(CLOUD,)) if kind == "cloud_outage" else ef.string("target")
+        out.append(ScheduledEvent(kind, target, start * 3600.0, end * 3600.0, ef.string("reason", "maintenance")))
         ef.reject_unknown()
     return tuple(out)
 
@@ -315,6 +321,17 @@ def _usable(name: str, off: str, load: Callable[[str], object], error: type[Exce
     return name
 
 
+def _model(ref: str, fail: Callable[[str], Exception]) -> str:
+    """``ref`` if a run can find it: oracle, blind, a zoo name with its file, or an ONNX path (opened and checked
+    against the contract when the run is built). A misspelt zoo name is the user's error ``fail(message)`` naming
+    the key, not a missing file deep in the model folder."""
+    zoo = data_dir("assets") / "models"
+    if ref not in BUILTIN and not ref.endswith(".onnx") and not (zoo / f"{ref}.onnx").is_file():
+        raise fail(f"unknown model {ref!r} (a zoo name such as tiny, small, large, small-int8; oracle; blind; or a "
+                   "path to an .onnx file)")
+    return ref
+
+
 def _link_profile(lk: Fields) -> str:
     """``ideal`` (no delay, no loss) or a 5G/LTE profile: shipped name or a path to a profile TOML."""
     return _usable(lk.string("profile", "ideal"), "ideal", load_profile, ProfileError,
@@ -328,11 +345,11 @@ def _edge(ed: Fields, hz: Fields) -> EdgeSettings:
         raise ed.error("trucks", "must be an array of tables [[edge.trucks]] with ids and model")
     for k, g in enumerate(groups):
         gf = Fields(g if isinstance(g, dict) else {}, ed.source, f"[[edge.trucks]] #{k + 1}")
-        overrides.append((gf.strings("ids"), gf.string("model")))
+        overrides.append((gf.strings("ids"), _model(gf.string("model"), partial(gf.error, "model"))))
         gf.reject_unknown()
     d = EdgeSettings  # the one place each default lives
     return EdgeSettings(
-        model=ed.string("model", d.model),
+        model=_model(ed.string("model", d.model), partial(ed.error, "model")),
         truck_models=tuple(overrides),
         frame_hz=ed.number("frame_hz", d.frame_hz, positive=True, max=100.0),
         latency_ms=ed.number("latency_ms", d.latency_ms, min=0.0),

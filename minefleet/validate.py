@@ -1,4 +1,7 @@
-"""``minefleet validate FILE``: load a map, scenario or sweep the way a run would, and describe it."""
+"""``minefleet validate FILE``: load a map, scenario or sweep the way a run would, and describe it.
+
+A scenario is checked by building its run (map, routes, fleet, link, cloud, perception) and closing it before the
+first tick: every refusal a run makes before simulating is made here by the same code, with the same line."""
 
 from __future__ import annotations
 
@@ -6,10 +9,9 @@ from pathlib import Path
 
 from edge.contract import inspect_model
 from fleet.errors import InputError
-from fleet.failures import closure_sets
 from fleet.fields import read_toml
 from fleet.truckclass import load_truck_class, truck_classes
-from minefleet.assemble import Site, check_against_map, load_site, sites_on_air
+from minefleet.assemble import Site, build_run, load_site
 from minefleet.scenario import load_scenario
 from minefleet.sweep.spec import load_sweep
 
@@ -31,10 +33,9 @@ def validate_file(name: str) -> list[str]:
                     f"{tc.gross_power_kw:g} kW, loaded 10 % grade speed "
                     f"{tc.grade_speed_mps(tc.payload_t, 0.10, 0.025) * 3.6:.1f} km/h"]
         scn = load_scenario(path)
-        site = load_site(str(scn.map_path), scn.classes(), closure_sets(scn.events))
-        lines = _describe_map(scn.map_path, site)
-        sites_on_air(scn, site.mine)  # a site the map lacks is refused here as in a run
-        check_against_map(scn, site.mine)
+        run = build_run(scn)  # the run's own checks, by the run's own code: what validate passes, run accepts
+        run.close()
+        lines = _describe_map(scn.map_path, run.site)
         off = f", sites off: {', '.join(scn.sites_off)}" if scn.sites_off else ""
         fleet = " + ".join(f"{g.count} x {g.truck_class.id}" for g in scn.groups)
         return [f"{path}: scenario {scn.name} OK: {fleet}, "

@@ -1,9 +1,10 @@
-"""Order authentication: only the site's cloud may command a truck.
+"""Message authentication: only the site's cloud may command a truck, only the run's peers may drive its barrier.
 
-Anyone who can publish on the broker can write to a truck's dispatch topic, so a truck obeys an order only if
-it carries a valid HMAC-SHA256 over its topic, header and body under the site key, comes from ``cloud``, is not a
-replay of an order already accepted, and is not delivered before it was sent. The key itself never leaves this
-module's objects: it is in no repr, log line, error message, summary or run directory.
+Anyone who can publish on the broker can write to a truck's dispatch or e-stop topic, or to the time barrier's
+control topics, so a receiver acts on such a message only if it carries a valid HMAC-SHA256 over its topic,
+header and body under the site key, comes from a sender allowed on that topic (``cloud`` for orders and
+e-stops), is not a replay of one already accepted, and is not delivered before it was sent. The key itself
+never leaves this module's objects: it is in no repr, log line, error message, summary or run directory.
 """
 
 from __future__ import annotations
@@ -21,7 +22,8 @@ from net.envelope import Envelope
 KEY_BYTES = 32
 ENV_VAR = "MINEFLEET_SITE_KEY"
 CLOUD_SRC = "cloud"
-REASONS = ("unsigned", "forged", "replayed", "out_of_window", "not_cloud")
+REASONS = ("unsigned", "forged", "replayed", "out_of_window", "wrong_sender")
+MAX_SKEW_S = 0.0  # [s] t_deliver - t_sent a signed message may carry: its sender stamps both at once
 REPLAY_WINDOW = 4096  # seqs below the highest accepted minus this are refused outright; within it, once each
 
 
@@ -102,40 +104,56 @@ def sign(key: SiteKey, topic: str, env: Envelope) -> str:
     return key.mac(canonical(topic, env))
 
 
-class Verifier:
-    """Checks orders on receipt; ``check`` returns None to obey, or the reason for refusing.
+def authenticate(key: SiteKey, topic: str, env: Envelope, senders: frozenset[str]) -> str | None:
+    """None when ``env`` is signed under ``key`` for ``topic`` by one of ``senders`` and stamped to be delivered
+    when it was sent; otherwise the reason to refuse it (one of ``REASONS`` but "replayed", which needs memory).
 
-    Replay: an order is accepted once, and only while its seq is within ``REPLAY_WINDOW`` of the highest seq
-    accepted from its sender. A strictly increasing rule would refuse genuine orders that overtake each other
-    (a planner whose decision time varies sends a later order sooner), which would change the simulated figures.
+    Commands and control messages are stamped ``t_deliver = t_sent`` by their sender: the radio's delay is added
+    by the receiving truck from its own link, after this check. A command claiming any other delivery time
+    (before it was sent, or held back to land later than sent) is out of window."""
+    if not env.sig:
+        return "unsigned"
+    try:
+        want = sign(key, topic, env)
+    except (TypeError, ValueError):  # a body the canonical encoder refuses cannot carry a valid signature
+        return "forged"
+    if not hmac.compare_digest(want, env.sig):
+        return "forged"
+    if env.src not in senders:  # signed with the site key but by another party: a truck never commands
+        return "wrong_sender"
+    if not 0.0 <= env.t_deliver - env.t_sent <= MAX_SKEW_S:
+        return "out_of_window"
+    return None
+
+
+class Verifier:
+    """Checks commands on receipt; ``check`` returns None to obey, or the reason for refusing.
+
+    Replay: a message is accepted once per (sender, kind), and only while its seq is within ``REPLAY_WINDOW`` of
+    the highest seq accepted of that pair. A strictly increasing rule would refuse genuine orders that overtake
+    each other (a planner whose decision time varies sends a later order sooner), which would change the
+    simulated figures.
     """
 
-    def __init__(self, key: SiteKey) -> None:
+    def __init__(self, key: SiteKey, senders: tuple[str, ...] = (CLOUD_SRC,)) -> None:
         self._key = key
-        self._top: dict[str, int] = {}
-        self._seen: dict[str, set[int]] = {}
+        self._senders = frozenset(senders)
+        self._top: dict[tuple[str, str], int] = {}
+        self._seen: dict[tuple[str, str], set[int]] = {}
 
     def check(self, topic: str, env: Envelope) -> str | None:
-        if not env.sig:
-            return "unsigned"
-        try:
-            want = sign(self._key, topic, env)
-        except (TypeError, ValueError):  # a body the canonical encoder refuses cannot carry a valid signature
-            return "forged"
-        if not hmac.compare_digest(want, env.sig):
-            return "forged"
-        if env.src != CLOUD_SRC:  # signed with the site key but not by the cloud: never an order
-            return "not_cloud"
-        if not env.t_deliver >= env.t_sent:
-            return "out_of_window"
-        top = self._top.get(env.src, -1)
-        seen = self._seen.setdefault(env.src, set())
+        refused = authenticate(self._key, topic, env, self._senders)
+        if refused is not None:
+            return refused
+        who = (env.src, env.kind)
+        top = self._top.get(who, -1)
+        seen = self._seen.setdefault(who, set())
         if env.seq <= top - REPLAY_WINDOW or env.seq in seen:
             return "replayed"
         seen.add(env.seq)
         if env.seq > top:
-            self._top[env.src] = env.seq
+            self._top[who] = env.seq
             if len(seen) > 2 * REPLAY_WINDOW:
                 floor = env.seq - REPLAY_WINDOW
-                self._seen[env.src] = {s for s in seen if s > floor}
+                self._seen[who] = {s for s in seen if s > floor}
         return None

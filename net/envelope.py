@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import math
+import sys
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,6 +17,12 @@ import orjson
 VERSION = 1
 MAX_SIG = 128  # characters of a signature: HMAC-SHA256 in hex is 64
 MAX_BYTES = 64 * 1024  # [B] larger payloads are refused: no truck or cloud message comes near this
+MAX_NAME = 64  # [chars] of 'kind' and 'src': a truck id (net.schemas.MAX_ID), "cloud", "site", a follower id
+# [levels] of objects and lists, the envelope itself being 1. The deepest real message is the site layout at 8
+# (envelope > body > facilities > facility > units > unit > by_class > class), measured on every shipped
+# scenario; twice that leaves room for a newer sender. Checked before anything walks the document recursively.
+MAX_DEPTH = 16
+SHOW_CHARS = 40  # [chars] of a received value quoted in an error message
 
 
 class EnvelopeError(ValueError):
@@ -32,6 +39,9 @@ class Envelope:
     t_deliver: float = math.nan  # [s] simulation time the link releases it; NaN until the link decides
     v: int = VERSION
     sig: str | None = None  # hex HMAC of an order (net.auth); other kinds leave it out, so their bytes are unchanged
+    # [B] size of the payload it was decoded from (0 if built here): what holding it costs a receiver, which
+    # bounds its queues by it (net.mqtt.Receiver). Not part of the message, so not compared.
+    wire_bytes: int = field(default=0, compare=False, repr=False)
 
     def to_dict(self) -> dict[str, Any]:
         doc = {"v": self.v, "kind": self.kind, "src": self.src, "seq": self.seq, "t_sent": self.t_sent,
@@ -57,7 +67,12 @@ class Envelope:
             doc = orjson.loads(data)  # refuses invalid UTF-8, NaN/Infinity literals and nesting beyond 1024
         except orjson.JSONDecodeError as exc:
             raise EnvelopeError(f"not UTF-8 JSON: {exc}") from None
-        return cls.from_dict(doc)
+        # Fewer brackets than levels allowed cannot nest too deep: the walk is for large messages only.
+        if data.count(b"[") + data.count(b"{") > MAX_DEPTH and too_deep(doc, MAX_DEPTH):
+            raise EnvelopeError(f"nested deeper than {MAX_DEPTH} levels")
+        env = cls.from_dict(doc)
+        env.wire_bytes = len(data)
+        return env
 
     @classmethod
     def from_dict(cls, doc: Any) -> Envelope:
@@ -67,7 +82,8 @@ class Envelope:
             # the result is the same; anything else takes the checks, which name the fault.
             kind, src, seq, body = doc.get("kind"), doc.get("src"), doc.get("seq"), doc.get("body")
             t_sent, t_deliver, sig = doc.get("t_sent"), doc.get("t_deliver"), doc.get("sig")
-            if (type(kind) is str and kind and type(src) is str and src and type(seq) is int and seq >= 0
+            if (type(kind) is str and 0 < len(kind) <= MAX_NAME and type(src) is str and 0 < len(src) <= MAX_NAME
+                    and type(seq) is int and seq >= 0
                     and type(body) is dict and type(t_sent) is float and type(t_deliver) is float
                     and 0.0 <= t_sent <= t_deliver < math.inf
                     and (sig is None or (type(sig) is str and len(sig) <= MAX_SIG))):
@@ -79,10 +95,11 @@ class Envelope:
         if not isinstance(doc, dict):
             raise EnvelopeError("envelope must be a JSON object")
         if doc.get("v") != VERSION:
-            raise EnvelopeError(f"unsupported envelope version {doc.get('v')!r}")
+            raise EnvelopeError(f"unsupported envelope version {show(doc.get('v'))}")
         kind, src, seq, body = doc.get("kind"), doc.get("src"), doc.get("seq"), doc.get("body")
-        if not isinstance(kind, str) or not kind or not isinstance(src, str) or not src:
-            raise EnvelopeError("'kind' and 'src' must be non-empty strings")
+        for key, name in (("kind", kind), ("src", src)):
+            if not isinstance(name, str) or not 0 < len(name) <= MAX_NAME:
+                raise EnvelopeError(f"'{key}' must be a string of 1-{MAX_NAME} characters, got {show(name)}")
         if isinstance(seq, bool) or not isinstance(seq, int) or seq < 0:
             raise EnvelopeError("'seq' must be a non-negative integer")
         if not isinstance(body, dict):
@@ -90,7 +107,8 @@ class Envelope:
         times = []
         for key in ("t_sent", "t_deliver"):
             t = doc.get(key)
-            if isinstance(t, bool) or not isinstance(t, int | float) or not math.isfinite(t) or t < 0:
+            # a comparison, not math.isfinite: that raises on an int too large for a float
+            if isinstance(t, bool) or not isinstance(t, int | float) or not 0 <= t <= sys.float_info.max:
                 raise EnvelopeError(f"'{key}' must be a finite non-negative number")
             times.append(float(t))
         if times[1] < times[0]:
@@ -99,6 +117,45 @@ class Envelope:
         if sig is not None and (not isinstance(sig, str) or len(sig) > MAX_SIG):
             raise EnvelopeError(f"'sig' must be a string of at most {MAX_SIG} characters")
         return cls(kind=kind, src=src, seq=seq, t_sent=times[0], body=body, t_deliver=times[1], sig=sig)
+
+
+def too_deep(doc: Any, limit: int) -> bool:
+    """Whether objects and lists nest deeper than ``limit`` levels; level by level, never recursive, so a
+    document nested a thousand deep costs a loop, not the interpreter's stack."""
+    level, depth = [doc], 0
+    while level:
+        depth += 1
+        if depth > limit:
+            return True
+        deeper: list[Any] = []
+        for item in level:
+            if item:  # an empty one ends here: its level is counted already
+                deeper += [c for c in (item.values() if type(item) is dict else item) if type(c) in _CONTAINERS]
+        level = deeper
+    return False
+
+
+def show(value: Any) -> str:
+    """A received value as quoted in an error message: short whatever it is. Containers are described, not
+    printed (``repr`` of a deeply nested one recurses), and strings are cut before ``repr`` sees them."""
+    if value is None or type(value) is bool or type(value) is float:
+        return repr(value)
+    if type(value) is int:
+        return repr(value) if value.bit_length() <= 64 else f"an integer of {value.bit_length()} bits"
+    if type(value) is str:
+        text = repr(value[:SHOW_CHARS])
+        return text if len(value) <= SHOW_CHARS else text[:-1] + "..." + text[-1]
+    if type(value) is list and len(value) <= 4 and all(v is None or type(v) in _SCALARS for v in value):
+        return "[" + ", ".join(show(v) for v in value) + "]"  # short and flat: small, and the clearest
+    if type(value) is list:
+        return f"a list of {len(value)} items"
+    if type(value) is dict:
+        return f"an object of {len(value)} fields"
+    return f"a {type(value).__name__}"
+
+
+_SCALARS = (bool, int, float, str)
+_CONTAINERS = frozenset((dict, list))  # what JSON nests
 
 
 def _plain(value: Any) -> Any:

@@ -19,6 +19,7 @@ import ssl
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote, urlsplit, urlunsplit
@@ -31,12 +32,34 @@ from net.envelope import Envelope, EnvelopeError
 from net.topics import matches
 from net.transport import Handler, Subscriptions
 
-DEDUP_WINDOW = 200_000  # message keys remembered for duplicate detection (duplicates arrive close together)
+# Receive-side bounds (see ``Receiver``); each is far above what an honest 600-truck fleet needs (assumptions,
+# sized in the comments), so only a faulty or hostile publisher ever meets one.
+# seqs per stream (512 B of mask): a repeat comes within seconds, and a truck sends ~1 message/s (> 1 h of them);
+# "cloud" numbers its orders to all trucks in one sequence, ~1-2/s for 600 trucks (> 30 min)
+DEDUP_WINDOW = 4096
+MAX_STREAMS = 16_384  # (topic, src, retained) windows kept (< 10 MiB); 600 trucks use ~1,800 plus a few
+# heap or inbox entries; a 600-truck fleet holds ~600/s x a few s of link delay. A decoded telemetry message
+# takes ~1 KiB of memory (measured), so ~50 MiB at most
+MAX_QUEUED = 50_000
+# [B] of payload queued; that fleet's backlog is ~200 B x a few thousand < 1 MiB. Decoded, a payload of long
+# lists takes up to ~10 times its size, so this bounds the worst case near 160 MiB
+MAX_QUEUED_BYTES = 16 * 2**20
+# [B] of it from one src (1/16, and at most ~1/4 of MAX_QUEUED even in the smallest envelopes, ~90 B); the most
+# an honest one holds is "cloud" at one ~300 B order per truck pending, ~180 kB
+MAX_SOURCE_BYTES = 2**20
+RECOUNT_EVERY = 1024  # arrivals between two exact recounts of occupancy (amortises their O(MAX_QUEUED) cost)
+MAX_CONTROL = 4096  # barrier messages waiting; the barrier has one request per follower outstanding at a time
+# [s] an inbox entry due this long before the leader's time is never named (see ``Receiver.advance``): barriers
+# name messages in t_deliver order, a quiet batch at most a tick late, so this is far beyond any real lag
+STALE_SLACK_S = 600.0
 DEFAULT_INFLIGHT = 1000  # QoS 1 messages in flight; paho's default of 20 throttles a fleet's bursts
 CREDENTIAL_REASONS = (134, 135)  # CONNACK "Bad user name or password", "Not authorized" (paho's reason codes)
+RECONNECT_MAX_DELAY_S = 2.0  # [s] paho's back-off between reconnection attempts is capped here, so a run
+# resumes within this long of its broker coming back
 YIELD_EVERY = 32  # QoS > 0 messages sent or taken in on the simulation thread between two hand-overs of the GIL
 PENDING_TRIM = 4096  # QoS > 0 messages kept for ``flush`` before the acknowledged ones are dropped
 TOPIC_CACHE = 4096  # topics whose routing is remembered; a fleet has a few per truck
+SIGNED_KINDS = frozenset(("order", "estop", "sync", "ack", "hello", "stop"))  # kinds net.auth signs
 Key = tuple[str, str, int]  # (topic, src, seq): a message's identity
 
 
@@ -78,12 +101,82 @@ class BrokerUrl:
         return cls(parts.hostname, port, tls, user, password)
 
 
+class SeqWindows:
+    """Duplicate detection per message stream, in bounded memory: for each ``(topic, src, retain)`` the highest
+    seq seen and a bitmask of the seqs seen within ``size`` below it (the anti-replay window of IPsec, and of
+    ``net.auth.Verifier`` for orders). A seq at or below ``top - size`` cannot be told from a repeat and is
+    refused as too old. At most ``max_streams`` windows are kept, the least recently used forgotten first
+    (counted), so a flood of invented senders costs a fixed amount of memory (a window is at most ``size`` bits).
+
+    Signed kinds are checked before they reach a window (``Receiver.admit``), so a forgery cannot move one.
+    Telemetry and events carry no signature: a forged one with a high seq moves its stream's window ahead, so that
+    sender's next genuine messages look too old; a follower's inbox keeps them anyway (its leader names what it
+    delivers by key), and only a heap, which holds signed kinds alone in a run, refuses them.
+    """
+
+    NEW, DUPLICATE, TOO_OLD = 0, 1, 2
+
+    def __init__(self, size: int = DEDUP_WINDOW, max_streams: int = MAX_STREAMS) -> None:
+        self.size = size
+        self.max_streams = max_streams
+        self._full = (1 << size) - 1
+        self._windows: dict[tuple[str, str, bool], list[int]] = {}  # [top, mask]; least recently used first
+        self.forgotten = 0
+
+    def __len__(self) -> int:
+        return len(self._windows)
+
+    def see(self, topic: str, src: str, seq: int, retain: bool) -> int:
+        """Record ``seq`` and say whether it is NEW, a DUPLICATE, or TOO_OLD (neither is recorded)."""
+        windows = self._windows
+        key = (topic, src, retain)
+        w = windows.pop(key, None)
+        if w is None:
+            if len(windows) >= self.max_streams:
+                del windows[next(iter(windows))]
+                self.forgotten += 1
+            windows[key] = [seq, 1]
+            return self.NEW
+        windows[key] = w  # now the most recently used
+        top, mask = w
+        if seq > top:
+            shift = seq - top
+            w[0] = seq
+            w[1] = ((mask << shift) | 1) & self._full if shift < self.size else 1
+            return self.NEW
+        back = top - seq
+        if back >= self.size:
+            return self.TOO_OLD
+        bit = 1 << back
+        if mask & bit:
+            return self.DUPLICATE
+        w[1] = mask | bit
+        return self.NEW
+
+
 class Receiver:
     """The receiving side: decode, count, drop duplicates, and queue in ``(t_deliver, src, seq)`` order.
 
-    Every payload handed to ``accept`` is counted once: received = accepted + rejected + duplicates + empty.
     With ``inbox=True`` messages are kept by key in ``inbox`` instead of the heap, for a follower whose delivery
-    order its leader dictates (``net.sync``).
+    order its leader dictates (``net.sync``); messages on control filters go to ``control``.
+
+    Everything held on receipt is bounded, since anyone on the broker can publish anything:
+
+    - duplicates: ``SeqWindows`` (per stream, a window of ``DEDUP_WINDOW`` seqs, at most ``MAX_STREAMS`` streams);
+    - the heap or the inbox: at most ``MAX_QUEUED`` messages and ``MAX_QUEUED_BYTES`` of payload, at most
+      ``MAX_SOURCE_BYTES`` of it from one ``src``, so one noisy or forged sender cannot crowd the others out
+      (a flood under invented names meets the overall bounds); ``control``: ``MAX_CONTROL`` messages;
+    - the inbox also sheds what its leader can never name: ``advance(t)`` (call it with the time of each
+      barrier the follower has served) drops entries due before ``t - STALE_SLACK_S``.
+
+    Why occupancy and not a rate: a cap on messages per window of simulation time means nothing when the times
+    are the sender's own (a forger writes any ``t_deliver``), and a cap per window of wall time would make what
+    is dropped depend on host speed, so results would no longer be reproducible. Occupancy bounds memory
+    whatever the times say, and honest runs stay far below every bound, where nothing is ever dropped.
+
+    Accounting, over every payload handed to ``accept``: received = accepted + rejected + duplicates + too_old
+    + overflow + empty (a full queue or a sender over its share is ``overflow``). ``stale`` counts accepted
+    inbox entries later dropped by ``advance``; ``forgotten`` counts duplicate windows dropped to make room.
     """
 
     def __init__(self, inbox: bool = False) -> None:
@@ -93,9 +186,16 @@ class Receiver:
         self._control_topics: dict[str, bool] = {}
         self.control: deque[tuple[str, Envelope]] = deque()  # messages on control filters (the barrier's)
         self.inbox: dict[Key, tuple[str, Envelope]] | None = {} if inbox else None
-        self._seen: set[tuple[str, str, int, bool]] = set()
-        self._seen_order: deque[tuple[str, str, int, bool]] = deque()
+        self._due: list[tuple[float, int, Key, Envelope]] = []  # inbox entries by t_deliver, for ``advance``
+        self._windows = SeqWindows(DEDUP_WINDOW, MAX_STREAMS)
+        self._held: dict[str, int] = {}  # [B] per src, an upper bound of its payloads queued (exact at a recount)
+        self._load = 0  # [B] the same for all sources
+        self._since_recount = 0
         self.received = self.accepted = self.rejected = self.duplicates = self.empty = 0
+        self.too_old = self.overflow = self.stale = self.unauthentic = 0
+        # Checks a signed kind's signature before anything else sees it, so a forgery cannot move a
+        # de-duplication window or take room in a queue (net.sync sets it): None admits, a reason refuses.
+        self.admit: Callable[[str, Envelope], str | None] | None = None
         self.remote_kept = 0  # messages from the broker queued for delivery (not control, not own echoes)
         self.last_error: str | None = None
 
@@ -114,25 +214,68 @@ class Receiver:
         return found
 
     def _first(self, topic: str, env: Envelope, retain: bool) -> bool:
-        """True the first time a message is seen; a repeat is counted as a duplicate."""
-        key = (topic, env.src, env.seq, retain)
-        if key in self._seen:
+        """True the first time a message is seen; a repeat is counted as a duplicate, a seq too far behind its
+        stream's newest as too old."""
+        verdict = self._windows.see(topic, env.src, env.seq, retain)
+        if verdict == SeqWindows.NEW:
+            return True
+        if verdict == SeqWindows.DUPLICATE:
             self.duplicates += 1
             return False
-        self._seen.add(key)
-        self._seen_order.append(key)
-        if len(self._seen_order) > DEDUP_WINDOW:
-            self._seen.discard(self._seen_order.popleft())
-        return True
+        if self.inbox is not None and not self._is_control(topic):
+            # A follower keeps it: its leader names by key what it delivers, so a repeat is harmless (the same key,
+            # overwritten; never named twice), while dropping it would let one forged high seq on a truck's topic
+            # stall the barrier for good.
+            return True
+        self.too_old += 1
+        return False
+
+    def _store(self, topic: str, env: Envelope) -> None:
+        size = env.wire_bytes
+        self._held[env.src] = self._held.get(env.src, 0) + size
+        self._load += size
+        inbox = self.inbox
+        if inbox is None:
+            heapq.heappush(self._heap, (env.t_deliver, env.src, env.seq, next(self._tie), topic, env))
+            return
+        key = (topic, env.src, env.seq)
+        inbox[key] = (topic, env)
+        due = self._due
+        heapq.heappush(due, (env.t_deliver, next(self._tie), key, env))
+        if len(due) > 2 * len(inbox) + RECOUNT_EVERY:  # entries the leader took are dropped lazily
+            self._due = [(e.t_deliver, next(self._tie), k, e) for k, (_, e) in inbox.items()]
+            heapq.heapify(self._due)
 
     def _keep(self, topic: str, env: Envelope, retain: bool) -> bool:
+        """Queue a message of this process's own (no bounds: it is trusted, and dropping it would change the
+        run); True unless it was seen before."""
         if not self._first(topic, env, retain):
             return False
-        if self.inbox is not None:
-            self.inbox[(topic, env.src, env.seq)] = (topic, env)
-        else:
-            heapq.heappush(self._heap, (env.t_deliver, env.src, env.seq, next(self._tie), topic, env))
+        self._store(topic, env)
         return True
+
+    def _room(self, env: Envelope) -> bool:
+        """Whether the queue has room for ``env`` (see the class docstring)."""
+        self._since_recount += 1
+        queued = len(self.inbox) if self.inbox is not None else len(self._heap)
+        if queued >= MAX_QUEUED:
+            return False
+        size, held = env.wire_bytes, self._held
+        fits = held.get(env.src, 0) + size <= MAX_SOURCE_BYTES and self._load + size <= MAX_QUEUED_BYTES
+        if fits and len(held) <= 2 * MAX_QUEUED:
+            return True
+        # The sums only grow between recounts (delivery takes messages without telling us), so they are upper
+        # bounds; make them exact, at most once per RECOUNT_EVERY arrivals, so the cost stays O(1) each. A sender
+        # refused at its share is so until the next recount: at most RECOUNT_EVERY arrivals after room is made.
+        if self._since_recount < RECOUNT_EVERY and len(held) <= 2 * MAX_QUEUED:
+            return False
+        queue = [e for _, e in self.inbox.values()] if self.inbox is not None else [e[-1] for e in self._heap]
+        held = self._held = {}
+        for e in queue:
+            held[e.src] = held.get(e.src, 0) + e.wire_bytes
+        self._load = sum(held.values())
+        self._since_recount = 0
+        return held.get(env.src, 0) + size <= MAX_SOURCE_BYTES and self._load + size <= MAX_QUEUED_BYTES
 
     def accept(self, topic: str, payload: bytes, retain: bool) -> None:
         self.received += 1
@@ -145,22 +288,56 @@ class Receiver:
             self.rejected += 1
             self.last_error = f"{topic}: {exc}"
             return
+        if self.admit is not None and env.kind in SIGNED_KINDS and self.admit(topic, env) is not None:
+            self.unauthentic += 1
+            return
         if self._is_control(topic):
-            if self._first(topic, env, retain):
+            if len(self.control) >= MAX_CONTROL:
+                self.overflow += 1
+            elif self._first(topic, env, retain):
                 self.accepted += 1
                 self.control.append((topic, env))
-        elif self._keep(topic, env, retain):
+        elif not self._room(env):
+            self.overflow += 1
+        elif self._first(topic, env, retain):
+            self._store(topic, env)
             self.accepted += 1
             self.remote_kept += 1
+
+    def advance(self, t: float) -> int:
+        """The leader has delivered up to simulation time ``t``: drop inbox entries due before
+        ``t - STALE_SLACK_S`` (it can never name them; forged ones would stay for good), counted in ``stale``.
+        Returns how many were dropped. A no-op without an inbox."""
+        inbox, due = self.inbox, self._due
+        if inbox is None:
+            return 0
+        cutoff = t - STALE_SLACK_S
+        dropped = 0
+        while due and due[0][0] < cutoff:
+            _, _, key, env = heapq.heappop(due)
+            entry = inbox.get(key)
+            if entry is not None and entry[1] is env:
+                del inbox[key]
+                dropped += 1
+        self.stale += dropped
+        return dropped
 
     def peek_key(self) -> tuple[float, str, int] | None:
         """(t_deliver, src, seq) of the next message due, or None (without taking in new ones)."""
         return self._heap[0][:3] if self._heap else None
 
+    @property
+    def forgotten(self) -> int:
+        """Duplicate windows dropped to make room for new streams (``SeqWindows``)."""
+        return self._windows.forgotten
+
     def counts(self) -> dict[str, int]:
-        """Receive-side accounting: received = accepted + rejected + duplicates + empty."""
+        """Receive-side accounting: received = accepted + rejected + unauthentic + duplicates + too_old + overflow
+        + empty; ``stale`` (part of accepted) and ``forgotten`` as in the class docstring."""
         return {"received": self.received, "accepted": self.accepted, "rejected": self.rejected,
-                "duplicates": self.duplicates, "empty": self.empty}
+                "unauthentic": self.unauthentic,
+                "duplicates": self.duplicates, "too_old": self.too_old, "overflow": self.overflow,
+                "empty": self.empty, "stale": self.stale, "forgotten": self.forgotten}
 
 
 class MqttTransport(Receiver):
@@ -173,7 +350,8 @@ class MqttTransport(Receiver):
     """
 
     def __init__(self, url: str, client_id: str, *, timeout_s: float = 10.0, inbox: bool = False,
-                 max_inflight: int = DEFAULT_INFLIGHT, ca_certs: str | None = None) -> None:
+                 max_inflight: int = DEFAULT_INFLIGHT, ca_certs: str | None = None,
+                 will: tuple[str, bytes] | None = None) -> None:
         broker = BrokerUrl.parse(url)
         self.url = redact(url)
         self.client_id = client_id
@@ -189,12 +367,24 @@ class MqttTransport(Receiver):
         super().__init__(inbox)
         self.published = self.delivered = 0
         self._confirmed_sent = self._confirmed_taken = 0  # QoS > 0 messages: they pace the GIL hand-overs
-        self.publish_log: list[str] | None = None  # when a list, topics published are appended (net.sync)
+        # When a list, (topic, payload, QoS) of each publication is appended: a follower's replies (net.sync).
+        self.publish_log: list[tuple[str, bytes, int]] | None = None
         self._cond = threading.Condition()
         self._connected = False
         self._connect_rc: Any = None  # paho's reason code when the broker refused the connection
         self._lost: str | None = None  # why the connection closed, once it has
         self._subacks: set[int] = set()
+        self._subacks_refused: set[int] = set()  # subscriptions the broker refused (its ACL): never silent
+        # Reconnection: paho reconnects on its own; the filters are subscribed again (a restarted broker has no
+        # session), and ``generation`` counts reconnections whose subscriptions are back, so the barrier's peers
+        # (net.sync) know to send again what the outage may have swallowed.
+        self._all_filters: list[str] = []
+        self._resub_mid: int | None = None
+        self.generation = 0
+        self.outages: list[list[float]] = []  # [lost, back] host monotonic seconds; back is NaN while out
+        self.offline_drops = 0  # publications paho refused while disconnected (the barrier sends them again)
+        self.muted = False  # while True, publish sends nothing (a follower rebuilding its state from a journal)
+        self._closing = False  # a disconnect we asked for is no outage
 
         c = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id, clean_session=True,
                         protocol=mqtt.MQTTv311)
@@ -207,6 +397,9 @@ class MqttTransport(Receiver):
             c.username_pw_set(broker.username, broker.password)
         c.max_inflight_messages_set(max_inflight)
         c.max_queued_messages_set(0)
+        c.reconnect_delay_set(min_delay=1, max_delay=RECONNECT_MAX_DELAY_S)
+        if will is not None:  # e.g. clear a retained hello or claim if this process dies without saying goodbye
+            c.will_set(will[0], will[1], qos=1, retain=True)
         c.on_connect = self._on_connect
         c.on_disconnect = self._on_disconnect
         c.on_subscribe = self._on_subscribe
@@ -227,10 +420,7 @@ class MqttTransport(Receiver):
             wrong_scheme = isinstance(exc, ConnectionResetError) or "handshake" in str(exc)
             hint = "; if the port does not speak TLS, use mqtt://" if broker.tls and wrong_scheme else ""
             raise MqttError(f"cannot connect to broker {self.url}: {exc}{hint}") from None
-        sock = c.socket()
-        if isinstance(sock, socket.socket):
-            # Without it, Nagle's algorithm and delayed ACKs hold small packets for ~40 ms each way.
-            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        _no_delay(c)
         c.loop_start()
         with self._cond:
             answered = self._cond.wait_for(
@@ -255,6 +445,7 @@ class MqttTransport(Receiver):
 
     def _abandon(self) -> None:
         """Stop paho's thread at once (a disconnect wakes it; ``loop_stop`` alone waits out its 1 s select)."""
+        self._closing = True
         self._client.disconnect()
         self._client.loop_stop()
 
@@ -266,10 +457,17 @@ class MqttTransport(Receiver):
                 self._connect_rc = reason_code
             else:
                 self._connected = True
+                _no_delay(client)  # a reconnection is a new socket
+                if self.outages and self._all_filters:  # a reconnection: a restarted broker forgot our filters
+                    _, self._resub_mid = client.subscribe([(f, 1) for f in self._all_filters])
+                elif self.outages:
+                    self._back()
             self._cond.notify_all()
 
     def _on_disconnect(self, client: Any, userdata: Any, flags: Any, reason_code: Any, properties: Any) -> None:
         with self._cond:
+            if self._connected and not self._closing:
+                self.outages.append([time.monotonic(), float("nan")])
             self._connected = False
             self._lost = str(reason_code)
             self.last_error = f"disconnected: {reason_code}"
@@ -277,8 +475,29 @@ class MqttTransport(Receiver):
 
     def _on_subscribe(self, client: Any, userdata: Any, mid: int, reason_codes: Any, properties: Any) -> None:
         with self._cond:
-            self._subacks.add(mid)
+            if any(rc.is_failure for rc in reason_codes):
+                self._subacks_refused.add(mid)
+            if mid == self._resub_mid:
+                self._resub_mid = None
+                self._back()
+            else:
+                self._subacks.add(mid)
             self._cond.notify_all()
+
+    def _back(self) -> None:
+        """The connection is back with its subscriptions (called with ``_cond`` held)."""
+        self.outages[-1][1] = time.monotonic()
+        self.generation += 1
+
+    @property
+    def connected(self) -> bool:
+        return self._connected
+
+    def outage_summary(self) -> dict[str, float | int]:
+        """How often and how long (host seconds) the broker was out of reach during the run, for timing.json."""
+        now = time.monotonic()
+        spans = [(back if back == back else now) - lost for lost, back in self.outages]
+        return {"outages": len(spans), "outage_wall_s": round(sum(spans), 3), "offline_drops": self.offline_drops}
 
     def _on_message(self, client: Any, userdata: Any, msg: mqtt.MQTTMessage) -> None:
         self._raw.append((msg.topic, msg.payload, bool(msg.retain), msg.qos > 0))
@@ -287,14 +506,19 @@ class MqttTransport(Receiver):
 
     # -- publish / subscribe ------------------------------------------------------------------------
 
-    def publish(self, topic: str, env: Envelope, qos: int = 0, retain: bool = False) -> None:
+    def publish(self, topic: str, env: Envelope, qos: int = 0, retain: bool = False) -> bytes:
+        """Publish ``env``; returns the bytes sent, which a barrier keeps until its peer has them."""
         if qos not in (0, 1, 2):
             raise ValueError(f"QoS must be 0, 1 or 2, got {qos}")
-        self.publish_raw(topic, env.to_json(), qos, retain)
+        if self.muted:
+            return b""
+        payload = env.to_json()
+        self.publish_raw(topic, payload, qos, retain)
         if self.publish_log is not None:
-            self.publish_log.append(topic)
+            self.publish_log.append((topic, payload, qos))
         if self._queued_locally(topic):
             self._keep(topic, env, retain=False)  # the broker's echo will be a duplicate
+        return payload
 
     def _queued_locally(self, topic: str) -> bool:
         """Whether this client's own publication on ``topic`` goes into its own queue; cached per topic."""
@@ -309,6 +533,9 @@ class MqttTransport(Receiver):
     def publish_raw(self, topic: str, payload: bytes, qos: int = 0, retain: bool = False) -> None:
         """Publish bytes as they are (an empty retained payload clears a retained message)."""
         info = self._client.publish(topic, payload, qos=qos, retain=retain)
+        if info.rc == mqtt.MQTT_ERR_NO_CONN:  # the broker is out of reach: net.sync sends it again once back
+            self.offline_drops += 1
+            return
         if info.rc != mqtt.MQTT_ERR_SUCCESS:
             raise MqttError(f"publish to {topic} on {self.url} failed: {mqtt.error_string(info.rc)}")
         self.published += 1
@@ -328,6 +555,7 @@ class MqttTransport(Receiver):
                 self._trim_at = max(PENDING_TRIM, 2 * len(self._pending))
 
     def _subscribe_wait(self, topic_filter: str) -> None:
+        self._all_filters.append(topic_filter)
         rc, mid = self._client.subscribe(topic_filter, qos=1)
         if rc != mqtt.MQTT_ERR_SUCCESS:
             raise MqttError(f"subscribe to {topic_filter} on {self.url} failed: {mqtt.error_string(rc)}")
@@ -336,6 +564,9 @@ class MqttTransport(Receiver):
                 raise MqttError(f"broker {self.url} did not acknowledge the subscription to {topic_filter} "
                                 f"within {self.timeout_s} s")
             self._subacks.discard(mid)
+            if mid in self._subacks_refused:
+                raise MqttError(f"broker {self.url} refused {self.client_id}'s subscription to {topic_filter} "
+                                "(its ACL does not let this account read it)")
 
     def subscribe(self, topic_filter: str, handler: Handler) -> None:
         """Route messages matching the filter to ``handler``; returns once the broker has confirmed."""
@@ -419,6 +650,7 @@ class MqttTransport(Receiver):
         try:
             self.flush()
         finally:
+            self._closing = True
             self._client.disconnect()
             self._client.loop_stop()
 
@@ -427,3 +659,11 @@ class MqttTransport(Receiver):
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _no_delay(client: mqtt.Client) -> None:
+    """Without it, Nagle's algorithm and delayed ACKs hold small packets for ~40 ms each way: a barrier a tick
+    would crawl. Set on every connection, since paho opens a new socket when it reconnects."""
+    sock = client.socket()
+    if isinstance(sock, socket.socket):
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)

@@ -2,17 +2,18 @@
 
 ``validate(kind, body)`` raises ``EnvelopeError`` naming the field; receivers count such a message and drop it.
 Fields beyond those listed are allowed (a newer sender may add some) up to ``MAX_FIELDS``. ``decode(topic,
-payload)`` is the whole receiving path of a transport: envelope, kind expected on that topic, body.
+payload)`` is the whole receiving path of a transport: envelope (its size and nesting are bounded there), kind
+expected on that topic, body. Every list and string a body names has a bound, and an error quotes a received
+value only through ``net.envelope.show``, which is short and never recursive, whatever the value.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
 
-from net.envelope import Envelope, EnvelopeError
+from net.envelope import MAX_NAME, Envelope, EnvelopeError, show
 
 MAX_FIELDS = 32  # [-] keys in one body or list item
 MAX_ID = 64  # [chars] an id: truck, facility, route, class, material
@@ -21,6 +22,7 @@ MAX_SPEED_MPS = 100.0  # [m/s]
 MAX_PAYLOAD_T = 1000.0  # [t]
 MAX_TIME_S = 1e9  # [s] simulation times
 MAX_ITEMS = 10_000  # list lengths (layout routes, barrier key lists)
+MAX_TOPIC = 256  # [chars] a topic or topic filter named in a body (prefix, site and truck id included)
 TRUCK_STATES = ("WAIT_ORDER", "TRAVEL_EMPTY", "QUEUE_LOAD", "SPOT", "LOADING", "TRAVEL_LOADED", "QUEUE_DUMP",
                 "DUMPING", "HOLD", "ESTOP", "DOWN")  # docs/architecture.md, "Truck states"
 _STATES = frozenset(TRUCK_STATES)
@@ -45,7 +47,8 @@ def _get(doc: dict[str, Any], key: str, where: str) -> Any:
 
 def _num(doc: dict[str, Any], key: str, where: str, lo: float, hi: float) -> float:
     v = _get(doc, key, where)
-    if isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(v) or not lo <= v <= hi:
+    # The ranges are finite, so the comparison also refuses NaN and infinities (and compares an int of any size).
+    if isinstance(v, bool) or not isinstance(v, int | float) or not lo <= v <= hi:
         raise EnvelopeError(f"{where}.{key}: must be a number in [{lo:g}, {hi:g}], got {_show(v)}")
     return float(v)
 
@@ -81,9 +84,7 @@ def _list(doc: dict[str, Any], key: str, where: str, max_len: int = MAX_ITEMS) -
     return v
 
 
-def _show(v: Any) -> str:
-    text = repr(v)
-    return text if len(text) <= 40 else text[:37] + "..."
+_show = show  # every value quoted in an error is short and never recursed into (net.envelope.show)
 
 
 def telemetry(body: dict[str, Any]) -> None:
@@ -127,6 +128,15 @@ def order(body: dict[str, Any]) -> None:
         _str(body, "unit", w, optional=True)
 
 
+def estop(body: dict[str, Any]) -> None:
+    w = "estop"
+    for k, truck in enumerate(_list(body, "trucks", w, MAX_ITEMS)):
+        _sval(truck, f"{w}.trucks[{k}]")
+    if not isinstance(_get(body, "engage", w), bool):
+        raise EnvelopeError(f"{w}.engage: must be true or false, got {_show(body['engage'])}")
+    _str(body, "reason", w)
+
+
 def equipment(body: dict[str, Any]) -> None:
     w = "equipment"
     _str(body, "facility", w)
@@ -163,7 +173,11 @@ def layout(body: dict[str, Any]) -> None:
         _str(r, "to", rw)
         _num(r, "length_m", rw, 0.0, MAX_COORD_M)
         times = _obj(_get(r, "time_s", rw), f"{rw}.time_s")
+        if not times:  # a planner reads a route's time for some class: one with none cannot be planned on
+            raise EnvelopeError(f"{rw}.time_s: must give [empty, loaded] seconds for at least one truck class")
         for cls, pair in times.items():
+            if len(cls) > MAX_ID:
+                raise EnvelopeError(f"{rw}.time_s: class {_show(cls)} longer than {MAX_ID} characters")
             if not isinstance(pair, list) or len(pair) != 2:
                 raise EnvelopeError(f"{rw}.time_s.{cls}: must be [empty, loaded] seconds, got {_show(pair)}")
             _num({"empty": pair[0], "loaded": pair[1]}, "empty", f"{rw}.time_s.{cls}", 0.0, MAX_TIME_S)
@@ -173,9 +187,19 @@ def layout(body: dict[str, Any]) -> None:
                 if (not isinstance(item, list) or len(item) != 2 or not isinstance(item[1], bool)
                         or _sval(item[0], f"{rw}.for[{j}]") is None):
                     raise EnvelopeError(f"{rw}.for[{j}]: must be [truck class, loaded], got {_show(item)}")
+    if "planner" in body:  # the planner a cloud of its own makes (cloud.planners.PlannerSpec)
+        spec = _obj(body["planner"], "layout.planner")
+        _str(spec, "name", "layout.planner")
+        _obj(_get(spec, "options", "layout.planner"), "layout.planner.options")
+        _int(spec, "seed", "layout.planner", 0, 2**64 - 1)
 
 
 # -- the barrier between a leader and its followers (net.sync) ---------------------------------------
+
+def _is_name(v: Any, max_len: int) -> bool:
+    """A non-empty string of at most ``max_len`` characters (a topic, a filter, a sender)."""
+    return isinstance(v, str) and 0 < len(v) <= max_len
+
 
 def sync(body: dict[str, Any]) -> None:
     w = "sync"
@@ -183,8 +207,9 @@ def sync(body: dict[str, Any]) -> None:
     _int(body, "n", w, 0, 2**53)
     _str(body, "to", w)
     for k, key in enumerate(_list(body, "deliver", w)):
-        if (not isinstance(key, list) or len(key) != 3 or not isinstance(key[0], str) or not isinstance(key[1], str)
-                or isinstance(key[2], bool) or not isinstance(key[2], int)):
+        if (not isinstance(key, list) or len(key) != 3 or not _is_name(key[0], MAX_TOPIC)
+                or not _is_name(key[1], MAX_NAME) or isinstance(key[2], bool) or not isinstance(key[2], int)
+                or key[2] < 0):
             raise EnvelopeError(f"sync.deliver[{k}]: must be [topic, src, seq], got {_show(key)}")
 
 
@@ -193,7 +218,7 @@ def ack(body: dict[str, Any]) -> None:
     _num(body, "t", w, 0.0, MAX_TIME_S)
     _int(body, "n", w, 0, 2**53)
     for k, topic in enumerate(_list(body, "published", w)):
-        if not isinstance(topic, str) or not topic:
+        if not _is_name(topic, MAX_TOPIC):
             raise EnvelopeError(f"ack.published[{k}]: must be a topic, got {_show(topic)}")
     _str(body, "error", w, optional=True, max_len=2000)
 
@@ -201,10 +226,15 @@ def ack(body: dict[str, Any]) -> None:
 def hello(body: dict[str, Any]) -> None:
     w = "hello"
     _str(body, "id", w)
+    _str(body, "session", w)
     for key in ("filters", "quiet"):
         for k, f in enumerate(_list(body, key, w, 256)):
-            if not isinstance(f, str) or not f:
+            if not _is_name(f, MAX_TOPIC):
                 raise EnvelopeError(f"hello.{key}[{k}]: must be a topic filter, got {_show(f)}")
+
+
+def claim(body: dict[str, Any]) -> None:
+    _str(body, "session", "claim")
 
 
 def stop(body: dict[str, Any]) -> None:
@@ -215,8 +245,8 @@ def stop(body: dict[str, Any]) -> None:
 
 
 VALIDATORS: dict[str, Callable[[dict[str, Any]], None]] = {
-    "telemetry": telemetry, "event": event, "order": order, "layout": layout, "equipment": equipment,
-    "sync": sync, "ack": ack, "hello": hello, "stop": stop,
+    "telemetry": telemetry, "event": event, "order": order, "estop": estop, "layout": layout, "equipment": equipment,
+    "sync": sync, "ack": ack, "hello": hello, "stop": stop, "claim": claim,
 }
 
 
@@ -240,7 +270,9 @@ def expected_kind(topic: str) -> str | None:
         return "layout"
     if topic.endswith("/site/equipment"):
         return "equipment"
-    if len(parts) >= 2 and parts[-2] == "sim" and parts[-1] in ("sync", "ack", "stop"):
+    if topic.endswith("/fleet/estop"):
+        return "estop"
+    if len(parts) >= 2 and parts[-2] == "sim" and parts[-1] in ("sync", "ack", "stop", "claim"):
         return parts[-1]
     if len(parts) >= 3 and parts[-3] == "sim" and parts[-2] == "hello":
         return "hello"

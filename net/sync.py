@@ -13,27 +13,50 @@ The follower delivers exactly those messages, in that order, to its handlers, th
 handlers published meanwhile. The leader waits until every one of those that matches its own subscriptions has
 arrived (counting, not trusting arrival order: MQTT 3.1.1 sec. 4.6 orders messages per topic only) and only then
 takes the next message from the global order, so a reply is ordered exactly where the router would order it.
-``sync(now)`` at a tick boundary sends the pending quiet batches (the follower's view stays current). Barriers
-are bounded: a follower that does not answer in ``timeout_s`` stops the run with an error naming it.
+``sync(now)`` at a tick boundary sends the pending quiet batches (the follower's view stays current).
 
-Registration: a follower subscribes to its topics, then publishes a retained ``.../sim/hello/{id}`` {id, filters,
-quiet}; the leader waits for the hellos of the followers it expects before it publishes anything.
+Registration: a follower subscribes to its topics, then publishes a retained ``.../sim/hello/{id}`` {id, session,
+filters, quiet}; the leader waits for the hellos of the followers it expects before it publishes anything. The
+leader claims its prefix with a retained ``.../sim/claim``, so a second run on the same prefix is refused.
+
+Security: every control message (sync, ack, hello, stop) is signed with the site key (``net.auth``) and checked
+on receipt; one that is unsigned, forged, from a party other than the run's leader or an expected follower, or
+about a barrier not open now, is counted in ``refused`` and ignored. Both sides' wills clear their retained
+messages if the process dies, so a crashed run misleads no later one.
+
+Faults (docs/architecture.md, "Faults"): nothing is lost to an outage because nothing is forgotten before its
+receiver has confirmed it. The leader keeps every publication a follower has not yet had delivered by a completed
+barrier, and the follower keeps its last barrier's replies. When the broker connection comes back (the
+transport's ``generation`` moves) or a follower says hello with a new session (it reconnected, or was restarted
+and rebuilt its state from its journal, ``net.journal``), the leader publishes again what it keeps and the open
+barrier; a follower asked again for a barrier it has acknowledged publishes its replies and ack again. Receivers
+drop the repeats by key, so the results are those of an undisturbed run. A peer silent for ``timeout_s`` ends the
+run with ``SyncError`` naming it.
 """
 
 from __future__ import annotations
 
 import heapq
 import itertools
+import secrets
 import time
+from collections import Counter
 from dataclasses import dataclass, field
+from typing import Any
 
+from net.auth import SiteKey, authenticate, sign
 from net.envelope import Envelope
-from net.mqtt import MqttTransport
+from net.journal import Barrier, Journal
+from net.mqtt import Key, MqttTransport
 from net.topics import Topics, matches
 from net.transport import Handler
 
 BATCH_MAX = 300  # quiet keys per sync message, well below the envelope's 64 KiB
 LEADER_ID = "leader"
+PEER_TIMEOUT_S = 90.0  # [s] host time a peer may stay silent before the run ends (covers a broker restarted 30 s
+# later plus reconnection back-off; an assumption, set per run with minefleet run --peer-timeout)
+CLAIM_WAIT_S = 0.3  # [s] host time to let a retained claim of another run arrive after subscribing
+PUMP_S = 0.05  # [s] host time per wait for a message in the barrier's loops
 
 
 class SyncError(RuntimeError):
@@ -45,61 +68,157 @@ class FollowerInfo:
     id: str
     filters: list[str]
     quiet: list[str]
+    session: str
     batch: list[list[str | int]] = field(default_factory=list)
+    held: dict[Key, tuple[str, bytes, int]] = field(default_factory=dict)  # published, not yet delivered there
 
 
 def sim_topic(topics: Topics, name: str) -> str:
     return f"{topics.root}/sim/{name}"
 
 
+class _Control:
+    """Signed control messages of one party: publish with a fresh seq, check on receipt, count refusals."""
+
+    def __init__(self, transport: MqttTransport, key: SiteKey, src: str) -> None:
+        self.transport = transport
+        self.key = key
+        self.src = src
+        transport.admit = self.signed
+        # Seqs go on from a restarted process's predecessor (receivers drop a repeated (topic, src, seq) as a
+        # duplicate), so they start at the wall clock in microseconds: control messages carry no results.
+        self._seq = itertools.count(time.time_ns() // 1000)
+        self.refused: Counter[str] = Counter()
+
+    def publish(self, topic: str, kind: str, t: float, body: dict[str, Any], retain: bool = False) -> None:
+        env = Envelope(kind, self.src, next(self._seq), t, body, t_deliver=t)
+        env.sig = sign(self.key, topic, env)
+        self.transport.publish(topic, env, qos=1, retain=retain)
+
+    def signed(self, topic: str, env: Envelope) -> str | None:
+        """Whether a message of a signed kind carries a valid signature of the site key (its sender is checked
+        where it is used): the receiving path drops a forgery before it touches any de-duplication window."""
+        return authenticate(self.key, topic, env, frozenset((env.src,)))
+
+    def take(self, senders: frozenset[str]) -> tuple[str, Envelope] | None:
+        """The next authentic control message, or None when none is waiting (refused ones are counted)."""
+        control = self.transport.control
+        while control:
+            topic, env = control.popleft()
+            if env.kind == "claim":  # a run claiming its prefix (ours, echoed); only ``Leader.claim`` reads them
+                continue
+            refused = authenticate(self.key, topic, env, senders)
+            if refused is None:
+                return topic, env
+            self.refused[refused] += 1
+        return None
+
+
 class Leader:
     """A ``Transport`` for the fleet over MQTT that keeps followers in the in-process delivery order."""
 
-    def __init__(self, transport: MqttTransport, topics: Topics, timeout_s: float = 30.0) -> None:
+    def __init__(self, transport: MqttTransport, topics: Topics, key: SiteKey,
+                 timeout_s: float = PEER_TIMEOUT_S) -> None:
         self.transport = transport
         self.topics = topics
         self.timeout_s = timeout_s
+        self._ctl = _Control(transport, key, LEADER_ID)
+        self._expected: frozenset[str] = frozenset()
         self.followers: dict[str, FollowerInfo] = {}
         self._ghosts: list[tuple[float, str, int, int, str, str]] = []  # (t, src, seq, tie, topic, follower)
         self._tie = itertools.count()
         self._n = 0
+        self._open: dict[str, tuple[int, float, list[list[str | int]], bool]] = {}  # follower -> open barrier
         self._expected_remote = 0  # follower publications matching our filters, per their acks
         self._acks: dict[tuple[str, int], Envelope] = {}
+        self._generation = transport.generation
+        self._deadline = 0.0
+        self.session = secrets.token_hex(8)
         self.barriers = 0
+        self.rejoins = 0  # times a follower came back (reconnected or restarted) and was sent again what it missed
         self.t = 0.0
         transport.subscribe_control(sim_topic(topics, "ack"))
         transport.subscribe_control(sim_topic(topics, "hello/+"))
 
+    @property
+    def refused(self) -> Counter[str]:
+        """Control messages refused by reason (forged, unsigned, wrong sender, ...)."""
+        return self._ctl.refused
+
     # -- registration -------------------------------------------------------------------------------
+
+    def claim(self) -> None:
+        """Claim the topic prefix for this run, refusing one another live run holds (its will clears it)."""
+        tr = self.transport
+        topic = sim_topic(self.topics, "claim")
+        tr.subscribe_control(topic)
+        deadline = time.monotonic() + CLAIM_WAIT_S
+        while time.monotonic() < deadline:
+            tr.pump(PUMP_S)
+            for ctl_topic, env in list(tr.control):
+                if ctl_topic == topic and env.body.get("session") != self.session:
+                    raise SyncError(f"another run is using topic prefix {self.topics.prefix!r} on {tr.url}; "
+                                    "give this run a different --prefix")
+        tr.control = type(tr.control)(m for m in tr.control if m[0] != topic)
+        self._ctl.publish(topic, "claim", 0.0, {"session": self.session}, retain=True)
 
     def wait_for(self, follower_ids: list[str]) -> None:
         """Block (bounded) until each named follower has said hello; call before publishing anything."""
-        deadline = time.monotonic() + self.timeout_s
+        self._expected = frozenset(follower_ids)
+        self._deadline = time.monotonic() + self.timeout_s
         while any(f not in self.followers for f in follower_ids):
-            self._control(deadline, f"the hello of follower(s) {sorted(set(follower_ids) - set(self.followers))}")
+            self._control(f"the hello of follower(s) {sorted(set(follower_ids) - set(self.followers))}")
 
-    def _control(self, deadline: float, waiting_for: str) -> None:
-        """Take control messages (hello, ack) as they come, until ``deadline``."""
+    def _control(self, waiting_for: str) -> None:
+        """Take one round of control messages (hello, ack) and reconnections, failing at the deadline."""
         tr = self.transport
-        while not tr.control:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                raise SyncError(f"timed out after {self.timeout_s} s waiting for {waiting_for} on {tr.url}")
-            tr.pump(min(left, 0.05))
-        _, env = tr.control.popleft()
-        if env.kind == "hello":
-            b = env.body
-            self.followers[b["id"]] = FollowerInfo(b["id"], list(b["filters"]), list(b["quiet"]))
-        elif env.kind == "ack":
-            self._acks[(env.src, env.body["n"])] = env
+        if tr.generation != self._generation:  # our broker connection came back: send again what may be lost
+            self._generation = tr.generation
+            for f in list(self.followers.values()):
+                self._resend(f)
+        taken = self._ctl.take(self._expected)
+        if taken is None:
+            if time.monotonic() > self._deadline:
+                raise SyncError(f"timed out after {self.timeout_s} s waiting for {waiting_for} on {tr.url}"
+                                f"{self._outage_note()}")
+            tr.pump(PUMP_S)
+            return
+        _, env = taken
+        b = env.body
+        if env.kind == "hello" and b["id"] == env.src:
+            known = self.followers.get(env.src)
+            if known is None:
+                self.followers[env.src] = FollowerInfo(env.src, list(b["filters"]), list(b["quiet"]), b["session"])
+            elif known.session != b["session"]:  # reconnected or restarted: it may have lost what it had
+                known.session = b["session"]
+                self.rejoins += 1
+                self._resend(known)
+        elif env.kind == "ack" and self._open.get(env.src, (None,))[0] == b["n"]:
+            self._acks[(env.src, b["n"])] = env
+        else:
+            self._ctl.refused["not_open"] += 1  # an ack of no open barrier, or a hello for another id
+
+    def _outage_note(self) -> str:
+        tr = self.transport
+        return "" if tr.connected else " (the broker is out of reach)"
+
+    def _resend(self, f: FollowerInfo) -> None:
+        """Publish again what ``f`` has not had delivered yet, and its open barrier; the deadline starts again."""
+        for topic, payload, qos in list(f.held.values()):
+            self.transport.publish_raw(topic, payload, qos)
+        opened = self._open.get(f.id)
+        if opened is not None:
+            self._send_barrier(f, *opened)
+        self._deadline = time.monotonic() + self.timeout_s
 
     # -- Transport ----------------------------------------------------------------------------------
 
     def publish(self, topic: str, env: Envelope, qos: int = 0, retain: bool = False) -> None:
-        self.transport.publish(topic, env, qos, retain)
+        payload = self.transport.publish(topic, env, qos, retain)
         for f in self.followers.values():
             if any(matches(flt, topic) for flt in f.filters):
                 heapq.heappush(self._ghosts, (env.t_deliver, env.src, env.seq, next(self._tie), topic, f.id))
+                f.held[(topic, env.src, env.seq)] = (topic, payload, qos)
 
     def subscribe(self, topic_filter: str, handler: Handler) -> None:
         self.transport.subscribe(topic_filter, handler)
@@ -126,129 +245,198 @@ class Leader:
     def sync(self, now: float) -> None:
         """At a tick boundary: hand followers the quiet messages due so far (no-op when there are none)."""
         self.t = max(self.t, now)
-        for f in self.followers.values():
+        for f in list(self.followers.values()):
             if f.batch:
                 self._barrier(f, now)
 
     # -- the barrier --------------------------------------------------------------------------------
 
-    def _barrier(self, f: FollowerInfo, t: float) -> None:
+    def _send_barrier(self, f: FollowerInfo, n: int, t: float, keys: list[list[str | int]], stop: bool) -> None:
+        if stop:
+            self._ctl.publish(sim_topic(self.topics, "stop"), "stop", t, {"t": t, "n": n, "to": f.id})
+        else:
+            self._ctl.publish(sim_topic(self.topics, "sync"), "sync", t, {"t": t, "n": n, "to": f.id, "deliver": keys})
+
+    def _await(self, f: FollowerInfo, t: float, keys: list[list[str | int]], stop: bool) -> Envelope:
+        """Open a barrier (or the stop) for ``f`` and wait for its ack."""
         self._n += 1
         n = self._n
-        body = {"t": t, "n": n, "to": f.id, "deliver": f.batch}
-        f.batch = []
-        self.transport.publish(sim_topic(self.topics, "sync"),
-                               Envelope("sync", LEADER_ID, n, t, body, t_deliver=t), qos=1)
-        deadline = time.monotonic() + self.timeout_s
-        what = f"follower {f.id!r} to acknowledge barrier {n} at t={t:.3f} s"
+        self._open[f.id] = (n, t, keys, stop)
+        self._send_barrier(f, n, t, keys, stop)
+        self._deadline = time.monotonic() + self.timeout_s
+        what = f"follower {f.id!r} to acknowledge {'stop' if stop else 'barrier'} {n} at t={t:.3f} s"
         while (f.id, n) not in self._acks:
-            self._control(deadline, what)
-        ack = self._acks.pop((f.id, n))
+            self._control(what)
+        return self._acks.pop((f.id, n))
+
+    def _barrier(self, f: FollowerInfo, t: float) -> None:
+        keys, f.batch = f.batch, []
+        ack = self._await(f, t, keys, stop=False)
+        n = int(ack.body["n"])
         if ack.body["error"] is not None:
             raise SyncError(f"follower {f.id!r} failed barrier {n} at t={t:.3f} s: {ack.body['error']}")
         own = self.transport.filters
         self._expected_remote += sum(1 for topic in ack.body["published"] if any(matches(x, topic) for x in own))
         tr = self.transport
         while tr.remote_kept < self._expected_remote:
-            if time.monotonic() > deadline:
-                raise SyncError(f"follower {f.id!r}'s replies of barrier {n} at t={t:.3f} s did not all arrive: "
-                                f"{tr.remote_kept} of {self._expected_remote}")
-            tr.pump(0.05)
+            self._control(f"follower {f.id!r}'s replies of barrier {n} at t={t:.3f} s "
+                          f"({tr.remote_kept} of {self._expected_remote} arrived)")
+        del self._open[f.id]
+        for topic, src, seq in keys:
+            f.held.pop((str(topic), str(src), int(seq)), None)
         self.barriers += 1
 
     def close(self, t: float | None = None) -> None:
-        """Send the last quiet batches and tell every follower to stop (waiting, bounded, for each to ack)."""
+        """Send the last quiet batches, tell every follower to stop (waiting, bounded, for each to ack), and
+        clear this run's retained messages from the broker."""
         t = self.t if t is None else t
         self.sync(t)
-        for f in self.followers.values():
-            self._n += 1
-            n = self._n
-            self.transport.publish(sim_topic(self.topics, "stop"),
-                                   Envelope("stop", LEADER_ID, n, t, {"t": t, "n": n, "to": f.id}, t_deliver=t),
-                                   qos=1)
-            deadline = time.monotonic() + self.timeout_s
-            while (f.id, n) not in self._acks:
-                self._control(deadline, f"follower {f.id!r} to acknowledge stop")
-            self._acks.pop((f.id, n))
-
+        for f in list(self.followers.values()):
+            self._await(f, t, [], stop=True)
+            del self._open[f.id]
+        for name in ("claim",):
+            self.transport.publish_raw(sim_topic(self.topics, name), b"", qos=1, retain=True)
+        self.transport.publish_raw(self.topics.layout, b"", qos=1, retain=True)
 
 
 @dataclass
 class FollowerStats:
     barriers: int = 0
     delivered: int = 0
+    replayed: int = 0  # barriers rebuilt from the journal at start
+    sessions: int = 0  # hellos said: 1, plus one per reconnection
+    refused: Counter[str] = field(default_factory=Counter)
 
 
-def serve_follower(transport: MqttTransport, topics: Topics, follower_id: str, quiet: list[str] | None = None,
-                   timeout_s: float = 30.0, idle_timeout_s: float = 600.0) -> FollowerStats:
+def serve_follower(transport: MqttTransport, topics: Topics, follower_id: str, key: SiteKey,
+                   quiet: list[str] | None = None, timeout_s: float = PEER_TIMEOUT_S,
+                   idle_timeout_s: float = 600.0, journal: Journal | None = None) -> FollowerStats:
     """Serve as a follower until the leader says stop: deliver what each barrier names, in its order, then ack.
 
     ``transport`` must be built with ``inbox=True`` and carry the follower's subscriptions (its handlers) already.
     ``quiet``: filters of topics whose delivery never makes the handlers publish (checked: a publication during
-    a quiet delivery fails the barrier). Returns when stopped; raises ``SyncError`` when the leader is silent for
+    a quiet delivery fails the barrier). ``journal``: first replayed into the handlers (publishing muted), then
+    each barrier is appended to it. Returns when stopped; raises ``SyncError`` when the leader is silent for
     ``idle_timeout_s`` or a message a barrier names does not arrive within ``timeout_s``.
     """
     if transport.inbox is None:
         raise ValueError("a follower's transport needs inbox=True: the leader decides the delivery order")
-    quiet = list(quiet or [])
-    transport.subscribe_control(sim_topic(topics, "sync"))
-    transport.subscribe_control(sim_topic(topics, "stop"))
-    hello = {"id": follower_id, "filters": transport.filters, "quiet": quiet}
-    hello_topic = sim_topic(topics, f"hello/{follower_id}")
-    transport.publish(hello_topic, Envelope("hello", follower_id, 0, 0.0, hello, t_deliver=0.0), qos=1, retain=True)
-    stats = FollowerStats()
-    try:
-        idle_deadline = time.monotonic() + idle_timeout_s
-        while True:
-            if not transport.control:
-                if time.monotonic() > idle_deadline:
-                    raise SyncError(f"follower {follower_id!r}: no word from the leader for {idle_timeout_s} s")
-                transport.pump(0.05)
-                continue
-            _, env = transport.control.popleft()
-            body = env.body
-            if body["to"] != follower_id:
-                continue
+    return _Follower(transport, topics, follower_id, key, list(quiet or []), timeout_s, journal).serve(idle_timeout_s)
+
+
+class _Follower:
+    def __init__(self, transport: MqttTransport, topics: Topics, follower_id: str, key: SiteKey, quiet: list[str],
+                 timeout_s: float, journal: Journal | None) -> None:
+        self.tr = transport
+        self.topics = topics
+        self.id = follower_id
+        self.quiet = quiet
+        self.timeout_s = timeout_s
+        self.journal = journal
+        self.ctl = _Control(transport, key, follower_id)
+        self.stats = FollowerStats(refused=self.ctl.refused)
+        self.last: Barrier | None = None  # the last barrier acknowledged: asked again, its replies and ack go again
+        self.hello_topic = sim_topic(topics, f"hello/{follower_id}")
+        self.generation = transport.generation
+        transport.subscribe_control(sim_topic(topics, "sync"))
+        transport.subscribe_control(sim_topic(topics, "stop"))
+
+    def hello(self) -> None:
+        self.stats.sessions += 1
+        body = {"id": self.id, "session": secrets.token_hex(8), "filters": self.tr.filters, "quiet": self.quiet}
+        self.ctl.publish(self.hello_topic, "hello", 0.0, body, retain=True)
+
+    def reconnected(self) -> None:
+        """After the broker connection came back: say hello anew, so the leader sends what may have been lost."""
+        if self.tr.generation != self.generation:
+            self.generation = self.tr.generation
+            self.hello()
+
+    def rebuild(self) -> None:
+        if self.journal is None:
+            return
+        self.tr.muted = True
+        try:
+            for barrier in self.journal.replay():
+                for topic, env in barrier.delivered:
+                    self.tr.dispatch(topic, env)
+                self.stats.replayed += 1
+        finally:
+            self.tr.muted = False
+        self.last = self.journal.last
+
+    def serve(self, idle_timeout_s: float) -> FollowerStats:
+        self.rebuild()
+        self.hello()
+        finished = False
+        try:
             idle_deadline = time.monotonic() + idle_timeout_s
-            if env.kind == "stop":
-                _ack(transport, topics, follower_id, body, [], None)
-                return stats
-            published, error = _deliver(transport, body["deliver"], quiet, timeout_s)
-            stats.barriers += 1
-            stats.delivered += len(body["deliver"])
-            _ack(transport, topics, follower_id, body, published, error)
-            if error is not None:
-                raise SyncError(f"follower {follower_id!r}, barrier {body['n']}: {error}")
-    finally:
-        transport.publish_raw(hello_topic, b"", qos=1, retain=True)  # clear the retained hello
+            while True:
+                self.reconnected()
+                taken = self.ctl.take(frozenset((LEADER_ID,)))
+                if taken is None:
+                    if time.monotonic() > idle_deadline:
+                        raise SyncError(f"follower {self.id!r}: no word from the leader for {idle_timeout_s} s")
+                    self.tr.pump(PUMP_S)
+                    continue
+                _, env = taken
+                body = env.body
+                if body["to"] != self.id:
+                    continue
+                idle_deadline = time.monotonic() + idle_timeout_s
+                if env.kind == "stop":
+                    self._ack(body, [], None)
+                    finished = True
+                    return self.stats
+                n = int(body["n"])
+                if self.last is not None and n <= self.last.n:
+                    if n == self.last.n:  # asked again: the replies or the ack were lost
+                        for topic, payload, qos in self.last.replies:
+                            self.tr.publish_raw(topic, payload, qos)
+                        self._ack(body, [t for t, _, _ in self.last.replies], None)
+                    continue
+                barrier, error = self._deliver(n, body["deliver"])
+                self.stats.barriers += 1
+                self.stats.delivered += len(barrier.delivered)
+                if self.journal is not None and error is None:
+                    self.journal.record(barrier)
+                if error is None:  # what is due this long before the barrier can never be named: forgeries
+                    self.tr.advance(float(body["t"]))
+                self.last = barrier
+                self._ack(body, [t for t, _, _ in barrier.replies], error)
+                if error is not None:
+                    raise SyncError(f"follower {self.id!r}, barrier {n}: {error}")
+        finally:
+            self.tr.publish_raw(self.hello_topic, b"", qos=1, retain=True)  # clear the retained hello
+            if self.journal is not None:
+                self.journal.close(finished)
 
+    def _deliver(self, n: int, keys: list[list[str | int]]) -> tuple[Barrier, str | None]:
+        """Deliver the named messages in order; the barrier as delivered, and an error if any."""
+        inbox = self.tr.inbox
+        assert inbox is not None
+        barrier = Barrier(n, [], [])
+        self.tr.publish_log = barrier.replies
+        try:
+            for topic, src, seq in keys:
+                key = (str(topic), str(src), int(seq))
+                deadline = time.monotonic() + self.timeout_s
+                while key not in inbox:
+                    if time.monotonic() > deadline:
+                        return barrier, f"message {key} did not arrive within {self.timeout_s} s"
+                    self.reconnected()
+                    self.tr.pump(PUMP_S)
+                before = len(barrier.replies)
+                item = inbox.pop(key)
+                barrier.delivered.append(item)
+                self.tr.dispatch(*item)
+                if len(barrier.replies) > before and any(matches(q, key[0]) for q in self.quiet):
+                    return barrier, f"published {barrier.replies[before][0]} while handling {key[0]}, declared quiet"
+            return barrier, None
+        finally:
+            self.tr.publish_log = None
 
-def _deliver(transport: MqttTransport, keys: list[list[str | int]], quiet: list[str],
-             timeout_s: float) -> tuple[list[str], str | None]:
-    """Deliver the named messages in order; the topics the handlers published, and an error if any."""
-    inbox = transport.inbox
-    assert inbox is not None
-    log: list[str] = []
-    transport.publish_log = log
-    try:
-        for topic, src, seq in keys:
-            key = (str(topic), str(src), int(seq))
-            deadline = time.monotonic() + timeout_s
-            while key not in inbox:
-                if time.monotonic() > deadline:
-                    return log, f"message {key} did not arrive within {timeout_s} s"
-                transport.pump(0.05)
-            before = len(log)
-            transport.dispatch(*inbox.pop(key))
-            if len(log) > before and any(matches(q, key[0]) for q in quiet):
-                return log, f"published {log[before]} while handling {key[0]}, declared quiet"
-        return log, None
-    finally:
-        transport.publish_log = None
-
-
-def _ack(transport: MqttTransport, topics: Topics, follower_id: str, body: dict[str, object],
-         published: list[str], error: str | None) -> None:
-    t, n = float(body["t"]), int(body["n"])  # type: ignore[arg-type]
-    ack = {"t": t, "n": n, "published": published, "error": error}
-    transport.publish(sim_topic(topics, "ack"), Envelope("ack", follower_id, n, t, ack, t_deliver=t), qos=1)
+    def _ack(self, body: dict[str, Any], published: list[str], error: str | None) -> None:
+        t, n = float(body["t"]), int(body["n"])
+        self.ctl.publish(sim_topic(self.topics, "ack"), "ack", t, {"t": t, "n": n, "published": published,
+                                                                     "error": error})

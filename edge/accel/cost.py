@@ -231,6 +231,11 @@ def _load_user_model(path: Path) -> onnx.ModelProto:
     proto = load_model(path)
     if not proto.HasField("graph") or not (proto.graph.node or proto.graph.output):
         raise GraphError(f"{path}: not an ONNX model (it holds no graph)")
+    try:  # strict: an input shape the graph's nodes cannot take is refused, not priced at whatever dims were left
+        onnx.shape_inference.infer_shapes(proto, strict_mode=True)
+    except Exception as exc:  # onnx raises InferenceError and several checker errors
+        first = next((ln.strip() for ln in str(exc).splitlines() if ln.strip()), type(exc).__name__)
+        raise GraphError(f"{path}: its shapes do not fit its graph ({first[:200]})") from None
     return proto
 
 

@@ -14,6 +14,7 @@ no later submission could change it: when a job with a later release is submitte
 
 from __future__ import annotations
 
+from array import array
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -93,8 +94,10 @@ class _Tally:
     jobs: int = 0
     missed: int = 0
     dropped: int = 0
-    latency: list[float] = field(default_factory=list)  # [s] of completed jobs
-    queued: list[float] = field(default_factory=list)  # [s] of completed jobs
+    # [s] of completed jobs, as packed doubles: 8 bytes a job rather than a float object's 32, so a long shift of
+    # frames costs a quarter of the memory; the figures stay exact percentiles
+    latency: array = field(default_factory=lambda: array("d"))
+    queued: array = field(default_factory=lambda: array("d"))
 
     def add(self, res: JobResult) -> None:
         self.jobs += 1
@@ -233,8 +236,8 @@ def combined_stats(schedulers: list[DeviceScheduler], by: str = "task") -> dict[
 
 
 def _stats(t: _Tally) -> Stats:
-    lat = np.asarray(t.latency, dtype=float)
-    queued = np.asarray(t.queued, dtype=float)
+    lat = np.frombuffer(t.latency, dtype=float) if len(t.latency) else np.zeros(0)
+    queued = np.frombuffer(t.queued, dtype=float) if len(t.queued) else np.zeros(0)
 
     def pct(a: np.ndarray, q: float) -> float:
         return float(np.percentile(a, q)) if a.size else 0.0

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from fleet.errors import InputError
 from minefleet.sweep.execute import Job, execute
 from minefleet.sweep.results import write_results
 from minefleet.sweep.spec import Sweep, load_sweep
@@ -75,9 +76,13 @@ def make_sweep(sweep: Sweep, out: Path | None = None, *, runs_dir: Path | None =
 
 def output_dirs(sweep: Sweep, out: Path | None = None, runs_dir: Path | None = None) -> tuple[Path, Path]:
     """Where a sweep's tables and run directories go: ``out`` (default ``runs/<sweep name>``) and ``runs_dir``
-    (default ``out/runs``)."""
+    (default ``out/runs``); a file at either place is refused before any run is made, never met after them."""
     out = Path(out) if out is not None else Path("runs") / sweep.name
-    return out, Path(runs_dir) if runs_dir is not None else out / "runs"
+    runs_dir = Path(runs_dir) if runs_dir is not None else out / "runs"
+    for flag, folder in (("--out", out), ("--runs-dir", runs_dir)):
+        if folder.exists() and not folder.is_dir():
+            raise InputError(str(folder), flag, "is a file, not a folder; it is left as it is: choose another")
+    return out, runs_dir
 
 
 def _clear_leftovers(runs_dir: Path) -> None:

@@ -20,6 +20,11 @@ messages it has already delivered. Where two sites are about as strong, the shad
 (sigma 4-8 dB, decorrelating over 37-120 m) still moves the best cell back and forth: that is the channel
 model speaking, not the measurement chain.
 
+A site can be switched off the air and back (``switch``, a scheduled ``gnb_off`` event): its received level
+sinks to ``OFF_AIR_DBM`` in every measurement and SINR from then on, so trucks it served re-establish on another
+site at once, or are in outage where no other site reaches. The radio map is still computed in full, so the
+random draws do not depend on which sites are on the air.
+
 Random draws come from one generator per truck and direction, spawned from the link's generator, so a truck's
 draws depend only on its own messages: the order in which different trucks happen to send cannot change them.
 """
@@ -45,6 +50,8 @@ GOOD_SINR_DB = 30.0  # [dB] assumed for a truck before its first update
 MAX_GRID_POINTS = 2_000_000
 MAX_MEASUREMENTS_PER_UPDATE = 50  # beyond this the measurements of a long gap are spread out (filter adapts)
 UL, DL = 0, 1
+OFF_AIR_DBM = -300.0  # [dBm] the level of a site off the air: far below any noise, yet finite, so the layer-3
+# filter of a truck forgets it within a few measurements once the site is back (an -inf level never leaves it)
 
 
 @dataclass(frozen=True)
@@ -106,6 +113,7 @@ class FiveGLink:
         self.ho_until = np.full(n, -np.inf)  # [s] end of the current handover interruption
         n_sites = len(self.sites)
         self.rsrp_l3 = np.full((n, n_sites), np.nan)  # [dBm] layer-3 filtered RSRP per truck and site
+        self.off = np.zeros(n_sites, dtype=np.int64)  # scheduled outages in force per site (0: on the air)
         self.a3_since = np.full((n, n_sites), np.inf)  # [s] start of the unbroken A3 entry run per neighbour
         self.left_cell = np.full(n, -1, dtype=np.int64)  # cell each truck last handed over from
         self.t_handover = np.full(n, -np.inf)  # [s] time of each truck's last handover
@@ -134,7 +142,19 @@ class FiveGLink:
                 field[point, site] = shadow.at_links(x, y, point, site)
             pl = pl + p.shadow_scale * sigma * field
         rx = self.ptx[None, :] + p.gnb_antenna_gain_dbi + p.ue_antenna_gain_dbi - pl
+        if self.off.any():  # a site off the air: nothing heard down, nothing heard up (the path loss stands for it)
+            off = self.off[None, :] > 0
+            rx = np.where(off, OFF_AIR_DBM, rx)
+            pl = np.where(off, self.ptx[None, :] + p.gnb_antenna_gain_dbi + p.ue_antenna_gain_dbi - OFF_AIR_DBM, pl)
         return rx, pl
+
+    def switch(self, site: str, on: bool) -> None:
+        """Take a site off the air (``on`` False) or end one such outage; outages of one site may overlap, the
+        site is back when the last ends. Trucks see it at the next ``update``."""
+        k = next((j for j, s in enumerate(self.sites) if s.id == site), None)
+        if k is None:
+            raise KeyError(f"no gNB {site!r} on link {self.name}")
+        self.off[k] = max(self.off[k] + (-1 if on else 1), 0)
 
     def _sinr(self, rx: np.ndarray, pl: np.ndarray, serving: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(uplink, downlink) SINR [dB] of each point towards its serving site."""

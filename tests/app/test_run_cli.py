@@ -49,7 +49,8 @@ def test_open_pit_shift_produces_tonnes_and_a_queue_at_the_busiest_shovel(open_p
     assert busiest["queue_len_max"] >= 2
     assert summary["dispatch"] == {"orders_rejected": 0, "order_timeouts": 0, "messages_rejected": 0,
                                    "cloud_messages_rejected": 0, "cloud_requests_unanswered": 0,
-                                   "orders_refused": dict.fromkeys(REASONS, 0)}
+                                   "orders_refused": dict.fromkeys(REASONS, 0),
+                                   "estops_refused": dict.fromkeys(REASONS, 0), "remote_estops": 0}
     assert 0.0 < summary["truck_utilisation_mean"] < 1.0
     assert set(p.name for p in open_pit_runs["a"].iterdir()) == RUN_FILES
 

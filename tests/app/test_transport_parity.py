@@ -3,22 +3,20 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 import threading
 from dataclasses import replace
 
 import paho.mqtt.client as mqtt
 from conftest import REPO
 from paho.mqtt.enums import CallbackAPIVersion
+from separate_cloud import cloud_process
 
 from fleet.failures import FailureParams, ScheduledEvent
 from fleet.kpi import summarize
 from minefleet.assemble import build_run
 from minefleet.scenario import load_scenario
-from net.auth import ENV_VAR, SiteKey
 from net.broker import EmbeddedBroker
+from net.mqtt import BrokerUrl
 
 
 def scenario(hours: float, trucks: int):
@@ -74,27 +72,29 @@ def test_cloud_as_its_own_process_completes_a_shift_with_the_same_kpis():
                     if f"/{key}" in msg.topic:
                         seen[key] += 1
 
-        watcher = mqtt.Client(CallbackAPIVersion.VERSION2, client_id="watcher")
-        watcher.on_message = on_message
+        # Each role reads only its side's topics: telemetry with the cloud's account, orders with the fleet's.
+        watchers = []
         host, port = broker.url.removeprefix("mqtt://").split(":")
-        watcher.connect(host, int(port))
-        watcher.subscribe("two/mine/#", qos=1)
-        watcher.loop_start()
-        hex_key = os.urandom(32).hex()  # the site key both processes share, as an operator would set it
-        cloud = subprocess.Popen([sys.executable, "-m", "minefleet.cli", "cloud", "--broker", broker.url,
-                                  "--site", "open-pit-coal", "--planner", scn.planner, "--prefix", "two/"],
-                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                                 env={**os.environ, ENV_VAR: hex_key})
+        for role, topic in (("cloud", "truck/+/telemetry"), ("fleet", "dispatch/+")):
+            watcher = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"watcher-{role}")
+            watchers.append(watcher)
+            watcher.on_message = on_message
+            watcher.username_pw_set(role, BrokerUrl.parse(broker.url_for(role)).password)
+            watcher.connect(host, int(port))
+            watcher.subscribe(f"two/mine/+/{topic}", qos=1)
+            watcher.loop_start()
+        cloud, key = cloud_process(broker.url_for("cloud"), "open-pit-coal", scn.planner, "two/")
         try:
-            run = build_run(scn, transport="mqtt", broker=broker.url, cloud_in_process=False, prefix="two/",
-                            key=SiteKey.from_hex(hex_key, "test"))
+            run = build_run(scn, transport="mqtt", broker=broker.url_for("fleet"), cloud_in_process=False,
+                            prefix="two/", key=key)
             separate = kpis(run)
             out, err = cloud.communicate(timeout=60)
         finally:
             if cloud.poll() is None:
                 cloud.kill()
-            watcher.loop_stop()
-            watcher.disconnect()
+            for watcher in watchers:
+                watcher.loop_stop()
+                watcher.disconnect()
     assert cloud.returncode == 0, err
     assert "cloud served" in out
     assert separate == reference

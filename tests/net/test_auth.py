@@ -57,7 +57,7 @@ def test_each_forgery_is_refused_with_its_reason():
     assert v.check(TOPIC, signed(SiteKey.generate(), order(seq=2))) == "forged"  # wrong key
     assert v.check(TOPIC, order(seq=3)) == "unsigned"
     assert v.check("mine/s/dispatch/T002", signed(key, order(seq=4))) == "forged"  # another truck's order
-    assert v.check(TOPIC, signed(key, order(seq=5, src="T001"))) == "not_cloud"
+    assert v.check(TOPIC, signed(key, order(seq=5, src="T001"))) == "wrong_sender"
     late = order(seq=6)
     late.t_deliver = late.t_sent - 1.0
     assert v.check(TOPIC, signed(key, late)) == "out_of_window"

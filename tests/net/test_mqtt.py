@@ -19,7 +19,15 @@ EVENT = {"event": "ready", "at": "S1", "payload_t": 0.0, "material": None, "truc
 
 @pytest.fixture(scope="module")
 def broker():
+    """A secure broker: the fleet account publishes truck and site topics, the cloud account reads them."""
     with EmbeddedBroker(os.environ.get("MINEFLEET_TEST_BROKER", "auto")) as b:
+        yield b
+
+
+@pytest.fixture(scope="module")
+def open_broker():
+    """An anonymous broker, for a client that reads back its own publications (no role may)."""
+    with EmbeddedBroker(os.environ.get("MINEFLEET_TEST_BROKER", "auto"), secure=False) as b:
         yield b
 
 
@@ -54,8 +62,8 @@ def test_passwords_are_masked_wherever_a_url_is_shown():
 
 def test_round_trip_in_delivery_order_with_credentials(broker):
     topics = Topics("s", prefix="rt/")
-    url = broker.url.replace("mqtt://", "mqtt://user:secret@")  # anonymous broker: credentials pass through
-    with MqttTransport(url, "rt-pub") as pub, MqttTransport(broker.url, "rt-sub") as sub:
+    with (MqttTransport(broker.url_for("fleet"), "rt-pub") as pub,
+          MqttTransport(broker.url_for("cloud"), "rt-sub") as sub):
         got = []
         sub.subscribe(topics.telemetry("+"), lambda topic, env: got.append((env.t_deliver, env.src, env.seq)))
         for t, src, seq in [(5.0, "T2", 1), (5.0, "T1", 2), (5.0, "T1", 1), (1.0, "T3", 1)]:
@@ -69,10 +77,10 @@ def test_round_trip_in_delivery_order_with_credentials(broker):
 def test_retained_message_reaches_a_late_subscriber(broker):
     topics = Topics("s", prefix="ret/")
     layout = {"site": "s", "facilities": [], "routes": []}
-    with MqttTransport(broker.url, "ret-pub") as pub:
+    with MqttTransport(broker.url_for("fleet"), "ret-pub") as pub:
         pub.publish(topics.layout, Envelope("layout", "site", 1, 0.0, layout, t_deliver=0.0), qos=1, retain=True)
         pub.flush()
-        with MqttTransport(broker.url, "ret-sub") as sub:
+        with MqttTransport(broker.url_for("cloud"), "ret-sub") as sub:
             got = []
             sub.subscribe(topics.layout, lambda topic, env: got.append(env.body["site"]))
             wait_received(sub, 1)
@@ -83,7 +91,8 @@ def test_retained_message_reaches_a_late_subscriber(broker):
 
 def test_prefixes_keep_parallel_runs_apart(broker):
     a, b = Topics("s", prefix="runA/"), Topics("s", prefix="runB/")
-    with MqttTransport(broker.url, "pfx-pub") as pub, MqttTransport(broker.url, "pfx-sub") as sub:
+    with (MqttTransport(broker.url_for("fleet"), "pfx-pub") as pub,
+          MqttTransport(broker.url_for("cloud"), "pfx-sub") as sub):
         got = []
         sub.subscribe(a.event("+"), lambda topic, env: got.append(topic))
         pub.publish(b.event("T1"), Envelope("event", "T1", 1, 0.0, EVENT, t_deliver=0.0), qos=1)
@@ -95,7 +104,8 @@ def test_prefixes_keep_parallel_runs_apart(broker):
 
 def test_duplicates_and_invalid_payloads_are_counted_and_dropped(broker):
     topics = Topics("s", prefix="dup/")
-    with MqttTransport(broker.url, "dup-pub") as pub, MqttTransport(broker.url, "dup-sub") as sub:
+    with (MqttTransport(broker.url_for("fleet"), "dup-pub") as pub,
+          MqttTransport(broker.url_for("cloud"), "dup-sub") as sub):
         got = []
         sub.subscribe(topics.event("+"), lambda topic, env: got.append(env.seq))
         env = Envelope("event", "T1", 7, 0.0, EVENT, t_deliver=0.5)
@@ -108,13 +118,13 @@ def test_duplicates_and_invalid_payloads_are_counted_and_dropped(broker):
         assert got == [7]
         assert sub.counts() | {"published": 0, "delivered": 0} == {
             "received": 4, "accepted": 1, "rejected": 2, "duplicates": 1, "empty": 0, "published": 0,
-            "delivered": 0}
+            "delivered": 0, "too_old": 0, "overflow": 0, "unauthentic": 0, "stale": 0, "forgotten": 0}
 
 
-def test_own_publications_are_ordered_like_the_in_process_router(broker):
+def test_own_publications_are_ordered_like_the_in_process_router(open_broker):
     topics = Topics("s", prefix="own/")
     router = InProcRouter()
-    with MqttTransport(broker.url, "own") as tr:
+    with MqttTransport(open_broker.url, "own") as tr:
         logs = []
         for transport in (router, tr):
             log: list[tuple[float, str, int]] = []
@@ -160,7 +170,7 @@ def test_a_broker_lagging_behind_does_not_make_publishing_quadratic(broker, monk
     """QoS 1 messages are kept for ``flush``, and the acknowledged ones dropped now and then. While more than
     PENDING_TRIM were unacknowledged, every publish used to check them all (10,000 messages on amqtt: 2.8 million
     checks, each taking a lock); now a pass comes only when the list has doubled."""
-    with MqttTransport(broker.url, "lag-pub") as tr:
+    with MqttTransport(broker.url_for("fleet"), "lag-pub") as tr:
         monkeypatch.setattr(tr._client, "publish", lambda *a, **k: _Unacknowledged())
         _Unacknowledged.checks = 0
         n = 5 * PENDING_TRIM

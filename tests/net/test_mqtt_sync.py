@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import pytest
 
+from net.auth import SiteKey, sign
 from net.broker import EmbeddedBroker
 from net.envelope import Envelope
 from net.inproc import InProcRouter
@@ -96,6 +97,9 @@ class LeaderScript:
                 sync(self.t)
 
 
+KEY = SiteKey.generate()
+
+
 class FollowerService:
     """A miniature cloud: answers each request at once; the answer depends on the telemetry seen so far."""
 
@@ -117,8 +121,10 @@ class FollowerService:
         dest = f"S{self.seen % 7}"
         self.log.append(("event", env.src, env.seq, env.t_deliver, dest))
         body = {"dest": dest, "route": "r", "request": env.body["request"]}
-        self.tr.publish(self.topics.dispatch(env.src), Envelope("order", "cloud", self.seq, env.t_deliver, body,
-                                                                t_deliver=env.t_deliver), qos=1)
+        topic = self.topics.dispatch(env.src)
+        order = Envelope("order", "cloud", self.seq, env.t_deliver, body, t_deliver=env.t_deliver)
+        order.sig = sign(KEY, topic, order)  # the leader's receiving path drops unsigned orders before the barrier
+        self.tr.publish(topic, order, qos=1)
 
 
 def run_inproc(seed: int) -> tuple[list[Any], list[Any]]:
@@ -136,23 +142,23 @@ def broker():
         yield b
 
 
-def run_mqtt(url: str, seed: int, prefix: str) -> tuple[list[Any], list[Any], Leader]:
+def run_mqtt(broker: EmbeddedBroker, seed: int, prefix: str) -> tuple[list[Any], list[Any], Leader]:
     topics = Topics("s", prefix=prefix)
-    follower_tr = MqttTransport(url, f"{prefix}cloud", inbox=True)
+    follower_tr = MqttTransport(broker.url_for("cloud"), f"{prefix}cloud", inbox=True)
     cloud = FollowerService(follower_tr, topics)
     errors: list[BaseException] = []
 
     def serve() -> None:
         try:
-            serve_follower(follower_tr, topics, "cloud", quiet=[topics.telemetry("+")], timeout_s=20.0,
+            serve_follower(follower_tr, topics, "cloud", KEY, quiet=[topics.telemetry("+")], timeout_s=20.0,
                            idle_timeout_s=60.0)
         except BaseException as exc:
             errors.append(exc)
 
     thread = threading.Thread(target=serve, daemon=True)
     thread.start()
-    leader_tr = MqttTransport(url, f"{prefix}fleet")
-    leader = Leader(leader_tr, topics, timeout_s=20.0)
+    leader_tr = MqttTransport(broker.url_for("fleet"), f"{prefix}fleet")
+    leader = Leader(leader_tr, topics, KEY, timeout_s=20.0)
     try:
         leader.wait_for(["cloud"])
         fleet = LeaderScript(leader, topics, seed)
@@ -168,7 +174,7 @@ def run_mqtt(url: str, seed: int, prefix: str) -> tuple[list[Any], list[Any], Le
 
 def test_barrier_run_equals_in_process_run(broker):
     fleet_a, cloud_a = run_inproc(seed=3)
-    fleet_b, cloud_b, leader = run_mqtt(broker.url, seed=3, prefix="det1/")
+    fleet_b, cloud_b, leader = run_mqtt(broker, seed=3, prefix="det1/")
     assert len(cloud_a) > 200 and sum(1 for e in fleet_a if e[0] == "order") > 20
     assert cloud_b == cloud_a
     assert fleet_b == fleet_a
@@ -178,7 +184,7 @@ def test_barrier_run_equals_in_process_run(broker):
 
 def test_follower_that_never_answers_stops_the_leader_with_its_name(broker):
     topics = Topics("s", prefix="mute/")
-    with MqttTransport(broker.url, "mute-fleet") as tr:
-        leader = Leader(tr, topics, timeout_s=0.5)
+    with MqttTransport(broker.url_for("fleet"), "mute-fleet") as tr:
+        leader = Leader(tr, topics, KEY, timeout_s=0.5)
         with pytest.raises(SyncError, match="follower"):
             leader.wait_for(["cloud"])

@@ -170,7 +170,8 @@ def test_round_trip_over_tls_with_credentials_from_the_url(broker: TlsMosquitto,
             sub.deliver_next()
         assert got == [("tls/mine/s/truck/T1/event", 1), ("tls/mine/s/truck/T2/event", 1)]
         assert sub.counts() == {"received": 2, "accepted": 2, "rejected": 0, "duplicates": 0, "empty": 0,
-                                "published": 0, "delivered": 2}
+                                "published": 0, "delivered": 2, "too_old": 0, "overflow": 0, "unauthentic": 0,
+                                "stale": 0, "forgotten": 0}
 
 
 def test_system_ca_store_is_used_without_a_ca_file(broker: TlsMosquitto, pki: Pki,

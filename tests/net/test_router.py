@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import math
 
 import numpy as np
 import pytest
 
-from net.envelope import Envelope, EnvelopeError
+from net.envelope import MAX_DEPTH, MAX_NAME, Envelope, EnvelopeError
 from net.inproc import InProcRouter
 from net.topics import Topics, matches
 
@@ -81,3 +82,23 @@ def test_envelope_round_trip_and_validation():
                                                  t_deliver=0.0).to_json()
     assert b'"at":null' in Envelope(kind="event", src="T1", seq=1, t_sent=0.0, body={"at": None},
                                      t_deliver=0.0).to_json()
+
+
+def test_envelope_names_and_nesting_are_bounded():
+    good = Envelope(kind="event", src="s" * MAX_NAME, seq=1, t_sent=0.0, t_deliver=0.0)
+    assert Envelope.from_json(good.to_json()) == good
+    for field in ("kind", "src"):
+        doc = good.to_dict() | {field: "s" * (MAX_NAME + 1)}
+        with pytest.raises(EnvelopeError, match=f"'{field}' must be a string of 1-{MAX_NAME} characters"):
+            Envelope.from_json(json.dumps(doc).encode())
+    deep = b'{"a":' * 600 + b"1" + b"}" * 600  # an object chain: deep, and more brackets than any real message
+    with pytest.raises(EnvelopeError, match=f"nested deeper than {MAX_DEPTH} levels"):
+        Envelope.from_json(good.to_json().replace(b'"body":{}', b'"body":' + deep))
+
+
+def test_received_envelopes_know_their_size_which_is_not_part_of_the_message():
+    e = Envelope(kind="event", src="T1", seq=3, t_sent=1.5, body={"event": "loaded"}, t_deliver=1.5)
+    raw = e.to_json()
+    got = Envelope.from_json(raw)
+    assert got.wire_bytes == len(raw) and e.wire_bytes == 0
+    assert got == e and got.to_json() == raw and "wire_bytes" not in repr(got)

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import copy
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from net.envelope import Envelope, EnvelopeError
-from net.schemas import decode, expected_kind, telemetry, telemetry_checked, validate
+from net.envelope import MAX_DEPTH, SHOW_CHARS, Envelope, EnvelopeError, show, too_deep
+from net.schemas import MAX_ITEMS, MAX_TOPIC, decode, expected_kind, telemetry, telemetry_checked, validate
 from net.topics import Topics
 
 GOOD = {
@@ -118,3 +119,85 @@ def test_telemetry_fast_path_agrees_with_the_full_checks(body):
     "t_sent": st.one_of(_VALUES, _EDGES), "t_deliver": st.one_of(_VALUES, _EDGES)}))
 def test_envelope_fast_path_agrees_with_the_full_checks(doc):
     assert _outcome(Envelope.from_dict, doc) == _outcome(Envelope._checked, doc)
+
+
+# -- bounded on receipt: nesting, sizes, and error messages that stay short -----------------------------------
+
+def _nested(levels: int, leaf: Any = 1.0) -> Any:
+    """``levels`` lists around ``leaf``, built without recursion."""
+    for _ in range(levels):
+        leaf = [leaf]
+    return leaf
+
+
+def _telemetry_with(extra: Any) -> bytes:
+    return Envelope("telemetry", "T1", 1, 0.0, dict(GOOD["telemetry"], extra=extra), t_deliver=0.0).to_json()
+
+
+def test_nesting_is_limited_on_receipt_at_max_depth():
+    topic = Topics("a").telemetry("T1")
+    decode(topic, _telemetry_with(_nested(MAX_DEPTH - 2)))  # envelope, body, then lists: MAX_DEPTH levels
+    with pytest.raises(EnvelopeError, match=f"nested deeper than {MAX_DEPTH} levels"):
+        decode(topic, _telemetry_with(_nested(MAX_DEPTH - 1)))
+
+
+def test_a_message_nested_1000_deep_is_refused_not_a_crash():
+    raw = _telemetry_with(0.0).replace(b'"extra":0.0', b'"x":' + b"[" * 1000 + b"]" * 1000)
+    assert len(raw) < 2200
+    with pytest.raises(EnvelopeError, match="nested deeper"):
+        decode(Topics("a").telemetry("T1"), raw)
+
+
+def test_the_deepest_real_message_is_well_inside_the_limit():
+    """The site layout as the fleet writes it (fleet.sitelayout): units with figures per truck class."""
+    unit = {"id": "S1a", "bucket_t": 40.0, "fill_factor": 0.9, "cycle_s": 30.0, "spot_s": 30.0, "sides": 2,
+            "dig_tph": 4000.0, "by_class": {"cat-797f": {"passes": 4, "payload_t": 360.0, "load_s": 150.0}}}
+    body = copy.deepcopy(GOOD["layout"])
+    body["facilities"][0].update(units=[unit], service_s_by_class={"cat-797f": 150.0})
+    body["routes"][0]["for"] = [["cat-797f", True]]
+    env = Envelope("layout", "site", 1, 0.0, body, t_deliver=0.0)
+    assert decode(Topics("a").layout, env.to_json()) == env
+    assert not too_deep(env.to_dict(), 8) and too_deep(env.to_dict(), 7)  # 8 levels: MAX_DEPTH leaves twice that
+    assert MAX_DEPTH >= 2 * 8
+
+
+@pytest.mark.parametrize("value, shown", [
+    (_nested(100_000), "a list of 1 items"),  # repr of it would recurse 100,000 deep
+    ({"a": _nested(5000)}, "an object of 1 fields"),
+    (10**5000, "an integer of 16610 bits"),  # repr refuses ints this long
+    ("x" * 100_000, repr("x" * SHOW_CHARS)[:-1] + "...'"),
+    ([1.0, "a", None], "[1.0, 'a', None]"),
+    (float("nan"), "nan"),
+], ids=["deep-list", "deep-object", "huge-int", "long-str", "short-list", "nan"])
+def test_error_messages_quote_any_value_briefly(value, shown):
+    assert show(value) == shown
+    with pytest.raises(EnvelopeError) as err:
+        validate("telemetry", dict(GOOD["telemetry"], v=value))
+    assert len(str(err.value)) < 200 and shown in str(err.value)
+
+
+@pytest.mark.parametrize("kind, body, field", [
+    ("sync", {"t": 1.0, "n": 1, "to": "c", "deliver": [["t" * (MAX_TOPIC + 1), "T1", 1]]}, r"sync.deliver\[0\]"),
+    ("sync", {"t": 1.0, "n": 1, "to": "c", "deliver": [["t", "s" * 65, 1]]}, r"sync.deliver\[0\]"),
+    ("sync", {"t": 1.0, "n": 1, "to": "c", "deliver": [["t", "T1", -1]]}, r"sync.deliver\[0\]"),
+    ("sync", {"t": 1.0, "n": 1, "to": "c", "deliver": [["t", "T1", 1]] * (MAX_ITEMS + 1)}, "sync.deliver"),
+    ("ack", {"t": 1.0, "n": 1, "published": ["t" * (MAX_TOPIC + 1)], "error": None}, r"ack.published\[0\]"),
+    ("hello", {"id": "c", "filters": [], "quiet": []}, "hello.session: missing"),
+    ("hello", {"id": "c", "session": "s", "filters": ["f" * (MAX_TOPIC + 1)], "quiet": []}, r"hello.filters\[0\]"),
+    ("claim", {"session": 3}, "claim.session"),
+    ("layout", dict(GOOD["layout"], planner={"name": "nearest", "options": {}, "seed": -1}), "layout.planner.seed"),
+    ("layout", dict(GOOD["layout"], planner={"name": "nearest", "options": [], "seed": 1}), "layout.planner.options"),
+    ("layout", dict(GOOD["layout"], routes=[dict(GOOD["layout"]["routes"][0], time_s={})]),
+     r"layout.routes\[0\].time_s: must give"),
+    ("layout", dict(GOOD["layout"], routes=[dict(GOOD["layout"]["routes"][0], time_s={"c" * 65: [1.0, 2.0]})]),
+     r"layout.routes\[0\].time_s: class"),
+])
+def test_sizes_are_limited_where_a_body_names_topics_senders_and_classes(kind, body, field):
+    with pytest.raises(EnvelopeError, match=field):
+        validate(kind, body)
+
+
+def test_barrier_topics_carry_their_kinds():
+    topics = Topics("a", prefix="p/")
+    assert [expected_kind(f"{topics.root}/sim/{name}") for name in ("sync", "ack", "stop", "claim", "hello/c")] == [
+        "sync", "ack", "stop", "claim", "hello"]
