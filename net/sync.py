@@ -47,7 +47,8 @@ from typing import Any
 from net.auth import SiteKey, authenticate, sign
 from net.envelope import Envelope
 from net.journal import Barrier, Journal
-from net.mqtt import Key, MqttTransport
+from net.mqtt import MqttTransport
+from net.receiver import Key
 from net.topics import Topics, matches
 from net.transport import Handler
 

@@ -25,13 +25,14 @@ from hypothesis import strategies as st
 from cloud.planners import make_planner
 from cloud.service import CloudService
 from fleet.comms import FleetComms
-from net import mqtt
+from net import receiver
 from net.auth import SiteKey, sign
 from net.broker import EmbeddedBroker
 from net.envelope import MAX_BYTES, Envelope
 from net.inproc import InProcRouter
 from net.link import IdealLink
-from net.mqtt import MqttTransport, Receiver
+from net.mqtt import MqttTransport
+from net.receiver import Receiver
 from net.schemas import decode
 from net.sync import LEADER_ID, Leader, SyncError, serve_follower
 from net.topics import Topics
@@ -177,9 +178,9 @@ class Mutator:
         if self.seqs and r.random() < 0.2:
             seq = r.choice(self.seqs)  # a duplicate
         elif r.random() < 0.02:
-            seq = r.randrange(max(self.seq - 2 * mqtt.DEDUP_WINDOW, 0), self.seq + 1)  # late, maybe too late
+            seq = r.randrange(max(self.seq - 2 * receiver.DEDUP_WINDOW, 0), self.seq + 1)  # late, maybe too late
         else:
-            self.seq += r.choice((1, 1, 2, 100, mqtt.DEDUP_WINDOW))
+            self.seq += r.choice((1, 1, 2, 100, receiver.DEDUP_WINDOW))
             seq = self.seq
             self.seqs.append(seq)
         src = SIGNER.get(self.kind, "T1") if r.random() < 0.85 else r.choice(SOURCES[:5])
@@ -437,7 +438,7 @@ def test_one_nested_2_kb_message_is_refused_not_a_crash():
 def test_duplicates_are_remembered_per_stream_within_a_window():
     rx = Receiver()
     topic = T.telemetry("T1")
-    for seq in (5, 5, 3, 3, 5 + mqtt.DEDUP_WINDOW, 5, 6, 3 + mqtt.DEDUP_WINDOW):
+    for seq in (5, 5, 3, 3, 5 + receiver.DEDUP_WINDOW, 5, 6, 3 + receiver.DEDUP_WINDOW):
         rx.accept(topic, telemetry("T1", seq), False)
     # 5 new, 5 dup, 3 new, 3 dup, 5+W new (5 falls out), 5 too old, 6 new (W-1 behind), 3+W new
     assert (rx.accepted, rx.duplicates, rx.too_old) == (5, 2, 1)
@@ -446,8 +447,8 @@ def test_duplicates_are_remembered_per_stream_within_a_window():
 
 
 def test_a_flood_of_invented_senders_is_bounded(monkeypatch):
-    monkeypatch.setattr(mqtt, "MAX_STREAMS", 50)
-    monkeypatch.setattr(mqtt, "MAX_QUEUED", 30)
+    monkeypatch.setattr(receiver, "MAX_STREAMS", 50)
+    monkeypatch.setattr(receiver, "MAX_QUEUED", 30)
     rx = Receiver()
     for k in range(200):  # delivered as they come: only the duplicate windows grow
         rx.accept(T.telemetry("T1"), telemetry(f"F{k}", 1), False)
@@ -460,8 +461,8 @@ def test_a_flood_of_invented_senders_is_bounded(monkeypatch):
 
 
 def test_streams_remembered_are_capped_and_counted(monkeypatch):
-    monkeypatch.setattr(mqtt, "MAX_STREAMS", 50)
-    windows = mqtt.SeqWindows(size=mqtt.DEDUP_WINDOW, max_streams=50)
+    monkeypatch.setattr(receiver, "MAX_STREAMS", 50)
+    windows = receiver.SeqWindows(size=receiver.DEDUP_WINDOW, max_streams=50)
     for k in range(200):
         assert windows.see("t", f"F{k}", 1, False) == windows.NEW
     assert len(windows) == 50 and windows.forgotten == 150
@@ -470,8 +471,8 @@ def test_streams_remembered_are_capped_and_counted(monkeypatch):
 
 def test_one_source_cannot_take_more_than_its_share(monkeypatch):
     size = len(telemetry("A", 20, pad=1000))  # the longest (two-digit seq)
-    monkeypatch.setattr(mqtt, "MAX_SOURCE_BYTES", 10 * size)
-    monkeypatch.setattr(mqtt, "RECOUNT_EVERY", 4)
+    monkeypatch.setattr(receiver, "MAX_SOURCE_BYTES", 10 * size)
+    monkeypatch.setattr(receiver, "RECOUNT_EVERY", 4)
     rx = Receiver()
     for seq in range(1, 21):
         rx.accept(T.telemetry("A"), telemetry("A", seq, pad=1000), False)
@@ -479,7 +480,7 @@ def test_one_source_cannot_take_more_than_its_share(monkeypatch):
     assert rx.accepted == 20 and rx.overflow == 20  # ten each
     while rx.peek_key() is not None:  # delivered: the share is free again, from the next recount on
         rx._heap.pop()
-    for seq in range(21, 21 + 10 + mqtt.RECOUNT_EVERY):
+    for seq in range(21, 21 + 10 + receiver.RECOUNT_EVERY):
         rx.accept(T.telemetry("A"), telemetry("A", seq, pad=1000), False)
     assert len(rx._heap) == 10 and rx.accepted == 30
     counted_once(rx)
@@ -487,7 +488,7 @@ def test_one_source_cannot_take_more_than_its_share(monkeypatch):
 
 def test_queued_bytes_are_bounded_whatever_the_senders(monkeypatch):
     size = len(telemetry("A0", 1, pad=60_000))
-    monkeypatch.setattr(mqtt, "MAX_QUEUED_BYTES", 5 * size)
+    monkeypatch.setattr(receiver, "MAX_QUEUED_BYTES", 5 * size)
     rx = Receiver(inbox=True)
     for k in range(12):
         rx.accept(T.telemetry("A"), telemetry(f"A{k}", 1, pad=60_000), False)
@@ -509,7 +510,7 @@ def test_advance_drops_inbox_entries_the_leader_can_never_name():
 
 
 def test_inbox_is_capped(monkeypatch):
-    monkeypatch.setattr(mqtt, "MAX_QUEUED", 100)
+    monkeypatch.setattr(receiver, "MAX_QUEUED", 100)
     rx = Receiver(inbox=True)
     for seq in range(1, 151):
         rx.accept(T.telemetry("T1"), telemetry(f"T{seq}", seq), False)
@@ -518,7 +519,7 @@ def test_inbox_is_capped(monkeypatch):
 
 
 def test_control_messages_waiting_are_capped(monkeypatch):
-    monkeypatch.setattr(mqtt, "MAX_CONTROL", 3)
+    monkeypatch.setattr(receiver, "MAX_CONTROL", 3)
     rx = Receiver()
     rx.add_control_filter(f"{SIM}/#")
     kind, body = GOOD[f"{SIM}/ack"]
