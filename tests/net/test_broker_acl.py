@@ -122,10 +122,14 @@ class Client:
         """QoS 1 on each topic in turn, each acknowledged (or the connection closed) before the next: the broker
         has then dropped or routed it. A refused client tries each once, and nothing is sent."""
         for topic in topics:
-            if self._lost.is_set() and self.refused is None:
-                self.close()
-                self._connect()
-            info = self.c.publish(topic, payload, qos=1)
+            for _ in range(2):
+                if self._lost.is_set() and self.refused is None:
+                    self.close()
+                    self._connect()
+                info = self.c.publish(topic, payload, qos=1)
+                if info.rc != mqtt.MQTT_ERR_NO_CONN:
+                    break
+                self._lost.set()  # closed under us: the broker drops a client after a denied publication
             if self.refused is not None:
                 continue
             deadline = time.monotonic() + WAIT_S
