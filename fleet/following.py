@@ -1,7 +1,14 @@
-"""Who is ahead of whom: bumper gaps to the next truck on the same directed road, across junctions.
+"""Who is ahead of whom: bumper gaps to the next truck on the same directed road, across junctions, and who
+yields where two roads merge into one.
 
 Compiled with numba: this runs every tick for every truck on the road, and a sort plus a short walk
 ahead is far cheaper as one compiled loop than as dozens of small numpy calls.
+
+Merges (docs/architecture.md, "Traffic"): where two directed roads feed the same next road, the truck nearer
+the junction (by distance along its own path; ties to the lower index) has the right of way. A truck further
+from it stops short of the junction, as if that truck already stood at the start of the shared road, until it
+has entered; from then on it follows it as an ordinary leader, with no jump in the gap. The order is fixed by
+distance, so two trucks can never wait for each other.
 """
 
 from __future__ import annotations
@@ -11,47 +18,88 @@ from numba import njit
 
 LOOKAHEAD_EDGES = 3  # graph edges searched beyond the current one
 _EDGE_KEY = 1.0e7  # [m] longer than any edge: sorts by (edge, offset) with one key
+YIELD = -1  # leader index of a truck whose nearest constraint is a junction it must give way at (or nothing)
 
 
 @njit(cache=True)
 def leader_gaps(seg: np.ndarray, s: np.ndarray, route: np.ndarray, seg_edge: np.ndarray,
                 seg_edge_s0: np.ndarray, seg_k: np.ndarray, route_edges: np.ndarray,
                 route_edge_s0: np.ndarray, n_edges: int, length: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Gap [m] from each truck's front to the rear of the next truck ahead on its path, and which truck.
+    """Gap [m] from each truck's front to what it must stop behind, and which truck that is.
 
-    All inputs are for trucks on the road (index j); ``length`` [m] per j. ``gap = inf`` and
-    ``leader = -1`` where nobody is on the current edge ahead or on the next ``LOOKAHEAD_EDGES`` edges
-    of the route. Opposite directions are different directed edges and do not interact here.
+    All inputs are for trucks on the road (index j); ``length`` [m] per j. The constraint is the rear of the
+    next truck ahead on the current edge or on the next ``LOOKAHEAD_EDGES`` edges of the route (``leader`` is
+    that truck), or the start of a shared edge where a truck nearer the junction on another road has the right
+    of way and has not yet entered (``leader = YIELD``; the gap is to that truck's rear as if it stood at the
+    start of the shared edge). ``gap = inf`` and
+    ``leader = YIELD`` where there is neither. Opposite directions are different directed edges and do not
+    interact here.
     """
     n = len(s)
     gap = np.full(n, np.inf)
-    leader = np.full(n, -1, dtype=np.int64)
+    leader = np.full(n, YIELD, dtype=np.int64)
     edge = seg_edge[seg]
     off = s - seg_edge_s0[seg]
     order = np.argsort(edge * _EDGE_KEY + off, kind="mergesort")
     tail_off = np.full(n_edges, np.inf)
     tail_truck = np.full(n_edges, -1, dtype=np.int64)
+    heads = np.empty(n, dtype=np.int64)
+    n_heads = 0
     for p in range(n):
         i = order[p]
         if p + 1 < n and edge[order[p + 1]] == edge[i]:
             leader[i] = order[p + 1]
-            gap[i] = off[order[p + 1]] - off[i]
+            gap[i] = off[order[p + 1]] - off[i] - length[order[p + 1]]
+        else:
+            heads[n_heads] = i  # the front-most truck of its edge: the only one that can reach a merge first
+            n_heads += 1
         if p == 0 or edge[order[p - 1]] != edge[i]:
             tail_off[edge[i]] = off[i]
             tail_truck[edge[i]] = i
     width = route_edges.shape[1]
+    # Who is coming to which edge: (truck, distance to the edge's start, edge it comes from), chained per edge.
+    first = np.full(n_edges, -1, dtype=np.int64)
+    chain = np.empty(n_heads * LOOKAHEAD_EDGES, dtype=np.int64)
+    entry_truck = np.empty(n_heads * LOOKAHEAD_EDGES, dtype=np.int64)
+    entry_dist = np.empty(n_heads * LOOKAHEAD_EDGES)
+    entry_from = np.empty(n_heads * LOOKAHEAD_EDGES, dtype=np.int64)
+    q = 0
+    for p in range(n_heads):
+        h = heads[p]
+        r = route[h]
+        for kk in range(seg_k[seg[h]] + 1, min(seg_k[seg[h]] + 1 + LOOKAHEAD_EDGES, width)):
+            e = route_edges[r, kk]
+            if e < 0:
+                break
+            entry_truck[q], entry_dist[q], entry_from[q] = h, route_edge_s0[r, kk] - s[h], route_edges[r, kk - 1]
+            chain[q] = first[e]
+            first[e] = q
+            q += 1
     for i in range(n):
-        if leader[i] < 0:
-            r = route[i]
-            k = seg_k[seg[i]]
-            for kk in range(k + 1, min(k + 1 + LOOKAHEAD_EDGES, width)):
-                e = route_edges[r, kk]
-                if e < 0:
-                    break
-                if tail_truck[e] >= 0:
-                    gap[i] = route_edge_s0[r, kk] - s[i] + tail_off[e]
-                    leader[i] = tail_truck[e]
-                    break
         if leader[i] >= 0:
-            gap[i] -= length[leader[i]]
+            continue
+        r = route[i]
+        k = seg_k[seg[i]]
+        for kk in range(k + 1, min(k + 1 + LOOKAHEAD_EDGES, width)):
+            e = route_edges[r, kk]
+            if e < 0:
+                break
+            dist = route_edge_s0[r, kk] - s[i]  # [m] from this truck's front to the start of edge e
+            if tail_truck[e] >= 0:
+                gap[i] = dist + tail_off[e] - length[tail_truck[e]]
+                leader[i] = tail_truck[e]
+            came_from = route_edges[r, kk - 1]
+            q = first[e]
+            while q >= 0:
+                h = entry_truck[q]
+                if (h != i and entry_from[q] != came_from
+                        and (entry_dist[q] < dist or (entry_dist[q] == dist and h < i))
+                        and dist - length[h] < gap[i]):
+                    # Give way: keep behind that truck's rear as if it already stood at the start of edge e, so
+                    # the gap runs on without a jump once it has entered.
+                    gap[i] = dist - length[h]
+                    leader[i] = YIELD
+                q = chain[q]
+            if gap[i] < np.inf:
+                break
     return gap, leader

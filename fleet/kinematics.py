@@ -109,7 +109,9 @@ def _tick(dt, moving_state, state, route, s, v, payload_t, cls, x, y, z, heading
     gap, lead = leader_gaps(seg, s_m, r_m, seg_edge, seg_edge_s0, seg_k, route_edges, route_edge_s0, n_edges,
                             length[cls[idx]])
     for j in range(count):
-        if gap[j] < min_gap[0]:
+        # A truck's rear (not a junction given way at), from a truck that has entered the road: one still at its
+        # route's start is in the loading or dump area beside the one that left before it, and waits there.
+        if lead[j] >= 0 and s_m[j] > 0.0 and gap[j] < min_gap[0]:
             min_gap[0] = gap[j]
     arrived = np.zeros(count, dtype=np.bool_)
     v_old = v[idx]
@@ -143,7 +145,12 @@ def _tick(dt, moving_state, state, route, s, v, payload_t, cls, x, y, z, heading
         vn = max(vj + a * dt, 0.0)
         vn = min(vn, max(v_cap, vj - emergency[c] * dt))
         ds = 0.5 * (vj + vn) * dt
-        ds = min(ds, max(g, 0.0), max(stop, 0.0))  # never close a gap or pass a stop line within a tick
+        # Never close within the jam gap of what is ahead nor pass a stop line within a tick: IDM alone lets a
+        # truck closing at walking pace on a stopped one come to rest metres inside the jam gap.
+        reach = min(ds, max(g - jam_gap, 0.0), max(stop, 0.0))
+        if reach < ds:
+            vn = min(vn, reach / dt)
+            ds = reach
         r = r_m[j]
         sn = min(s_m[j] + ds, route_len[r])
         odometer[i] += sn - s_m[j]
