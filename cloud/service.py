@@ -13,6 +13,7 @@ from cloud.layout import Layout
 from cloud.planners import PlannerSpec, make_planner
 from cloud.planners.base import Planner, PlanningError, Request
 from cloud.twin import FleetTwin
+from metrics.quantiles import Quantiles
 from net.auth import SiteKey, sign
 from net.envelope import Envelope, EnvelopeError
 from net.schemas import validate
@@ -39,7 +40,7 @@ class CloudService:
         self.orders = 0
         self.failed = 0  # requests no order could be given for
         self.rejected = 0  # malformed messages dropped
-        self.decision_host_s: list[float] = []
+        self.decision_host_s = Quantiles()  # [s] host time per decision (bounded over any shift)
         self._pending: list[tuple[str, dict[str, Any]]] = []  # requests that came before the layout
         transport.subscribe(topics.layout, self._on_layout)
         transport.subscribe(topics.event("+"), self._on_event)
@@ -125,7 +126,7 @@ class CloudService:
             self.failed += 1
             return
         finally:
-            self.decision_host_s.append(time.perf_counter() - started)
+            self.decision_host_s.add(time.perf_counter() - started)
         self.twin.on_order(truck, order.dest, t)
         self.seq += 1
         self.orders += 1

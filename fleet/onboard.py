@@ -22,6 +22,7 @@ from edge.safety import SafetyParams, obstacle_seen, truck_limits
 from edge.sensor import Targets, Weather, ground_truth, synthesise
 from fleet.hazards import KIND_NAMES, HazardField, obstacle_gaps
 from fleet.state import HOLD_PERCEPTION
+from metrics.quantiles import Quantiles
 
 TRUCK_REFLECTIVITY = 0.5  # [-] painted steel body
 # Why a truck struck an obstacle (the ``cause`` of its collision row in events.csv):
@@ -95,7 +96,7 @@ class ModelSlot:
     frames: int = 0
     late: int = 0  # results delivered after the perception deadline (emulated)
     dropped: int = 0  # frames whose job was dropped on the chip (emulated)
-    latencies: list[float] = field(default_factory=list)  # [s] frame-to-result per frame call
+    latencies: Quantiles = field(default_factory=Quantiles)  # [s] frame-to-result per frame call (bounded)
     tp: int = 0
     fp: int = 0
     fn: int = 0
@@ -236,10 +237,10 @@ class Onboard:
         None where the chip dropped it. With an emulated chip the groups are its phase classes."""
         everyone = np.arange(len(idx))
         if s.timing == "measured":
-            s.latencies.append(host_s)
+            s.latencies.add(host_s)
             return [(everyone, host_s)]
         if s.chip is None:
-            s.latencies.append(s.latency_s)
+            s.latencies.add(s.latency_s)
             return [(everyone, s.latency_s)]
         out: list[tuple[np.ndarray, float | None]] = []
         klass = idx % s.chip.chips
@@ -251,7 +252,7 @@ class Onboard:
                 latency = None
             else:
                 latency = finish - now
-                s.latencies.append(latency)
+                s.latencies.add(latency)
             if len(members):
                 out.append((members, latency))
         return out
@@ -377,8 +378,8 @@ class Onboard:
                 "precision": round(s.tp / (s.tp + s.fp), 4) if s.tp + s.fp else None,
                 "distance_mae_m": round(s.dist_err / s.tp, 3) if s.tp else None,
                 "timing": s.timing,
-                "latency_p50_ms": round(float(np.percentile(s.latencies, 50)) * 1e3, 4) if s.latencies else None,
-                "latency_p99_ms": round(float(np.percentile(s.latencies, 99)) * 1e3, 4) if s.latencies else None,
+                "latency_p50_ms": round(s.latencies.percentile(50) * 1e3, 4) if s.latencies.count else None,
+                "latency_p99_ms": round(s.latencies.percentile(99) * 1e3, 4) if s.latencies.count else None,
                 "late_frames": s.late, "dropped_frames": s.dropped,
                 **({"chip": s.chip.summary(users)} if s.chip is not None else {}),
                 "detect_range_m": round(s.detect_range_m, 2),

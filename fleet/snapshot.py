@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from fleet.state import STATE_NAMES
+from metrics.quantiles import Quantiles
 
 
 @dataclass(frozen=True)
@@ -127,9 +128,11 @@ def _slow_kpis(sim: Any) -> dict[str, Any]:
     out: dict[str, Any] = {}
     ob = sim.onboard
     if ob is not None:
-        lat = [x for s in ob.slots for x in s.latencies]
-        if lat:
-            out["inference_p99_ms"] = float(np.percentile(lat, 99)) * 1e3
+        lat = Quantiles()
+        for s in ob.slots:
+            lat.merge(s.latencies)
+        if lat.count:
+            out["inference_p99_ms"] = lat.percentile(99) * 1e3
         out["inference_late_frames"] = sum(s.late for s in ob.slots)
     if hasattr(sim.comms.link, "stats"):
         st = sim.comms.link.stats()

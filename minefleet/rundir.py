@@ -14,7 +14,6 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import tomli_w
 
 from fleet.errors import InputError
@@ -84,11 +83,14 @@ def write_run(run: Run, out: Path, trace: TraceRecorder, timing: dict[str, Any],
                                           encoding="utf-8")
         timing = {**timing, "transport": run.wiring.kind}
         if run.cloud is not None:
-            decisions = run.cloud.decision_host_s
-            ms = np.asarray(decisions) * 1000.0 if decisions else np.zeros(1)
-            timing.update(cloud_decisions=len(decisions), cloud_decision_host_ms_mean=round(float(ms.mean()), 4),
-                          cloud_decision_host_ms_p50=round(float(np.percentile(ms, 50)), 4),
-                          cloud_decision_host_ms_p99=round(float(np.percentile(ms, 99)), 4))
+            d = run.cloud.decision_host_s
+
+            def ms(x: float) -> float:
+                return round(x * 1000.0, 4)
+
+            timing.update(cloud_decisions=d.count, cloud_decision_host_ms_mean=ms(d.mean()),
+                          cloud_decision_host_ms_p50=ms(d.percentile(50) if d.count else 0.0),
+                          cloud_decision_host_ms_p99=ms(d.percentile(99) if d.count else 0.0))
         (tmp / "timing.json").write_text(json.dumps(timing, indent=2, sort_keys=True) + "\n", encoding="utf-8")
         rows = truck_rows(run.sim)
         with (tmp / "trucks.csv").open("w", newline="", encoding="utf-8") as fh:

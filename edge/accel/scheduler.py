@@ -14,12 +14,10 @@ no later submission could change it: when a job with a later release is submitte
 
 from __future__ import annotations
 
-from array import array
 from dataclasses import dataclass, field
 
-import numpy as np
-
 from edge.accel.profile import DeviceProfile
+from metrics.quantiles import Quantiles
 
 POLICIES = ("fifo", "edf")
 
@@ -94,18 +92,17 @@ class _Tally:
     jobs: int = 0
     missed: int = 0
     dropped: int = 0
-    # [s] of completed jobs, as packed doubles: 8 bytes a job rather than a float object's 32, so a long shift of
-    # frames costs a quarter of the memory; the figures stay exact percentiles
-    latency: array = field(default_factory=lambda: array("d"))
-    queued: array = field(default_factory=lambda: array("d"))
+    # [s] of completed jobs, in bounded distributions: a whole shift of frames costs the same memory as an hour
+    latency: Quantiles = field(default_factory=Quantiles)
+    queued: Quantiles = field(default_factory=Quantiles)
 
     def add(self, res: JobResult) -> None:
         self.jobs += 1
         self.missed += res.missed
         self.dropped += res.dropped
         if res.finish_s is not None:
-            self.latency.append(res.finish_s - res.job.release_s)
-            self.queued.append(res.queued_s)
+            self.latency.add(res.finish_s - res.job.release_s)
+            self.queued.add(res.queued_s)
 
 
 @dataclass
@@ -230,18 +227,14 @@ def combined_stats(schedulers: list[DeviceScheduler], by: str = "task") -> dict[
         for key, t in sched._tallies[by].items():
             g = groups.setdefault(key, _Tally())
             g.jobs, g.missed, g.dropped = g.jobs + t.jobs, g.missed + t.missed, g.dropped + t.dropped
-            g.latency += t.latency
-            g.queued += t.queued
+            g.latency.merge(t.latency)
+            g.queued.merge(t.queued)
     return {key: _stats(t) for key, t in sorted(groups.items())}
 
 
 def _stats(t: _Tally) -> Stats:
-    lat = np.frombuffer(t.latency, dtype=float) if len(t.latency) else np.zeros(0)
-    queued = np.frombuffer(t.queued, dtype=float) if len(t.queued) else np.zeros(0)
+    def pct(a: Quantiles, q: float) -> float:
+        return a.percentile(q) if a.count else 0.0
 
-    def pct(a: np.ndarray, q: float) -> float:
-        return float(np.percentile(a, q)) if a.size else 0.0
-
-    return Stats(jobs=t.jobs, completed=int(lat.size), p50_s=pct(lat, 50), p99_s=pct(lat, 99),
-                 queued_mean_s=float(queued.mean()) if queued.size else 0.0, queued_p99_s=pct(queued, 99),
-                 missed=t.missed, dropped=t.dropped)
+    return Stats(jobs=t.jobs, completed=t.latency.count, p50_s=pct(t.latency, 50), p99_s=pct(t.latency, 99),
+                 queued_mean_s=t.queued.mean(), queued_p99_s=pct(t.queued, 99), missed=t.missed, dropped=t.dropped)

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from array import array
 from typing import Any
 
-import numpy as np
+from metrics.quantiles import Quantiles
 
 DIRECTIONS = ("uplink", "downlink")
 # [s] a handover back to the cell a truck left less than this long ago counts as a ping-pong. Assumption: a
@@ -18,7 +17,7 @@ class LinkStats:
 
     def __init__(self, trucks: int = 0) -> None:
         self.trucks = trucks  # for the per-truck-hour rates
-        self.latency = {d: array("d") for d in DIRECTIONS}  # [s] per delivered message
+        self.latency = {d: Quantiles() for d in DIRECTIONS}  # [s] per delivered message (bounded)
         self.sent = dict.fromkeys(DIRECTIONS, 0)
         self.lost = dict.fromkeys(DIRECTIONS, 0)
         self.retransmissions = dict.fromkeys(DIRECTIONS, 0)  # QoS 1 resends after a time-out
@@ -39,9 +38,9 @@ class LinkStats:
         span = (self.t_last - self.t_first) if self.t_first is not None and self.t_last is not None else 0.0
         out: dict[str, Any] = {}
         for d in DIRECTIONS:
-            lat = np.frombuffer(self.latency[d], dtype=float) if len(self.latency[d]) else np.empty(0)
-            out[f"{d}_latency_p50_ms"] = round(float(np.percentile(lat, 50)) * 1e3, 3) if lat.size else None
-            out[f"{d}_latency_p99_ms"] = round(float(np.percentile(lat, 99)) * 1e3, 3) if lat.size else None
+            lat = self.latency[d]
+            out[f"{d}_latency_p50_ms"] = round(lat.percentile(50) * 1e3, 3) if lat.count else None
+            out[f"{d}_latency_p99_ms"] = round(lat.percentile(99) * 1e3, 3) if lat.count else None
             out[f"{d}_sent"] = self.sent[d]
             out[f"{d}_lost"] = self.lost[d]
             out[f"{d}_loss_rate"] = round(self.lost[d] / self.sent[d], 6) if self.sent[d] else 0.0

@@ -305,7 +305,7 @@ class FiveGLink:
                 kpi.retransmissions[name] += 1
             delay = self._attempt(i, d, size_bytes)
             if delay is not None:
-                kpi.latency[name].append(t + delay - t_sent)
+                kpi.latency[name].add(t + delay - t_sent)
                 return t + delay
             t += rto
             rto *= p.rto_backoff
