@@ -6,6 +6,7 @@ operations, then fires due events and messages in (time, sequence) order at the 
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
@@ -156,20 +157,48 @@ class Simulation(Breakdowns):
     # -- the clock ------------------------------------------------------------------------------------
 
     def run(self, until: float, progress: Any = None) -> None:
-        """Advance tick by tick until ``until`` [s]; ``progress(t)`` is called about once per sim minute."""
+        """Advance tick by tick until ``until`` [s]; ``progress(t)`` is called about once per sim minute.
+
+        Ticks in which nothing but motion happens (no event, message, link update or observer due, no truck
+        arriving) run back to back in one compiled call: the same ticks, without the Python between them."""
         self._update_link()
         self._drain(self.t)  # happenings due at the start (t = 0 is a tick boundary)
-        next_report = 60.0
+        next_report = 60.0 if progress is not None else math.inf
         n_ticks = round((until - self.t) / self.params.dt)
-        for _ in range(n_ticks):
-            self.step()
-            if progress is not None and self.t >= next_report:
+        done = 0
+        while done < n_ticks:
+            done += self.step(self._quiet_ticks(n_ticks - done, next_report))
+            if self.t >= next_report:
                 progress(self.t)
                 next_report += 60.0
         for sp in self.points:
             sp.close(self.t)
 
-    def step(self) -> None:
+    def _quiet_ticks(self, most: int, report_t: float) -> int:
+        """How many ticks (up to ``most``) can run before anything but motion is due: the tick at whose end the
+        first event, message, link update, observer or progress report falls is the last of them."""
+        if most <= 1 or self.rt.has_sections or self.onboard is not None or self._sync is not None:
+            return 1
+        due = [report_t, self.queue.next_time(), self.transport.next_due()]
+        if self._link_update is not None:
+            due.append(self._next_link_t - 1e-9)
+        for obs in self.observers:
+            next_due = getattr(obs, "next_due", None)
+            if next_due is None:
+                return 1  # an observer that watches every tick
+            due.append(next_due())
+        horizon = min(d for d in due if d is not None)
+        t, ticks = self.t, 0
+        while ticks < most:
+            t = round(t + self.params.dt, 9)
+            ticks += 1
+            if t >= horizon:
+                break
+        return ticks
+
+    def step(self, ticks: int = 1) -> int:
+        """One tick, or ``ticks`` ticks in which nothing but motion happens (see ``run``); returns the ticks done
+        (fewer when a truck reaches its destination first)."""
         f, rt = self.fleet, self.rt
         stop = self._no_stop
         on = np.empty(0, dtype=np.int64)
@@ -188,9 +217,9 @@ class Simulation(Breakdowns):
             self.v_limit.fill(np.inf)  # reset each tick: a hold that has ended must not leave its limit behind
         if self._stopping:
             self.v_limit[(f.hold_reason & HOLD_STOP) != 0] = 0.0
-        arrived = kinematics.tick(rt, self.ct, self.params.traffic, self.params.dt, f.state, f.route, f.s, f.v,
-                                  f.payload_t, f.class_index, f.x, f.y, f.z, f.heading, f.odometer_m,
-                                  f.state_time, stop, self.v_limit, self.min_gap)
+        done, arrived = kinematics.tick(rt, self.ct, self.params.traffic, self.params.dt, f.state, f.route, f.s,
+                                        f.v, f.payload_t, f.class_index, f.x, f.y, f.z, f.heading, f.odometer_m,
+                                        f.state_time, stop, self.v_limit, self.min_gap, ticks)
         if len(on):
             seg = self.segment_of(f.route[on], f.s[on])
             if rt.has_sections:
@@ -198,7 +227,8 @@ class Simulation(Breakdowns):
             if self.onboard is not None:
                 for i, obstacle in self.onboard.after_move(on, seg):
                     self._collide(i, obstacle)
-        self.t = round(self.t + self.params.dt, 9)
+        for _ in range(done):
+            self.t = round(self.t + self.params.dt, 9)
         self._update_link()
         for i in arrived:
             self._arrive(int(i))
@@ -207,6 +237,7 @@ class Simulation(Breakdowns):
             self._sync(self.t)
         for obs in self.observers:
             obs(self)
+        return done
 
     def within_reach(self, x: float, y: float) -> bool:
         """A moving truck could not stop short of (x, y) at its emergency rate: an obstacle must not appear

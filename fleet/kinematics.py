@@ -68,22 +68,43 @@ def _locate(route: np.ndarray, s: np.ndarray, route_base: np.ndarray, route_len:
 def tick(rt: RouteTable, ct: ClassTable, traffic: Traffic, dt: float, state: np.ndarray, route: np.ndarray,
          s: np.ndarray, v: np.ndarray, payload_t: np.ndarray, cls: np.ndarray, x: np.ndarray, y: np.ndarray,
          z: np.ndarray, heading: np.ndarray, odometer: np.ndarray, state_time: np.ndarray,
-         stop_gap: np.ndarray, v_limit: np.ndarray, min_gap: np.ndarray | None = None) -> np.ndarray:
-    """Advance the whole fleet by ``dt`` [s] in place; returns the trucks that reached their route's end.
+         stop_gap: np.ndarray, v_limit: np.ndarray, min_gap: np.ndarray | None = None,
+         ticks: int = 1) -> tuple[int, np.ndarray]:
+    """Advance the whole fleet by up to ``ticks`` ticks of ``dt`` [s] in place, stopping after the first tick in
+    which a truck reaches its route's end; returns the ticks done and the trucks that arrived in the last one.
 
+    Several ticks in one compiled call are the same ticks one by one (the caller asks for them only while
+    nothing else is due: no event, message, observer or link update); they only skip the Python between them.
     Per truck arrays (index i over the fleet): ``stop_gap`` [m] is the distance to a stop line (a refused
-    single-lane section; inf if none), ``v_limit`` [m/s] any extra cap such as the perception-safe speed.
-    ``min_gap`` (one element, [m]), when given, is lowered to the least bumper gap between a truck and the one
-    ahead of it on its path as the tick finds them: the car-following gaps are computed every tick anyway, so
-    the safety invariant (never closer than the jam gap) is watched at every tick for the cost of one compare.
+    single-lane section; inf if none), ``v_limit`` [m/s] any extra cap such as the perception-safe speed; both
+    hold for every tick of the call. ``min_gap`` (one element, [m]), when given, is lowered to the least bumper
+    gap between a truck and the one ahead of it on its path as the tick finds them: the car-following gaps are
+    computed every tick anyway, so the safety invariant (never closer than the jam gap) is watched at every tick
+    for the cost of one compare.
     """
     watch = min_gap if min_gap is not None else np.full(1, np.inf)
-    return _tick(dt, MOVING_STATE, state, route, s, v, payload_t, cls, x, y, z, heading, odometer, state_time,
-                 stop_gap, v_limit, watch, rt.vmax, rt.vexit, rt.seg_s0, rt.seg_len, rt.seg_grade, rt.seg_rr,
-                 rt.seg_heading, rt.seg_lane, rt.p0, rt.p1, rt.route_base, rt.route_len, rt.seg_gs0, rt.seg_edge,
-                 rt.seg_edge_s0, rt.seg_k, rt.route_edges, rt.route_edge_s0, len(rt.edge_len),
-                 ct.empty_kg, ct.power_w, ct.rimpull_n, ct.accel, ct.brake, ct.emergency, ct.length,
-                 traffic.jam_gap_m, traffic.headway_s, traffic.arrive_tol_m)
+    return _ticks(ticks, dt, MOVING_STATE, state, route, s, v, payload_t, cls, x, y, z, heading, odometer,
+                  state_time, stop_gap, v_limit, watch, rt.vmax, rt.vexit, rt.seg_s0, rt.seg_len, rt.seg_grade,
+                  rt.seg_rr, rt.seg_heading, rt.seg_lane, rt.p0, rt.p1, rt.route_base, rt.route_len, rt.seg_gs0,
+                  rt.seg_edge, rt.seg_edge_s0, rt.seg_k, rt.route_edges, rt.route_edge_s0, len(rt.edge_len),
+                  ct.empty_kg, ct.power_w, ct.rimpull_n, ct.accel, ct.brake, ct.emergency, ct.length,
+                  traffic.jam_gap_m, traffic.headway_s, traffic.arrive_tol_m)
+
+
+@njit(cache=True)
+def _ticks(ticks, dt, moving_state, state, route, s, v, payload_t, cls, x, y, z, heading, odometer, state_time,
+           stop_gap, v_limit, min_gap, vmax, vexit, seg_s0, seg_len, seg_grade, seg_rr, seg_heading, seg_lane, p0,
+           p1, route_base, route_len, seg_gs0, seg_edge, seg_edge_s0, seg_k, route_edges, route_edge_s0, n_edges,
+           empty_kg, power_w, rimpull_n, accel, brake, emergency, length, jam_gap, headway, arrive_tol):
+    for done in range(1, ticks + 1):
+        arrived = _tick(dt, moving_state, state, route, s, v, payload_t, cls, x, y, z, heading, odometer,
+                        state_time, stop_gap, v_limit, min_gap, vmax, vexit, seg_s0, seg_len, seg_grade, seg_rr,
+                        seg_heading, seg_lane, p0, p1, route_base, route_len, seg_gs0, seg_edge, seg_edge_s0, seg_k,
+                        route_edges, route_edge_s0, n_edges, empty_kg, power_w, rimpull_n, accel, brake,
+                        emergency, length, jam_gap, headway, arrive_tol)
+        if len(arrived) or done == ticks:
+            return done, arrived
+    return 0, np.empty(0, dtype=np.int64)
 
 
 @njit(cache=True)

@@ -44,6 +44,11 @@ class TraceRecorder:
         if len(self._rows) >= self.SPILL_SAMPLES:
             self._write_out()
 
+    def next_due(self) -> float:
+        """The simulation time from which the next sample is due (lets the engine run the ticks before it back
+        to back)."""
+        return self._next - 1e-9
+
     def _write_out(self) -> None:
         if self._spill is None:  # open as long as the recorder lives; unlinked from the start
             self._spill = (tempfile.TemporaryFile(prefix="minefleet-trace-"),  # noqa: SIM115
