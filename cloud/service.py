@@ -9,18 +9,22 @@ from __future__ import annotations
 import time
 from typing import Any
 
+import numpy as np
+
 from cloud.layout import Layout
 from cloud.planners import PlannerSpec, make_planner
 from cloud.planners.base import Planner, PlanningError, Request
 from cloud.twin import FleetTwin
 from metrics.quantiles import Quantiles
 from net.auth import SiteKey, sign
+from net.batch import TelemetryBatch
 from net.envelope import Envelope, EnvelopeError
-from net.schemas import validate
+from net.schemas import MAX_COORD_M, MAX_PAYLOAD_T, MAX_SPEED_MPS, TRUCK_STATES, validate
 from net.topics import Topics
 from net.transport import Transport
 
 REQUEST_EVENTS = ("loaded", "dumped", "ready")
+_KNOWN_STATES = frozenset(TRUCK_STATES)
 
 
 class CloudService:
@@ -45,6 +49,9 @@ class CloudService:
         transport.subscribe(topics.layout, self._on_layout)
         transport.subscribe(topics.event("+"), self._on_event)
         transport.subscribe(topics.telemetry("+"), self._on_telemetry)
+        on_batch = getattr(transport, "on_batch", None)
+        if on_batch is not None:  # a transport that can hand over every truck's telemetry as columns
+            on_batch(self._on_telemetry, self._on_telemetry_batch)
         transport.subscribe(topics.equipment, self._on_equipment)
 
     def planner_stats(self) -> dict[str, Any] | None:
@@ -82,6 +89,22 @@ class CloudService:
             self.twin.on_telemetry(env.src, env.t_deliver, env.body)
         except (KeyError, TypeError, ValueError):
             self.rejected += 1
+
+    def _on_telemetry_batch(self, batch: TelemetryBatch) -> None:
+        """The same checks and the same twin as one message at a time (``_on_telemetry``), on columns."""
+        ok = ((np.abs(batch.x) <= MAX_COORD_M) & (np.abs(batch.y) <= MAX_COORD_M)
+              & (batch.v >= 0.0) & (batch.v <= MAX_SPEED_MPS)
+              & (batch.payload_t >= 0.0) & (batch.payload_t <= MAX_PAYLOAD_T))
+        if not _KNOWN_STATES.issuperset(batch.state):
+            ok &= np.isin(np.asarray(batch.state), TRUCK_STATES)
+        if not ok.all():
+            self.rejected += int(np.sum(~ok))
+            keep = np.flatnonzero(ok)
+            batch = TelemetryBatch(batch.t_sent, batch.t_deliver, [batch.src[k] for k in keep.tolist()],
+                                   [batch.seq[k] for k in keep.tolist()], batch.x[keep], batch.y[keep], batch.v[keep],
+                                   [batch.state[k] for k in keep.tolist()], batch.payload_t[keep])
+        self.twin.on_telemetry_batch(batch.src, batch.t_deliver, batch.x.tolist(), batch.y.tolist(),
+                                     batch.v.tolist(), batch.state, batch.payload_t.tolist())
 
     def _on_equipment(self, topic: str, env: Envelope) -> None:
         if self._valid(env):

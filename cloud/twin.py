@@ -50,6 +50,16 @@ class FleetTwin:
         view.state = str(body["state"])
         view.payload_t = float(body["payload_t"])
 
+    def on_telemetry_batch(self, truck_ids: list[str], t: float, x: list[float], y: list[float], v: list[float],
+                           state: list[str], payload_t: list[float]) -> None:
+        """``on_telemetry`` for many trucks' messages delivered at ``t``, given as columns."""
+        for k, truck_id in enumerate(truck_ids):
+            view = self.trucks.get(truck_id) or self.truck(truck_id)
+            if t < view.t_seen:
+                continue  # an older message overtaken by a newer one
+            view.t_seen = t
+            view.x, view.y, view.speed_mps, view.state, view.payload_t = x[k], y[k], v[k], state[k], payload_t[k]
+
     def on_event(self, truck_id: str, t: float, body: dict[str, Any]) -> None:
         view = self.truck(truck_id)
         view.t_seen = max(view.t_seen, t)

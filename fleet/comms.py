@@ -9,8 +9,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
+
 from fleet.failures import CloudOutage
 from net.auth import REASONS, SiteKey, Verifier
+from net.batch import TelemetryBatch
 from net.envelope import Envelope, EnvelopeError
 from net.link import LinkModel
 from net.schemas import validate
@@ -33,6 +36,8 @@ class FleetComms:
         self.ids = truck_ids
         self.index = {tid: i for i, tid in enumerate(truck_ids)}
         self._seq = [0] * len(truck_ids)
+        self._by_src = np.argsort(np.asarray(truck_ids), kind="stable")  # delivery order of a batch
+        self._ids_by_src = [truck_ids[i] for i in self._by_src.tolist()]
         self._site_seq = 0
         self.sent = 0
         self.lost = 0
@@ -75,6 +80,29 @@ class FleetComms:
 
     def telemetry(self, i: int, t: float, body: dict[str, Any]) -> None:
         self._send(i, self._telemetry_topics[i], self._envelope(i, "telemetry", t, body), qos=0)
+
+    def telemetry_all(self, t: float, x: np.ndarray, y: np.ndarray, v: np.ndarray, state: list[str],
+                      payload_t: np.ndarray) -> None:
+        """Every truck's telemetry at ``t`` (QoS 0). As one columnar batch where the transport takes batches and
+        the link delivers them all at once without needing their size (net/batch.py); else one message each."""
+        uplink_all = getattr(self.link, "uplink_all", None)
+        publish_batch = getattr(self.transport, "publish_batch", None)
+        if uplink_all is None or publish_batch is None or getattr(self.link, "needs_size", False):
+            xs, ys, vs, loads = x.tolist(), y.tolist(), v.tolist(), payload_t.tolist()
+            for i in range(len(self.ids)):
+                self.telemetry(i, t, {"x": xs[i], "y": ys[i], "v": vs[i], "state": state[i], "payload_t": loads[i]})
+            return
+        n = len(self.ids)
+        self._seq = [s + 1 for s in self._seq]
+        self.sent += n
+        t_deliver = uplink_all(t)
+        if self.outage.end_of(t_deliver) is not None:  # past the radio, the cloud is cut off
+            self.outage.lost["uplink"] += n
+            return
+        order = self._by_src
+        seq = np.asarray(self._seq)[order].tolist()
+        publish_batch(TelemetryBatch(t, t_deliver, self._ids_by_src, seq, x[order], y[order], v[order],
+                                     np.asarray(state)[order].tolist(), payload_t[order]), self.topics.telemetry)
 
     def publish_layout(self, t: float, body: dict[str, Any]) -> None:
         self._site_seq += 1

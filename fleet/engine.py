@@ -534,11 +534,8 @@ class Simulation(Breakdowns):
     def _telemetry(self) -> None:
         """Every truck reports position, speed, state and payload (QoS 0), built column-wise."""
         f = self.fleet
-        xs, ys = np.round(f.x, 2).tolist(), np.round(f.y, 2).tolist()
-        vs, loads = np.round(f.v, 3).tolist(), f.payload_t.tolist()
-        for i, state in enumerate(f.state.tolist()):
-            self.comms.telemetry(i, self.t, {"x": xs[i], "y": ys[i], "v": vs[i], "state": STATE_NAMES[state],
-                                             "payload_t": loads[i]})
+        self.comms.telemetry_all(self.t, np.round(f.x, 2), np.round(f.y, 2), np.round(f.v, 3),
+                                 [STATE_NAMES[s] for s in f.state.tolist()], f.payload_t.copy())
         self.queue.push(self.t + self.params.telemetry_period_s, self._telemetry)
 
     # -- the site layout the cloud plans on -----------------------------------------------------------

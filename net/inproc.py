@@ -4,20 +4,31 @@ from __future__ import annotations
 
 import heapq
 import itertools
+from collections.abc import Callable
 
+from net.batch import TelemetryBatch
 from net.envelope import Envelope
 from net.topics import matches
 from net.transport import Handler, Subscriptions
+
+BatchHandler = Callable[[TelemetryBatch], None]
 
 
 class InProcRouter:
     """Delivers in ``(t_deliver, src, seq)`` order; retained messages reach later subscribers too.
 
     QoS is recorded but every message arrives: loss is the link model's decision, taken before publish.
+    Telemetry may come as a columnar batch (``publish_batch``, net/batch.py), released in the same order.
     """
 
     def __init__(self) -> None:
-        self._heap: list[tuple[float, str, int, int, str, Envelope]] = []
+        # (t_deliver, src, seq, tie, topic, message); a batch has topic None and the key of its first message
+        self._heap: list[tuple[float, str, int, int, str | None, Envelope | TelemetryBatch]] = []
+        self._topic_of: Callable[[str], str] | None = None  # sender -> telemetry topic, for batches
+        self._batch_handlers: dict[Handler, BatchHandler] = {}
+        # The senders of the last batch routed, their topics, and the batch handlers that take it whole (None: one
+        # envelope at a time); cleared when a subscription changes.
+        self._routed: tuple[list[str] | None, list[str], list[BatchHandler] | None] = (None, [], None)
         self._tie = itertools.count()
         self._subs = Subscriptions()
         self.retained: dict[str, Envelope] = {}
@@ -32,8 +43,20 @@ class InProcRouter:
         self.published += 1
         heapq.heappush(self._heap, (env.t_deliver, env.src, env.seq, next(self._tie), topic, env))
 
+    def publish_batch(self, batch: TelemetryBatch, topic_of: Callable[[str], str]) -> None:
+        """Publish one telemetry message per sender of ``batch`` (QoS 0) on ``topic_of(sender)``."""
+        self._topic_of = topic_of
+        self.published += len(batch)
+        heapq.heappush(self._heap, (*batch.key(0), next(self._tie), None, batch))
+
+    def on_batch(self, handler: Handler, batch_handler: BatchHandler) -> None:
+        """``handler``, already subscribed, takes a whole batch at once through ``batch_handler``."""
+        self._batch_handlers[handler] = batch_handler
+        self._routed = (None, [], None)
+
     def subscribe(self, topic_filter: str, handler: Handler) -> None:
         self._subs.add(topic_filter, handler)
+        self._routed = (None, [], None)
         for topic, env in sorted(self.retained.items()):
             if matches(topic_filter, topic):
                 heapq.heappush(self._heap, (env.t_deliver, env.src, env.seq, next(self._tie), topic, env))
@@ -42,7 +65,37 @@ class InProcRouter:
         return self._heap[0][0] if self._heap else None
 
     def deliver_next(self) -> None:
-        *_, topic, env = heapq.heappop(self._heap)
+        *_, topic, msg = heapq.heappop(self._heap)
+        if isinstance(msg, TelemetryBatch):
+            self._deliver_batch(msg)
+            return
         self.delivered += 1
         for h in self._subs.handlers(topic):
-            h(topic, env)
+            h(topic, msg)
+
+    def _deliver_batch(self, batch: TelemetryBatch) -> None:
+        """Release the batch's messages up to the first one another message must come before; the rest goes
+        back. Whole to subscribers that all take batches, else one envelope at a time."""
+        n = len(batch)
+        if self._heap:
+            first_other = self._heap[0][:3]
+            n = next((k for k in range(1, n) if batch.key(k) > first_other), n)
+        if n < len(batch):
+            rest = batch.part(n, len(batch))
+            heapq.heappush(self._heap, (*rest.key(0), next(self._tie), None, rest))
+            batch = batch.part(0, n)
+        self.delivered += n
+        if batch.src is not self._routed[0]:  # a fleet's batches share one list of senders until one is cut
+            topics = [self._topic_of(src) for src in batch.src]
+            handlers = self._subs.handlers(topics[0])
+            takers = [self._batch_handlers.get(h) for h in handlers]
+            whole = None not in takers and all(self._subs.handlers(tp) == handlers for tp in topics)
+            self._routed = (batch.src, topics, takers if whole else None)
+        _, topics, takers = self._routed
+        if takers is not None:
+            for take in takers:
+                take(batch)
+            return
+        for topic, env in zip(topics, batch.envelopes(), strict=True):
+            for h in self._subs.handlers(topic):
+                h(topic, env)

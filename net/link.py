@@ -25,5 +25,9 @@ class IdealLink:
     def uplink(self, truck: str, t_sent: float, size_bytes: int, qos: int) -> float | None:
         return t_sent
 
+    def uplink_all(self, t_sent: float) -> float:
+        """Delivery time of a message every truck sends at ``t_sent``: the same for all, none lost."""
+        return t_sent
+
     def downlink(self, truck: str, t_sent: float, size_bytes: int, qos: int) -> float | None:
         return t_sent
