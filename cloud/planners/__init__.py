@@ -9,20 +9,27 @@ type, is refused by name before anything runs.
 from __future__ import annotations
 
 import dataclasses
+import importlib
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
 from cloud.planners.base import Order, Planner, PlannerConfigError, PlanningError, Request
-from cloud.planners.fixed import FixedPlanner
-from cloud.planners.lp_flow import LpFlowPlanner
-from cloud.planners.min_wait import MinWaitPlanner
-from cloud.planners.nearest import NearestPlanner
-from cloud.planners.pangu import PanguPlanner
 
-PLANNERS: dict[str, type] = {"nearest": NearestPlanner, "min_wait": MinWaitPlanner, "lp_flow": LpFlowPlanner,
-                             "fixed": FixedPlanner, "pangu": PanguPlanner}
+# Name -> "module:class". Loaded on first use: the LP planners bring scipy, which a run that does not use them
+# should not wait for at start.
+PLANNERS: dict[str, str] = {"nearest": "cloud.planners.nearest:NearestPlanner",
+                            "min_wait": "cloud.planners.min_wait:MinWaitPlanner",
+                            "lp_flow": "cloud.planners.lp_flow:LpFlowPlanner",
+                            "fixed": "cloud.planners.fixed:FixedPlanner",
+                            "pangu": "cloud.planners.pangu:PanguPlanner"}
+
+
+def planner_class(name: str) -> type:
+    """The class of planner ``name`` (a key of ``PLANNERS``), imported on first use."""
+    module, cls = PLANNERS[name].split(":")
+    return getattr(importlib.import_module(module), cls)
 
 
 @dataclass(frozen=True)
@@ -45,7 +52,7 @@ def planner_options(name: str, options: dict[str, Any]) -> Any:
     """The planner's ``Options`` from a mapping; ``PlannerConfigError`` names an unknown planner, key or type."""
     if name not in PLANNERS:
         raise PlannerConfigError("planner", f"unknown planner {name!r} (known: {', '.join(sorted(PLANNERS))})")
-    opt_cls = getattr(PLANNERS[name], "Options", None)
+    opt_cls = getattr(planner_class(name), "Options", None)
     if opt_cls is None:
         if options:
             raise PlannerConfigError(next(iter(options)), f"planner {name!r} takes no options")
@@ -68,10 +75,10 @@ def make_planner(spec: PlannerSpec | str) -> Planner:
     """A planner from its spec (or bare name), with the cloud's own random stream."""
     spec = PlannerSpec(spec) if isinstance(spec, str) else spec
     options = planner_options(spec.name, spec.options)
-    cls = PLANNERS[spec.name]
+    cls = planner_class(spec.name)
     rng = np.random.default_rng(spec.seed)
     return cls(options, rng) if options is not None else cls()
 
 
 __all__ = ["PLANNERS", "Order", "Planner", "PlannerConfigError", "PlannerSpec", "PlanningError", "Request",
-           "make_planner", "planner_options"]
+           "make_planner", "planner_class", "planner_options"]
