@@ -16,6 +16,7 @@ from array import array
 import numpy as np
 
 EXACT_UP_TO = 65_536  # samples kept as they are (512 KiB) before folding into bins
+FOLD_EVERY = 4096  # once folded, samples are folded into the bins this many at a time (one numpy pass)
 REL = 1e-3  # relative width of a bin: a percentile read from bins is within 0.1 % of the exact one
 _LOG_STEP = math.log1p(REL)
 
@@ -23,49 +24,54 @@ _LOG_STEP = math.log1p(REL)
 class Quantiles:
     """Samples of one non-negative quantity ([s] usually): add, merge, and read percentiles, count and mean."""
 
-    __slots__ = ("_bins", "_exact", "_zeros", "count", "greatest", "least", "total")
+    __slots__ = ("_bins", "_count", "_exact", "_greatest", "_least", "_pending", "_total", "_zeros")
 
     def __init__(self) -> None:
         self._exact: array | None = array("d")  # the samples themselves, until there are too many
-        self._bins: dict[int, int] = {}  # log-bin index -> samples, once folded
-        self._zeros = 0  # folded samples <= 0 (a job that never queued)
-        self.count = 0
-        self.total = 0.0
-        self.least = math.inf
-        self.greatest = -math.inf
+        # Once folded: log-bin index -> samples, samples <= 0 (a job that never queued), and the exact count,
+        # sum, least and greatest of everything folded.
+        self._bins: dict[int, int] = {}
+        self._pending = array("d")  # once folded: samples waiting to be folded together (FOLD_EVERY at a time)
+        self._zeros = 0
+        self._count = 0
+        self._total = 0.0
+        self._least = math.inf
+        self._greatest = -math.inf
 
     def add(self, x: float) -> None:
-        self.count += 1
-        self.total += x
-        self.least = min(self.least, x)
-        self.greatest = max(self.greatest, x)
-        if self._exact is not None:
-            self._exact.append(x)
-            if len(self._exact) > EXACT_UP_TO:
-                self._fold(np.frombuffer(self._exact, dtype=float))
-                self._exact = None
+        exact = self._exact
+        if exact is not None:  # the common case, kept to one append: it runs for every frame and message
+            exact.append(x)
+            if len(exact) > EXACT_UP_TO:
+                self._fold_exact()
         else:
-            self._fold_one(x)
+            self._pending.append(x)
+            if len(self._pending) >= FOLD_EVERY:
+                self._fold_pending()
 
     def merge(self, other: Quantiles) -> None:
         """Take in every sample of ``other`` (kept exact while the two together are few enough)."""
-        self.count += other.count
-        self.total += other.total
-        self.least = min(self.least, other.least)
-        self.greatest = max(self.greatest, other.greatest)
-        if self._exact is not None and other._exact is not None and len(self._exact) + len(other._exact) <= \
-                EXACT_UP_TO:
-            self._exact += other._exact
-            return
-        if self._exact is not None:
-            self._fold(np.frombuffer(self._exact, dtype=float))
-            self._exact = None
         if other._exact is not None:
+            if self._exact is not None and len(self._exact) + len(other._exact) <= EXACT_UP_TO:
+                self._exact += other._exact
+                return
+            self._fold_exact()
             self._fold(np.frombuffer(other._exact, dtype=float))
-        else:
-            self._zeros += other._zeros
-            for k, c in other._bins.items():
-                self._bins[k] = self._bins.get(k, 0) + c
+            return
+        self._fold_exact()
+        self._fold_pending()
+        other._fold_pending()
+        self._count += other._count
+        self._total += other._total
+        self._least = min(self._least, other._least)
+        self._greatest = max(self._greatest, other._greatest)
+        self._zeros += other._zeros
+        for k, c in other._bins.items():
+            self._bins[k] = self._bins.get(k, 0) + c
+
+    @property
+    def count(self) -> int:
+        return len(self._exact) if self._exact is not None else self._count + len(self._pending)
 
     def __len__(self) -> int:
         return self.count
@@ -75,8 +81,25 @@ class Quantiles:
         """Whether percentiles are still taken from the samples themselves."""
         return self._exact is not None
 
+    @property
+    def least(self) -> float:
+        if self._exact is not None:
+            return min(self._exact) if self._exact else math.inf
+        self._fold_pending()
+        return self._least
+
+    @property
+    def greatest(self) -> float:
+        if self._exact is not None:
+            return max(self._exact) if self._exact else -math.inf
+        self._fold_pending()
+        return self._greatest
+
     def mean(self) -> float:
-        return self.total / self.count if self.count else 0.0
+        if self._exact is not None:
+            return float(np.frombuffer(self._exact, dtype=float).sum()) / len(self._exact) if self._exact else 0.0
+        self._fold_pending()
+        return self._total / self._count if self._count else 0.0
 
     def percentile(self, q: float) -> float:
         """The ``q``-th percentile (0..100) as ``numpy.percentile`` takes it (linear between the two samples of
@@ -85,6 +108,7 @@ class Quantiles:
             raise ValueError("no samples")
         if self._exact is not None:
             return float(np.percentile(np.frombuffer(self._exact, dtype=float), q))
+        self._fold_pending()
         if q <= 0.0:
             return self.least
         if q >= 100.0:
@@ -105,14 +129,23 @@ class Quantiles:
                 return min(max(math.exp((k + 0.5) * _LOG_STEP), self.least), self.greatest)
         return self.greatest
 
-    def _fold_one(self, x: float) -> None:
-        if x <= 0.0:
-            self._zeros += 1
-        else:
-            k = math.floor(math.log(x) / _LOG_STEP)
-            self._bins[k] = self._bins.get(k, 0) + 1
+    def _fold_exact(self) -> None:
+        """From here on, bins: fold the samples kept so far (nothing to do once folded)."""
+        if self._exact is not None:
+            kept, self._exact = self._exact, None
+            if kept:
+                self._fold(np.frombuffer(kept, dtype=float))
+
+    def _fold_pending(self) -> None:
+        if self._pending:
+            pending, self._pending = self._pending, array("d")
+            self._fold(np.frombuffer(pending, dtype=float))
 
     def _fold(self, xs: np.ndarray) -> None:
+        self._count += int(xs.size)
+        self._total += float(xs.sum())
+        self._least = min(self._least, float(xs.min()))
+        self._greatest = max(self._greatest, float(xs.max()))
         pos = xs[xs > 0.0]
         self._zeros += int(xs.size - pos.size)
         keys, counts = np.unique(np.floor(np.log(pos) / _LOG_STEP).astype(np.int64), return_counts=True)

@@ -182,9 +182,13 @@ class DeviceScheduler:
                 self._fold(res)
 
     def _fold(self, res: JobResult) -> None:
-        self._tallies["task"].setdefault(res.job.task, _Tally()).add(res)
-        for key in res.job.trucks:
-            self._tallies["truck"].setdefault(key, _Tally()).add(res)
+        for by, keys in (("task", (res.job.task,)), ("truck", res.job.trucks)):
+            tallies = self._tallies[by]
+            for key in keys:
+                tally = tallies.get(key)
+                if tally is None:
+                    tally = tallies[key] = _Tally()
+                tally.add(res)
 
     def utilisation(self, t_end: float) -> float:
         """Share of stream time busy up to `t_end` [s] (emulated)."""
