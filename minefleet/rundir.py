@@ -20,7 +20,6 @@ from fleet.errors import InputError
 from fleet.kpi import summarize, truck_rows
 from fleet.trace import TraceRecorder, write_events
 from minefleet.assemble import Run
-from minefleet.bound import lp_bound
 from minefleet.scenario import Scenario
 
 
@@ -68,6 +67,8 @@ def write_run(run: Run, out: Path, trace: TraceRecorder, timing: dict[str, Any],
         if interrupted:
             summary["interrupted"] = True
         summary["link_profile"] = run.scenario.link_profile
+        from minefleet.bound import lp_bound  # scipy's LP solver: loaded when a run is written, not at start
+
         summary["lp_bound"] = lp_bound(run.sim, summary)
         if run.sim.onboard is not None:
             summary["safety"] = run.sim.onboard.summary()
