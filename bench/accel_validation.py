@@ -1,6 +1,6 @@
 """Validate the accelerator cost model against real onnxruntime timings on this host.
 
-    python -m bench.accel_validation [--budget 0.4] [--batches 1 16]
+    python -m bench.accel_validation [--budget 0.4] [--batches 1 16] [--quick] [--json FILE]
 
 Builds MLPs and 1-D / 2-D CNNs of varied width, depth and kernel size (fp32, and static-QDQ int8 through
 onnxruntime.quantization), plus any `assets/models/*.onnx`; measures each with one intra-op thread (median
@@ -10,27 +10,38 @@ the share of predictions within +-15 % of the measurement per batch size (target
 is the lowest of three rounds taken in separate passes over all models (see `measure_all`). The wall-clock-only
 figure, and the share of the core the process got, are printed beside it. The host
 profile is calibrated by `python -m edge.accel.calibrate` on micro-graphs, never on these models.
+Then the third-party graphs of `bench.third_party_graphs` (ResNet-50, ShuffleNet v2, DenseNet-121) at batch 1,
+each as emulated / measured (target within +-20 %); skipped with a printed line when torchvision is absent.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import platform
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import onnx
 import onnxruntime as ort
 from onnxruntime.quantization import CalibrationDataReader, QuantFormat, QuantType, quantize_static
 
-from edge.accel import load_profile, model_cost
+from bench import third_party_graphs
+from edge.accel import DeviceProfile, load_profile, model_cost
 from edge.accel.microbench import Timing, session, timed
 from edge.accel.netbuild import GraphBuilder
 
 TOLERANCE = 0.15  # +-15 %
 TARGET_SHARE = 0.90
+THIRD_PARTY_TOLERANCE = 0.20  # +-20 % for the third-party graphs (bench.third_party_graphs)
+BATCHES = (1, 16)
+BUDGET_S = 0.4  # [s] measuring time per model and batch
+QUICK_BUDGET_S = 0.13
+NPU_CHECK = "ascend-310"  # the third-party graphs' emulated time and AI CPU share on this chip are printed too
+THIRD_PARTY_BUDGET_FACTOR = 5  # a third-party graph takes tens of ms per call: more time for its rounds
 ROUNDS = 3  # medians per model and batch, each in its own pass over all models
 REPO = Path(__file__).resolve().parent.parent
 
@@ -144,35 +155,69 @@ def share_lines(hits: dict[int, list[bool]]) -> list[str]:
     for batch, ok in hits.items():
         share = sum(ok) / len(ok)
         verdict = "meets" if share >= TARGET_SHARE else "misses"
-        lines.append(f"batch {batch:>3}: {sum(ok)}/{len(ok)} within +-15 % = {share * 100:.0f} % "
+        lines.append(f"batch {batch:>3}: {sum(ok)}/{len(ok)} within +-15 % = {share * 100:.1f} % "
                      f"({verdict} the {TARGET_SHARE * 100:.0f} % target)")
     total = [h for ok in hits.values() for h in ok]
-    lines.append(f"all: {sum(total)}/{len(total)} = {sum(total) / len(total) * 100:.0f} % within +-15 % "
+    lines.append(f"all: {sum(total)}/{len(total)} = {sum(total) / len(total) * 100:.1f} % within +-15 % "
                  "(emulated host prediction vs measured onnxruntime)")
     return lines
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--budget", type=float, default=0.4, help="[s] measuring time per model and batch")
-    parser.add_argument("--batches", type=int, nargs="+", default=[1, 16])
-    args = parser.parse_args()
-    host = load_profile("host")
+def _variants() -> list[Variant]:
+    """The validation set: fp32 MLPs and CNNs, the same through the static int8 quantiser, the shipped models."""
     with tempfile.TemporaryDirectory() as tmp:
         base = fp32_variants()
-        variants = base + [quantized(v, Path(tmp)) for v in base] + shipped_models()
+        return base + [quantized(v, Path(tmp)) for v in base] + shipped_models()
+
+
+def _third_party(host: DeviceProfile, budget_s: float) -> dict[str, Any]:
+    """Emulated vs measured time of the third-party graphs at batch 1 (within +-20 % is the target)."""
+    try:
+        paths = third_party_graphs.build()
+    except third_party_graphs.Unavailable as exc:
+        print(f"third-party graphs skipped: {exc}")
+        return {"skipped": str(exc)}
+    graphs = {name: onnx.load(str(path)) for name, path in paths.items()}
+    measured = measure_all({(name, 1): model for name, model in graphs.items()}, budget_s)
+    figures: dict[str, Any] = {}
+    print(f"{'third-party graph':<26} {'GMAC':>8} {'measured ms':>12} {'emulated ms':>12} {'ratio':>7}")
+    for name, model in graphs.items():
+        real = measured[(name, 1)][0]
+        cost = model_cost(model, host, 1)
+        ratio = cost.latency_s / real
+        ok = abs(ratio - 1.0) <= THIRD_PARTY_TOLERANCE
+        npu = model_cost(model, NPU_CHECK, 1)
+        figures[name] = {"measured_ms": real * 1e3, "emulated_ms": cost.latency_s * 1e3, "ratio": ratio,
+                         "within": ok, f"{NPU_CHECK}_emulated_ms": npu.latency_s * 1e3,
+                         f"{NPU_CHECK}_ai_cpu_emulated_ms": npu.unit_time("AI_CPU") * 1e3}
+        print(f"{name:<26} {cost.macs / 1e9:>8.3f} {real * 1e3:>12.3f} {cost.latency_s * 1e3:>12.3f} "
+              f"{ratio:>7.2f}{'' if ok else '  <- outside +-20 %'}   {NPU_CHECK} (emulated): "
+              f"{npu.latency_s * 1e3:.2f} ms, of which AI CPU fallbacks {npu.unit_time('AI_CPU') * 1e3:.2f} ms")
+    return figures
+
+
+def run(quick: bool = False, budget_s: float | None = None, batches: tuple[int, ...] = BATCHES) -> dict[str, Any]:
+    """Measure every validation model and the third-party graphs, print the table, return the figures.
+
+    quick: a third of the measuring time per model (the same models and batches)."""
+    budget = budget_s if budget_s is not None else (QUICK_BUDGET_S if quick else BUDGET_S)
+    host = load_profile("host")
+    variants = _variants()
     print(f"host: {host.description}; onnxruntime {ort.__version__}; Python {platform.python_version()}")
     print(f"host profile calibrated {host.calibration.get('date', '?')} ({host.calibration.get('method', '?')})")
-    measured = measure_all({(v.name, b): v.model for v in variants for b in args.batches}, args.budget)
+    print("emulated = the host profile's prediction; measured = onnxruntime on this machine, one intra-op thread")
+    measured = measure_all({(v.name, b): v.model for v in variants for b in batches}, budget)
     print(f"{'model':<26} {'batch':>5} {'GMAC':>8} {'measured ms':>12} {'emulated ms':>12} {'error':>8} "
           f"{'wall ms':>10} {'cpu %':>6} {'wall error':>10}")
-    hits: dict[int, list[bool]] = {b: [] for b in args.batches}
-    wall_hits: dict[int, list[bool]] = {b: [] for b in args.batches}
+    hits: dict[int, list[bool]] = {b: [] for b in batches}
+    wall_hits: dict[int, list[bool]] = {b: [] for b in batches}
+    ratios: dict[str, float] = {}
     for variant in variants:
-        for batch in args.batches:
+        for batch in batches:
             real, wall = measured[(variant.name, batch)]
             cost = model_cost(variant.model, host, batch)
             err, wall_err = cost.latency_s / real - 1.0, cost.latency_s / wall.wall_s - 1.0
+            ratios[f"{variant.name}@{batch}"] = cost.latency_s / real
             hits[batch].append(abs(err) <= TOLERANCE)
             wall_hits[batch].append(abs(wall_err) <= TOLERANCE)
             flag = "" if abs(err) <= TOLERANCE else "  <- outside +-15 %"
@@ -183,6 +228,31 @@ def main() -> None:
     print("\n".join(share_lines(hits)))
     print("wall clock alone (the lowest wall median; stretched wherever 'cpu %' is well below 100):")
     print("\n".join("  " + line for line in share_lines(wall_hits)))
+    print()
+    third = _third_party(host, budget * THIRD_PARTY_BUDGET_FACTOR)
+    shares = {str(b): sum(ok) / len(ok) for b, ok in hits.items()}
+    return {
+        "emulated": "predictions are the host profile's emulated latency; measurements are onnxruntime",
+        "tolerance": TOLERANCE, "target_share": TARGET_SHARE,
+        "share_within": shares, "meets_target": {b: s >= TARGET_SHARE for b, s in shares.items()},
+        "wall_share_within": {str(b): sum(ok) / len(ok) for b, ok in wall_hits.items()},
+        "ratios": ratios,
+        "third_party_tolerance": THIRD_PARTY_TOLERANCE, "third_party": third,
+        "host": host.description, "calibrated": host.calibration.get("date", "?"),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--budget", type=float, default=BUDGET_S, help="[s] measuring time per model and batch")
+    parser.add_argument("--batches", type=int, nargs="+", default=list(BATCHES))
+    parser.add_argument("--quick", action="store_true", help="a third of the measuring time")
+    parser.add_argument("--json", type=Path, help="also write the figures to this file")
+    args = parser.parse_args()
+    budget = QUICK_BUDGET_S if args.quick else args.budget
+    figures = run(args.quick, budget, tuple(args.batches))
+    if args.json:
+        args.json.write_text(json.dumps(figures, indent=1, sort_keys=True), encoding="utf-8")
 
 
 if __name__ == "__main__":

@@ -49,6 +49,12 @@ def _base_profile(m: dict[str, float]) -> DeviceProfile:
 # multiples of 4 (one VNNI dot product sums 4 input channels) and packs output channels 16 at a time; onnxruntime
 # sends any other QLinearConv to im2col + the generic int8 GEMM (MlasConvSymPackWSize returns 0).
 DIRECT_CONV_INT8_ALIGN = 4
+# [rows, cols] of the calibration Transpose: 1 MB of fp32, the size of a mid-network activation
+TRANSPOSE_SHAPE = (512, 512)
+# [K, N] of the calibration GEMV ([1, K] @ [K, N]): 4 MB of fp32 weights, read once per call, no arithmetic to speak of
+GEMV_SHAPE = (1024, 1024)
+# (rows, run) of two bias Adds of the same 64 K elements: 4096 runs of 16 vs 256 runs of 256
+BROADCAST_RUNS = ((4096, 16), (256, 256))
 DIRECT_CONV_INT8_MIN_OUT = 16
 
 
@@ -96,13 +102,22 @@ def _overheads() -> dict[str, float]:
     m["op_launch_us"] = (t41 - t1) / 40 * 1e6  # one fused Gemm kernel per layer
     m["transfer_latency_us"] = max(t1 * 1e6 - m["op_launch_us"], 0.0)
     small, large = 1 << 16, 1 << 20
-    t_small, t_large = mb.time_model(*mb.elementwise("Add", small)), mb.time_model(*mb.elementwise("Add", large))
+    t_small, t_large = _best(*mb.elementwise("Add", small)), _best(*mb.elementwise("Add", large))
     m["memory_gbps"] = 3 * 4 * (large - small) / (t_large - t_small) / 1e9  # two reads and a write of fp32
-    t_sig = mb.time_model(*mb.elementwise("Sigmoid", 1 << 15))
+    t_sig = _best(*mb.elementwise("Sigmoid", 1 << 15))
     m["vector_tflops"] = 4 * (1 << 15) / max(t_sig - t1, 1e-9) / 1e12
     src = np.ones(1 << 20, np.float32)
     dst = np.empty_like(src)
     m["transfer_gbps"] = 2 * src.nbytes / mb.median_time(lambda: np.copyto(dst, src)) / 1e9
+    rows, cols = TRANSPOSE_SHAPE
+    t_transpose = _best(*mb.transpose(rows, cols))
+    m["transpose_gbps"] = 2 * 4 * rows * cols / max(t_transpose - t1, 1e-9) / 1e9  # read and write fp32
+    gemv, gemv_feed, _ = mb.matmul(1, *GEMV_SHAPE)
+    weights = 4 * GEMV_SHAPE[0] * GEMV_SHAPE[1]
+    m["weight_gbps"] = weights / max(_best(gemv, gemv_feed) - t1, 1e-9) / 1e9  # t1: the call and one kernel
+    (short, many), (long, few) = BROADCAST_RUNS
+    t_many, t_few = _best(*mb.bias_add(short, many)), _best(*mb.bias_add(long, few))
+    m["broadcast_span_ns"] = max((t_many - t_few) / (short - long), 0.0) * 1e9  # same elements, more runs
     q1, q41 = mb.int8(c1, f1), mb.int8(c41, f1)
     kernels = [len(model_cost(q, _base_profile(m), 1).nodes) for q in (q1, q41)]
     m["op_launch_int8_us"] = (_best(q41, f1) - _best(q1, f1)) / (kernels[1] - kernels[0]) * 1e6
@@ -306,6 +321,9 @@ im2col_strided_ns = {m["im2col_strided_ns"]:.4f}   # [ns] extra per element when
 
 [memory]
 memory_gbps = {m["memory_gbps"]:.1f}           # [GB/s] slope of Add time between 64 K and 1 M floats
+transpose_gbps = {m["transpose_gbps"]:.1f}        # [GB/s] bytes in + out of a Transpose (and a layout reorder)
+weight_gbps = {m["weight_gbps"]:.1f}           # [GB/s] a matrix kernel's read of its weights (GEMV at batch 1)
+broadcast_span_ns = {m["broadcast_span_ns"]:.2f}      # [ns] per contiguous run of a broadcasting binary op
 
 [launch]
 op_launch_us = {m["op_launch_us"]:.3f}          # [us] per kernel (chain of tiny dense layers)
@@ -359,6 +377,12 @@ gemm_call_us = "calibrated: {method}; per-image time slope of Conv1d 8->16 k3 L1
 gemm_call_int8_us = "calibrated: {method}; as gemm_call_us, the same Conv1d static-QDQ int8 (direct int8 conv kernel)"
 cube_tile = "assumption: MLAS SGEMM kernels on AVX-512 produce 16 fp32 output columns per register (lscpu avx512f)"
 memory_gbps = "calibrated: {method}; 12 bytes per element (two reads, one write)"
+broadcast_span_ns = "calibrated: {method}; Add [1, 4096, 16] + [16] minus Add [1, 256, 256] + [256] (the same \
+65536 elements), / (4096 - 256) extra runs"
+weight_gbps = "calibrated: {method}; MatMul [1, 1024] @ [1024, 1024] fp32: 4 MB of weights / (its time less \
+the time of a 1-layer graph)"
+transpose_gbps = "calibrated: {method}; Transpose [1, 512, 512] -> [1, 512, 512] (perm 0, 2, 1) fp32, 8 bytes \
+per element (one read, one write), less the time of a 1-layer graph"
 op_launch_us = "calibrated: {method}; (time of 41 - time of 1 tiny dense layers) / 40"
 transfer_gbps = "calibrated: numpy.copyto of 1 M float32 on {today}"
 transfer_latency_us = "calibrated: {method}; time of a 1-op graph minus one op launch"

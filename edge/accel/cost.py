@@ -11,7 +11,11 @@ The `host` profile describes onnxruntime's CPU provider, whose convolutions are 
 it carries a few calibrated CPU-runtime figures that an NPU profile leaves at zero: building the column buffer
 of im2col convs (fp32 Conv1d; more per element when strided), which int8 convs get MLAS's direct kernel and
 which fall back to a column buffer (one memcpy per output position and kernel row) plus the generic int8 GEMM
-(per-row packing cost), and per-call costs per precision (see `_host_int8_time`, `_im2col_s`).
+(per-row packing cost), and per-call costs per precision (see `_host_int8_time`, `_im2col_s`). Its memory terms
+are split by access pattern: weights stream at their own (single read-only stream) rate, a Transpose gathers
+at the transpose rate, and a broadcasting binary op pays per contiguous run. Its 2-D convs run channel-blocked:
+input channels count in whole blocks, depthwise convs fill the vector lanes across channels, and the layout
+copies around the blocked region are kernels of their own (`edge.accel.layout`).
 """
 
 from __future__ import annotations
@@ -24,7 +28,8 @@ import onnx
 
 from edge.accel.fusion import Group, build_groups
 from edge.accel.graph import GraphError, GraphView, analyse, load_model
-from edge.accel.ops import Gemm, Work, node_work
+from edge.accel.layout import blocked_input_channels, reorders
+from edge.accel.ops import Gemm, Work, broadcast_spans, node_work
 from edge.accel.profile import DeviceProfile, load_profile
 
 
@@ -107,7 +112,13 @@ def _unit(group: Group, profile: DeviceProfile) -> str:
 def _gemm_time(gemm: Gemm | None, macs: int, kind: str, precision: str, k_over: float,
                profile: DeviceProfile) -> float:
     """[s] arithmetic of one matrix kernel: padded MACs at the kind's share of peak, with the reduction-depth
-    penalty K / (K + k_over) (a fixed amount of work per output: accumulator I/O, requantisation)."""
+    penalty K / (K + k_over) (a fixed amount of work per output: accumulator I/O, requantisation).
+
+    A depthwise conv (one output channel per group) on a CPU is padded across its channels, not per group:
+    onnxruntime's depthwise kernels put neighbouring channels in the vector lanes (NCHWc blocks), so padding
+    each one-channel group to a full 16-lane tile would charge 16 x its arithmetic."""
+    if gemm is not None and profile.kind == "cpu" and gemm.groups > 1 and gemm.n == 1:
+        gemm = Gemm(1, gemm.m, gemm.groups, gemm.k)
     padded, tiles = _padded(gemm, profile.cube_tile, precision) if gemm else (macs, 1)
     share = min(profile.ai_cores, tiles) / profile.ai_cores  # small layers leave cores idle
     eff = profile.efficiency_for(kind, precision)
@@ -157,6 +168,15 @@ def _im2col_s(work: Work, profile: DeviceProfile) -> float:
     return image.groups * image.n * image.k * per_element * 1e-9
 
 
+def _blocked(work: Work, profile: DeviceProfile) -> Gemm | None:
+    """The GEMM a CPU's channel-blocked 2-D conv computes: its reduction runs over whole blocks of input
+    channels (see `edge.accel.layout.blocked_input_channels`), so 24 input channels cost as 32 do."""
+    gemm, conv = work.gemm, work.conv
+    if gemm is None or conv is None or profile.kind != "cpu" or work.rank != 2 or gemm.groups != 1:
+        return gemm
+    return Gemm(1, gemm.m, gemm.n, conv.taps * blocked_input_channels(conv.cin))
+
+
 def _matrix_compute(work: Work, precision: str, profile: DeviceProfile) -> float:
     """[s] compute time of a matrix kernel (GEMM, MatMul or convolution) on the AI Core or the host."""
     if precision == "int8" and profile.direct_conv_int8_align > 0:
@@ -166,12 +186,13 @@ def _matrix_compute(work: Work, precision: str, profile: DeviceProfile) -> float
                           profile.k_overhead_for(precision), profile) + _im2col_s(work, profile)
     else:
         kind = f"conv{work.rank}d" if work.rank else "gemm"
-        time = _gemm_time(work.gemm, work.macs, kind, precision, profile.k_overhead_for(precision), profile)
+        time = _gemm_time(_blocked(work, profile), work.macs, kind, precision, profile.k_overhead_for(precision),
+                          profile)
     calls = work.per_image.groups if work.per_image else (work.gemm.groups if work.gemm else 1)
     return time + calls * profile.gemm_call_s(precision)  # per GEMM call: packing, loop setup
 
 
-def _kernel_cost(group: Group, work: Work, vector: int, profile: DeviceProfile) -> NodeCost:
+def _kernel_cost(group: Group, work: Work, vector: int, profile: DeviceProfile, view: GraphView) -> NodeCost:
     """Price one fused kernel."""
     unit = _unit(group, profile)
     anchor = group.anchor
@@ -189,7 +210,13 @@ def _kernel_cost(group: Group, work: Work, vector: int, profile: DeviceProfile) 
         compute = _matrix_compute(work, group.precision, profile) if work.macs else 0.0
         if vector:
             compute += vector / (profile.vector_tflops * 1e12)
-        memory = group.bytes / (profile.memory_gbps * 1e9)
+        if not work.macs and profile.broadcast_span_ns:  # a broadcasting op as a kernel of its own
+            compute += broadcast_spans(anchor, view) * profile.broadcast_span_ns * 1e-9
+        rate = profile.transpose_rate() if anchor.op_type == "Transpose" else profile.memory_gbps * 1e9
+        if work.macs:  # a matrix kernel streams its weights at their own rate
+            memory = (group.in_bytes + group.out_bytes) / rate + group.weight_bytes / profile.weight_rate()
+        else:
+            memory = group.bytes / rate
         time = max(compute, memory) + profile.launch_s(group.precision)
         bound = "compute" if compute >= memory else "memory"
     return NodeCost(anchor.name, anchor.op_type, unit, group.precision, work.macs, flops, group.bytes, time, bound,
@@ -214,10 +241,24 @@ def model_cost(model: str | Path | onnx.ModelProto, profile: DeviceProfile | str
     return _view_cost(view, prof, batch, name)
 
 
+def _reorder_costs(view: GraphView, prof: DeviceProfile) -> tuple[NodeCost, ...]:
+    """The layout copies a CPU runtime with channel-blocked 2-D convs inserts (see `edge.accel.layout`), each a
+    read and a write of its tensor at the transpose rate plus a kernel launch. None on an NPU, or on a CPU profile
+    whose 2-D convs run as im2col on NCHW."""
+    if prof.kind != "cpu" or 2 in prof.im2col_conv_ranks:
+        return ()
+    costs = []
+    for r in reorders(view):
+        time = 2 * r.nbytes / prof.transpose_rate() + prof.op_launch_us * 1e-6  # a reorder is a transpose
+        costs.append(NodeCost(f"{r.tensor}:{r.kind}", r.kind, "HOST", "fp32", 0, 0, 2 * r.nbytes, time, "memory"))
+    return tuple(costs)
+
+
 def _view_cost(view: GraphView, prof: DeviceProfile, batch: int, name: str) -> ModelCost:
     """Price an analysed graph: shared by `model_cost` and `profile_table`, which analyses the graph itself."""
-    groups = build_groups(view, prof.fp32_as_fp16, drop_view_qdq=prof.kind == "cpu")  # onnxruntime on the host
-    nodes = tuple(_kernel_cost(g, *_group_work(g, view), prof) for g in groups)
+    host = prof.kind == "cpu"  # onnxruntime's CPU provider
+    groups = build_groups(view, prof.fp32_as_fp16, drop_view_qdq=host, nd_matmul_epilogue=not host)
+    nodes = tuple(_kernel_cost(g, *_group_work(g, view), prof, view) for g in groups) + _reorder_costs(view, prof)
     io_bytes = sum(view.tensor(n).nbytes for n in [*view.data_inputs, *view.outputs])  # copied as given
     transfer = prof.transfer_latency_us * 1e-6 + io_bytes / (prof.transfer_gbps * 1e9)
     return ModelCost(name, prof.name, batch, nodes, transfer, transfer + sum(n.time_s for n in nodes))

@@ -94,8 +94,19 @@ def _dropped_qdq(node: onnx.NodeProto, view: GraphView) -> bool:
     return False
 
 
-def _epilogue_of(node: onnx.NodeProto, view: GraphView, anchor: dict[str, onnx.NodeProto]) -> onnx.NodeProto | None:
-    """The matrix-op anchor this node folds into as an epilogue, if any."""
+def _batched_matmul(node: onnx.NodeProto, view: GraphView) -> bool:
+    """A MatMul whose A operand has more than two dims (a batch of row blocks, as attention layers have)."""
+    shape = view.tensor(node.input[0]).shape if node.input else None
+    return node.op_type == "MatMul" and shape is not None and len(shape) > 2
+
+
+def _epilogue_of(node: onnx.NodeProto, view: GraphView, anchor: dict[str, onnx.NodeProto],
+                 nd_matmul_epilogue: bool = True) -> onnx.NodeProto | None:
+    """The matrix-op anchor this node folds into as an epilogue, if any.
+
+    `nd_matmul_epilogue` False: a MatMul with an A of more than two dims takes no epilogue. onnxruntime's CPU
+    provider folds a bias Add (and then an activation) only into a Gemm, and turns a MatMul + Add into a Gemm
+    only when A is a matrix; a batched MatMul's bias Add and activation run as kernels of their own."""
     if node.op_type not in EPILOGUE_OPS | {"Mul"}:
         return None
     data = [i for i in node.input if i and i not in view.weights]
@@ -105,7 +116,7 @@ def _epilogue_of(node: onnx.NodeProto, view: GraphView, anchor: dict[str, onnx.N
     if prod is None or prod.output[0] in view.outputs:
         return None
     root = anchor.get(prod.name, prod)
-    if root.op_type not in MATRIX_OPS:
+    if root.op_type not in MATRIX_OPS or (not nd_matmul_epilogue and _batched_matmul(root, view)):
         return None
     readers = view.consumers.get(prod.output[0], [])
     if node.op_type == "Mul":  # SiLU: y * sigmoid(y), both read y
@@ -124,12 +135,15 @@ def _precision(group: Group, view: GraphView, dq_inputs: bool) -> str:
     return _PRECISION.get(out.elem if out else TensorProto.FLOAT, "fp32")
 
 
-def build_groups(view: GraphView, fp32_as_fp16: bool = False, drop_view_qdq: bool = False) -> list[Group]:
+def build_groups(view: GraphView, fp32_as_fp16: bool = False, drop_view_qdq: bool = False,
+                 nd_matmul_epilogue: bool = True) -> list[Group]:
     """Partition the graph's nodes into kernels, in graph order, with boundary bytes and precision.
 
     `fp32_as_fp16`: the device stores fp32 tensors as fp16 (ATC's default conversion), so they move 2 B each.
     `drop_view_qdq`: the runtime drops a DequantizeLinear / QuantizeLinear pair of equal parameters around a
     view op (onnxruntime does); such a pair is then no kernel at all.
+    `nd_matmul_epilogue`: a batched MatMul (A of more than two dims) folds its bias and activation (ATC does;
+    onnxruntime's CPU provider does not, see `_epilogue_of`).
     """
     anchor: dict[str, onnx.NodeProto] = {}
     groups: dict[str, Group] = {}
@@ -144,7 +158,7 @@ def build_groups(view: GraphView, fp32_as_fp16: bool = False, drop_view_qdq: boo
             continue  # the view reads and writes the 8-bit tensor itself
         if _fused_dq(node, view):
             continue  # joins its readers' groups below
-        root = _epilogue_of(node, view, anchor)
+        root = _epilogue_of(node, view, anchor, nd_matmul_epilogue)
         if root is None and node.op_type == "QuantizeLinear":
             prod = view.producer.get(node.input[0])
             cand = anchor.get(prod.name, prod) if prod is not None else None

@@ -11,8 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import onnx
-from onnx import TensorProto, helper
+from onnx import TensorProto, helper, numpy_helper
+from onnx.reference import ReferenceEvaluator
 
 # [B] bytes per element of each ONNX tensor type
 DTYPE_BYTES: dict[int, int] = {
@@ -30,6 +32,14 @@ PARAM_SLOTS: dict[str, set[int]] = {
     "QLinearConv": {1, 2, 3, 4, 5, 6, 7, 8}, "QLinearMatMul": {1, 2, 3, 4, 5, 6, 7}, "ConvInteger": {1, 2, 3},
     "MatMulInteger": {1, 2, 3}, "DequantizeLinear": {0, 1, 2}, "QuantizeLinear": {1, 2},
 }
+
+
+# Shape arithmetic is folded only over small integer tensors: shapes, axes, split sizes (never a weight).
+FOLD_MAX_ELEMENTS = 64
+# Ops that turn shapes into shapes; exporters chain them from `Shape` to compute a Reshape's or a Slice's bounds.
+SHAPE_ARITHMETIC = {"Shape", "Gather", "Unsqueeze", "Squeeze", "Concat", "Add", "Sub", "Mul", "Div", "Cast",
+                    "Slice", "Floor", "Ceil", "Identity", "Range", "Equal", "Where", "ReduceProd", "Max", "Min"}
+FOLD_ROUNDS = 64  # each round resolves at least one more level of shapes; graphs need a handful
 
 
 class GraphError(ValueError):
@@ -125,16 +135,89 @@ def _weight_inputs(model: onnx.ModelProto, consumers: dict[str, list[onnx.NodePr
     return found
 
 
+def _infer(proto: onnx.ModelProto) -> onnx.ModelProto:
+    try:
+        return onnx.shape_inference.infer_shapes(proto, strict_mode=False, data_prop=True)
+    except Exception as exc:
+        raise GraphError(f"shape inference failed: {exc}") from exc
+
+
+def _static_shapes(proto: onnx.ModelProto) -> dict[str, tuple[int, ...]]:
+    shapes = {}
+    for value in [*proto.graph.input, *proto.graph.value_info, *proto.graph.output]:
+        tt = value.type.tensor_type
+        if tt.HasField("shape") and all(d.HasField("dim_value") for d in tt.shape.dim):
+            shapes[value.name] = tuple(int(d.dim_value) for d in tt.shape.dim)
+    return shapes
+
+
+def _fold_value(node: onnx.NodeProto, known: dict[str, np.ndarray],
+                shapes: dict[str, tuple[int, ...]]) -> list[np.ndarray] | None:
+    """The outputs of one shape-arithmetic node whose inputs are all known, else None."""
+    if node.op_type == "Shape":
+        shape = shapes.get(node.input[0])
+        if shape is None:
+            return None
+        start = next((a.i for a in node.attribute if a.name == "start"), 0)
+        end = next((a.i for a in node.attribute if a.name == "end"), None)
+        return [np.array(shape[start:end], dtype=np.int64)]
+    if node.op_type not in SHAPE_ARITHMETIC or not all(not i or i in known for i in node.input):
+        return None
+    inputs = [helper.make_tensor_value_info(i, helper.np_dtype_to_tensor_dtype(known[i].dtype), known[i].shape)
+              for i in node.input if i]
+    outputs = [helper.make_empty_tensor_value_info(o) for o in node.output]
+    graph = helper.make_graph([node], "fold", inputs, outputs)
+    try:
+        run = ReferenceEvaluator(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)]))
+        return [np.asarray(v) for v in run.run(None, {i: known[i] for i in node.input if i})]
+    except Exception:  # a node the reference evaluator cannot run stays in the graph, unfolded
+        return None
+
+
+def _fold_shape_arithmetic(proto: onnx.ModelProto) -> onnx.ModelProto:
+    """Replace shape arithmetic that is constant once the batch is bound with its values, and infer again.
+
+    Why: exporters compute a Reshape's or a Slice's bounds from `Shape` at run time (ShuffleNet's channel split
+    divides a channel count by 2), and onnx's data propagation stops at ops such as Div, leaving every shape
+    after it unknown - and so unpriced. A runtime folds them before the first inference (onnxruntime's constant
+    folding, ATC's), so the folded graph is also the one that runs."""
+    proto = _infer(proto)
+    for _ in range(FOLD_ROUNDS):
+        graph = proto.graph
+        known = {t.name: numpy_helper.to_array(t) for t in graph.initializer if np.prod(t.dims) <= FOLD_MAX_ELEMENTS}
+        shapes = _static_shapes(proto)
+        folded: set[int] = set()  # indices into graph.node
+        for index, node in enumerate(graph.node):
+            if node.op_type == "Constant":
+                attr = next((a for a in node.attribute if a.name == "value"), None)
+                if attr is not None and np.prod(attr.t.dims) <= FOLD_MAX_ELEMENTS:
+                    known[node.output[0]] = numpy_helper.to_array(attr.t)
+                continue
+            values = _fold_value(node, known, shapes)
+            if values is None or any(v.size > FOLD_MAX_ELEMENTS for v in values):
+                continue
+            known.update(zip(node.output, values, strict=True))
+            folded.add(index)
+        if not folded:
+            return proto
+        keep = [n for i, n in enumerate(graph.node) if i not in folded]
+        needed = {i for n in keep for i in n.input} | {o.name for o in graph.output}
+        made = {o: known[o] for i in sorted(folded) for o in graph.node[i].output if o in needed}
+        del graph.node[:]
+        graph.node.extend(keep)
+        graph.initializer.extend(numpy_helper.from_array(v, name) for name, v in made.items())
+        del graph.value_info[:]
+        proto = _infer(proto)
+    return proto
+
+
 def analyse(model: str | Path | onnx.ModelProto, batch: int = 1) -> GraphView:
-    """Bind the batch, run onnx shape inference and index the graph for costing."""
+    """Bind the batch, fold shape arithmetic, run onnx shape inference and index the graph for costing."""
     if batch < 1:
         raise GraphError(f"batch must be >= 1, got {batch}")
     proto = load_model(model)
     _bind_batch(proto, batch)
-    try:
-        proto = onnx.shape_inference.infer_shapes(proto, strict_mode=False, data_prop=True)
-    except Exception as exc:
-        raise GraphError(f"shape inference failed: {exc}") from exc
+    proto = _fold_shape_arithmetic(proto)
     graph = proto.graph
     tensors: dict[str, Tensor] = {}
     for value in [*graph.input, *graph.value_info, *graph.output]:

@@ -205,3 +205,18 @@ def elementwise(op: str, n: int) -> tuple[onnx.ModelProto, Feed]:
     x = b.input("x", ["N", n])
     b.output(str(b.node(op, [x, x] if op == "Add" else [x])))
     return b.build(), {"x": np.random.default_rng(3).standard_normal((1, n)).astype(np.float32)}
+
+
+def transpose(rows: int, cols: int) -> tuple[onnx.ModelProto, Feed]:
+    """One Transpose of a [1, rows, cols] fp32 tensor to [1, cols, rows]: a pure gather, no arithmetic."""
+    b = GraphBuilder(f"transpose{rows}x{cols}")
+    b.output(str(b.node("Transpose", [b.input("x", ["N", rows, cols])], perm=[0, 2, 1])))
+    return b.build(), {"x": np.random.default_rng(6).standard_normal((1, rows, cols)).astype(np.float32)}
+
+
+def bias_add(rows: int, run: int) -> tuple[onnx.ModelProto, Feed]:
+    """[1, rows, run] + a [run] bias: `rows` contiguous runs of `run` elements, broadcast (see
+    `edge.accel.ops.broadcast_spans`)."""
+    b = GraphBuilder(f"bias{rows}x{run}")
+    b.output(str(b.node("Add", [b.input("x", ["N", rows, run]), b.weight("bias", [run], scale=0.1)])))
+    return b.build(), {"x": np.random.default_rng(7).standard_normal((1, rows, run)).astype(np.float32)}

@@ -27,11 +27,21 @@ FREE_OPS = {"Shape", "Constant", "ConstantOfShape", "Size"}
 # Data movement: bytes in and out, no arithmetic.
 MOVE_OPS = {"Transpose", "Concat", "Split", "Slice", "Gather", "GatherElements", "GatherND", "ScatterND",
             "ScatterElements", "Pad", "Resize", "Upsample", "Tile", "Expand", "DepthToSpace", "SpaceToDepth"}
+# Element-wise binary ops with multidirectional broadcasting.
+BROADCAST_BINARY = {"Add", "Sub", "Mul", "Div", "Pow", "Max", "Min", "Equal", "Greater", "Less", "And", "Or",
+                    "PRelu"}
+# Element-wise ops over any number of inputs (ONNX Sum, Mean): n inputs cost n - 1 passes.
+VARIADIC_SUMS = {"Sum", "Mean"}
 # [FLOP per output element] of vector (elementwise / normalisation) ops; anything unlisted counts 1.
+# A normalisation over its own statistics takes 8: the mean (1 addition), the variance (subtract, square, add)
+# and the normalised output (subtract the mean, times the reciprocal deviation, times the scale, plus the bias).
+# QuantizeLinear and DequantizeLinear count 1: one multiply by the scale per element, the zero point, rounding,
+# clamping and conversion being single instructions on the same lanes (the vector rate is calibrated on a
+# Sigmoid, whose 4 counted FLOPs stand for a whole exponential and a division).
 VECTOR_FLOPS: dict[str, float] = {
     "Sigmoid": 4, "Tanh": 4, "Erf": 4, "Gelu": 8, "HardSigmoid": 2, "HardSwish": 3, "Softplus": 3, "Elu": 3,
-    "Pow": 2, "Exp": 2, "Log": 2, "BatchNormalization": 2, "InstanceNormalization": 5,
-    "LayerNormalization": 5, "Softmax": 5, "LogSoftmax": 5, "QuantizeLinear": 2, "DequantizeLinear": 2,
+    "Pow": 2, "Exp": 2, "Log": 2, "BatchNormalization": 2, "InstanceNormalization": 8,
+    "LayerNormalization": 8, "Softmax": 5, "LogSoftmax": 5, "QuantizeLinear": 1, "DequantizeLinear": 1,
 }
 
 
@@ -135,6 +145,37 @@ def _matmul(node: onnx.NodeProto, view: GraphView) -> Work:
     return Work("matrix", groups * m * n * k, 0, Gemm(groups, m, n, k))
 
 
+def broadcast_spans(node: onnx.NodeProto, view: GraphView) -> int:
+    """How many contiguous runs a broadcasting binary op walks its output in; 0 where it does not broadcast.
+
+    Why: onnxruntime's CPU provider runs a broadcast (a bias [C] added to [N, L, C], a mask [N, 1, 1, L] added
+    to scores) as one vectorised loop per run of trailing dims in which both inputs advance together, with a
+    fixed cost per run; a run of 1 element (a [N, L, 1] tensor plus a [1]) pays it per element. An input of
+    one element is no broadcast at all (a scalar loop), nor are inputs of equal shape."""
+    if op_arity(node) != 2:
+        return 0
+    shapes = [view.tensor(i).shape for i in node.input[:2]]
+    out = view.tensor(node.output[0]).shape
+    if out is None or any(s is None for s in shapes):
+        return 0
+    a, b = shapes
+    if a == b or prod(a) == 1 or prod(b) == 1:  # type: ignore[arg-type]
+        return 0
+    rank = len(out)
+    a = (1,) * (rank - len(a)) + tuple(a)  # type: ignore[arg-type]
+    b = (1,) * (rank - len(b)) + tuple(b)  # type: ignore[arg-type]
+    run, axis = 1, rank - 1
+    while axis >= 0 and a[axis] == b[axis]:
+        run *= out[axis]
+        axis -= 1
+    return prod(out) // max(run, 1)
+
+
+def op_arity(node: onnx.NodeProto) -> int:
+    """2 for the element-wise binary ops that broadcast, else 0."""
+    return 2 if node.op_type in BROADCAST_BINARY and len([i for i in node.input if i]) == 2 else 0
+
+
 def node_work(node: onnx.NodeProto, view: GraphView) -> Work:
     """MACs and vector FLOPs of one node (batch already bound in `view`)."""
     op = node.op_type
@@ -155,4 +196,6 @@ def node_work(node: onnx.NodeProto, view: GraphView) -> Work:
         return Work("vector", 0, (out.numel if out else 0) * kernel)
     if op.startswith("Global") or op.startswith("Reduce"):
         return Work("vector", 0, first.numel if first else 0)
+    if op in VARIADIC_SUMS:  # one addition per output element for every input past the first
+        return Work("vector", 0, (out.numel if out else 0) * max(len([i for i in node.input if i]) - 1, 1))
     return Work("vector", 0, int((out.numel if out else 0) * VECTOR_FLOPS.get(op, 1)))

@@ -46,6 +46,9 @@ _OPTIONAL_NUMBERS: dict[str, tuple[type, float, bool]] = {
     "im2col_row_us": (float, 0.0, True),  # [us] per output position and kernel row of an int8 im2col conv
     "im2col_ns": (float, 0.0, True),  # [ns] per column-buffer element of an im2col conv (copy + GEMM packing)
     "im2col_strided_ns": (float, 0.0, True),  # [ns] extra per element when the im2col gather is strided
+    "transpose_gbps": (float, 0.0, False),  # [GB/s] bytes in + out of a Transpose or a layout reorder
+    "weight_gbps": (float, 0.0, False),  # [GB/s] a matrix kernel's read of its weights (one pass, read only)
+    "broadcast_span_ns": (float, 0.0, True),  # [ns] per contiguous run of a broadcasting binary op (host)
 }
 _LISTS = {"fp32_as_fp16", "cube_tile", "ai_core_ops", "im2col_conv_ranks", "efficiency_by_kind"}
 _OTHER = {"name", "kind", "description"} | _LISTS
@@ -94,6 +97,9 @@ class DeviceProfile:
     im2col_row_us: float = 0.0  # [us]
     im2col_ns: float = 0.0  # [ns]
     im2col_strided_ns: float = 0.0  # [ns]
+    transpose_gbps: float = 0.0  # [GB/s] 0: the memory rate (see `transpose_rate`)
+    weight_gbps: float = 0.0  # [GB/s] 0: the memory rate (see `weight_rate`)
+    broadcast_span_ns: float = 0.0  # [ns] (see `edge.accel.ops.broadcast_spans`)
     efficiency_by_kind: dict[str, float] = field(default_factory=dict)  # e.g. "conv1d_fp32" -> share of peak
     sources: dict[str, str] = field(default_factory=dict)
     calibration: dict[str, Any] = field(default_factory=dict)
@@ -121,6 +127,18 @@ class DeviceProfile:
         if not align:
             return True
         return cin % align == 0 and cout % align == 0 and cout >= self.direct_conv_int8_min_out
+
+    def transpose_rate(self) -> float:
+        """[B/s] a Transpose's (or layout reorder's) bytes in + out: a gather of scattered elements that a CPU
+        runs well below its streaming rate; the memory rate where the profile gives no figure of its own."""
+        return (self.transpose_gbps or self.memory_gbps) * 1e9
+
+    def weight_rate(self) -> float:
+        """[B/s] a matrix kernel's read of its weights. Why apart from the memory rate: a single core streaming
+        one read-only operand (a GEMV at batch 1 is nothing else) does not reach the rate of an elementwise
+        kernel, whose two reads and a write keep more loads in flight; the memory rate where the profile gives
+        no figure of its own."""
+        return (self.weight_gbps or self.memory_gbps) * 1e9
 
     def peak_ops(self, precision: str) -> float:
         """[op/s] matrix-unit peak for a precision: int8 at the INT8 rate, fp16, fp32 per `fp32_as_fp16`."""
@@ -238,8 +256,8 @@ def load_profile(name_or_path: str | Path) -> DeviceProfile:
                       _OPTIONAL_NUMBERS["op_launch_int8_us"])
     host_terms = {key: _number(where, key, flat[key], _OPTIONAL_NUMBERS[key])
                   for key in ("gemm_row_int8_us", "direct_conv_int8_align", "direct_conv_int8_min_out",
-                              "direct_conv_int8_tap_us",
-                              "im2col_row_us", "im2col_ns", "im2col_strided_ns") if key in flat}
+                              "direct_conv_int8_tap_us", "im2col_row_us", "im2col_ns", "im2col_strided_ns",
+                              "transpose_gbps", "weight_gbps", "broadcast_span_ns") if key in flat}
     call8 = _number(where, "gemm_call_int8_us", flat.get("gemm_call_int8_us", call_us),
                     _OPTIONAL_NUMBERS["gemm_call_int8_us"])
     k_over8_conv = _number(where, "k_overhead_int8_conv", flat.get("k_overhead_int8_conv", k_over8),

@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 from shifts import shift
 
+from edge.accel import load_profile, model_cost, shipped_tasks
+
 CAMERA, LIDAR = "camera-yolov5s", "lidar-pointpillars"
 
 
@@ -24,19 +26,28 @@ def suite_runs() -> dict[str, dict]:
 def test_slower_chip_gives_higher_p99_latency_and_lower_safe_speed(suite_runs):
     p99 = {d: r["model"]["latency_p99_ms"] for d, r in suite_runs.items()}
     safe = {d: r["safe_speed_mean_kmh"] for d, r in suite_runs.items()}
-    # Queueing behind the camera and LiDAR detectors: the fewer TFLOPS, the longer the obstacle model waits.
-    assert p99["ascend-310b"] > p99["ascend-310"] > p99["ascend-310p"] > p99["host"] > 0.0
+    # Queueing behind the camera and LiDAR detectors: the fewer TFLOPS, the longer the obstacle model waits. The
+    # host is whatever CPU edge/devices/host.toml was calibrated on, so it has no fixed place in this order.
+    assert p99["ascend-310b"] > p99["ascend-310"] > p99["ascend-310p"] > 0.0 and p99["host"] > 0.0
     assert p99["ascend-310b"] > 20.0  # tens of milliseconds behind a 60 ms PointPillars job
-    assert safe["ascend-310b"] < safe["ascend-310"] < safe["ascend-310p"] <= safe["host"]
+    assert safe["ascend-310b"] < safe["ascend-310"] < safe["ascend-310p"]
     util = {d: r["model"]["chip"]["utilisation"] for d, r in suite_runs.items()}
     assert util["ascend-310b"] > util["ascend-310"] > util["ascend-310p"] > 0.1
 
 
-def test_the_host_cannot_carry_the_background_detectors(suite_runs):
-    """On this CPU a YOLOv5s call alone outlasts its 100 ms budget: every background frame is dropped, timed only."""
+def test_the_host_runs_the_detectors_that_fit_their_budget_on_it(suite_runs):
+    """The host is this machine's CPU as calibrated: a detector whose call alone outlasts its budget there (the
+    PointPillars LiDAR model) has every frame dropped, timed only; one that fits runs its frames."""
     tasks = suite_runs["host"]["model"]["chip"]["tasks"]
+    host = load_profile("host")
+    fits = {t.name: model_cost(t.model_path, host).latency_s < t.budget_s for t in shipped_tasks()}
+    assert not fits[LIDAR]
     for name in (CAMERA, LIDAR):
-        assert tasks[name]["timed_only"] and tasks[name]["dropped"] == tasks[name]["jobs"] > 0
+        assert tasks[name]["timed_only"] and tasks[name]["jobs"] > 0
+        if fits[name]:
+            assert tasks[name]["dropped"] < tasks[name]["jobs"]
+        else:
+            assert tasks[name]["dropped"] == tasks[name]["jobs"]
     assert tasks["perception"]["timed_only"] is False and tasks["perception"]["dropped"] == 0
 
 

@@ -18,7 +18,7 @@ def test_rendered_host_profile_loads_with_every_figure(tmp_path: Path) -> None:
         "eff_gemm_fp32": 0.97, "eff_conv2d_int8": 0.8, "eff_conv1d_int8": 1.0, "eff_gemm_int8": 0.83,
         "efficiency": 0.9, "gemm_call_us": 0.25, "gemm_call_int8_us": 0.07, "k_overhead_int8_conv": 25.0,
         "gemm_row_int8_us": 0.005, "im2col_row_us": 0.004, "im2col_ns": 0.15, "im2col_strided_ns": 0.25,
-        "direct_conv_int8_tap_us": 0.0005,
+        "direct_conv_int8_tap_us": 0.0005, "transpose_gbps": 27.0, "weight_gbps": 95.0, "broadcast_span_ns": 6.0,
     }
     path = tmp_path / "host.toml"
     path.write_text(render(figures), encoding="utf-8")
@@ -33,7 +33,10 @@ def test_rendered_host_profile_loads_with_every_figure(tmp_path: Path) -> None:
     assert (prof.im2col_row_us, prof.im2col_strided_ns) == pytest.approx((0.004, 0.25))
     assert not prof.direct_int8_conv(3, 16) and prof.direct_int8_conv(4, 16)
     assert prof.sources["direct_conv_int8_align"].startswith("assumption")
-    for key in ("im2col_row_us", "im2col_strided_ns", "gemm_row_int8_us", "k_overhead_int8_conv"):
+    assert prof.transpose_rate() == pytest.approx(27e9) and prof.weight_rate() == pytest.approx(95e9)
+    assert prof.broadcast_span_ns == pytest.approx(6.0)
+    for key in ("im2col_row_us", "im2col_strided_ns", "gemm_row_int8_us", "k_overhead_int8_conv", "transpose_gbps",
+                "weight_gbps", "broadcast_span_ns"):
         assert prof.sources[key].startswith("calibrated: edge.accel.calibrate"), key
     assert "calibrated" in prof.sources["peak_fp32_tflops"] and prof.calibration["date"]
 

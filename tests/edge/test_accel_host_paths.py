@@ -40,7 +40,7 @@ def conv_time(model: onnx.ModelProto, device: str | DeviceProfile, batch: int = 
 def test_calibrated_host_terms_are_positive_and_sourced() -> None:
     host = load_profile("host")
     for key in ("im2col_row_us", "im2col_ns", "im2col_strided_ns", "gemm_row_int8_us", "k_overhead_int8_conv",
-                "gemm_call_int8_us", "direct_conv_int8_tap_us"):
+                "gemm_call_int8_us", "direct_conv_int8_tap_us", "transpose_gbps", "weight_gbps", "broadcast_span_ns"):
         assert getattr(host, key) > 0, key
         assert host.sources[key].startswith("calibrated:"), key
     assert (host.direct_conv_int8_align, host.direct_conv_int8_min_out) == (4, 16)
@@ -53,6 +53,7 @@ def test_ascend_profiles_have_no_cpu_runtime_terms() -> None:
         assert prof.direct_conv_int8_align == 0 and prof.im2col_row_us == 0 and prof.im2col_strided_ns == 0
         assert prof.im2col_ns == 0
         assert prof.gemm_row_int8_us == 0 and prof.direct_int8_conv(3, 16)
+        assert prof.broadcast_span_ns == 0 and prof.weight_rate() == pytest.approx(prof.memory_gbps * 1e9)
 
 
 def test_direct_int8_conv_needs_aligned_channels_and_enough_outputs() -> None:
