@@ -9,6 +9,7 @@ shift each with ``lp_flow``, ``pangu`` zero-shot (``assets/models/pangu.onnx``) 
 same seeds, the share of decisions that fell back to ``lp_flow`` (budget miss, invalid answer, layout too large),
 how often the model chose as ``lp_flow`` would have, and the model's decision latency on the emulated Ascend 910C.
 Goals printed beside them: zero-shot within 3 % of lp_flow on every mine; adapted >= lp_flow on at least one.
+``run(quick=True)``: 2 seeds of 1 h per row.
 """
 
 from __future__ import annotations
@@ -17,16 +18,22 @@ import argparse
 import time
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import replace
+from typing import Any
 
 import numpy as np
 
 from bench.planners import ci95
+from bench.report import Target, at_least, figure, print_figures
 from fleet.kpi import summarize
 from minefleet.assemble import build_run
 from minefleet.paths import data_dir
 from minefleet.scenario import load_scenario
 
 ZERO_SHOT_GOAL = 0.97
+SCENARIOS = ("tutorial", "open_pit", "strip_mine")
+SEEDS, QUICK_SEEDS = 5, 2
+HOURS, QUICK_HOURS = 8.0, 1.0  # [h]
+WORKERS = 2
 
 
 def one_shift(job: tuple[str, str, str | None, int, float]) -> dict:
@@ -46,50 +53,69 @@ def one_shift(job: tuple[str, str, str | None, int, float]) -> dict:
             "stats": stats}
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--scenarios", nargs="+", default=["tutorial", "open_pit", "strip_mine"])
-    parser.add_argument("--seeds", type=int, default=5)
-    parser.add_argument("--hours", type=float, default=8.0)
-    parser.add_argument("--workers", type=int, default=2)
-    args = parser.parse_args()
+def run(quick: bool = False, scenarios: tuple[str, ...] = SCENARIOS, seeds: int | None = None,
+        hours: float | None = None, workers: int = WORKERS) -> dict[str, Any]:
+    """Every variant's seeded shifts per mine; rows, and figures beside lp_flow on the same seeds."""
+    seeds = seeds or (QUICK_SEEDS if quick else SEEDS)
+    hours = hours or (QUICK_HOURS if quick else HOURS)
     models = data_dir("assets") / "models"
     jobs = []
-    for scenario in args.scenarios:
+    for scenario in scenarios:
         variants = [("lp_flow", None), ("zero-shot", "pangu")]
         if (models / f"pangu-{scenario}.onnx").is_file():
             variants.append(("adapted", f"pangu-{scenario}"))
-        jobs += [(scenario, label, model, seed, args.hours) for label, model in variants for seed in range(args.seeds)]
+        jobs += [(scenario, label, model, seed, hours) for label, model in variants for seed in range(seeds)]
     started = time.perf_counter()
-    with ProcessPoolExecutor(max_workers=args.workers) as pool:
+    with ProcessPoolExecutor(max_workers=workers) as pool:
         results = list(pool.map(one_shift, jobs))
-    print(f"minefleet pangu vs lp_flow: {args.seeds} seeds x {args.hours:g} h per row, {len(jobs)} shifts in "
-          f"{time.perf_counter() - started:.0f} s; decision latency emulated on the Ascend 910C profile")
-    print(f"{'scenario':<11} {'planner':<10} {'t/h mean':>10} {'95% CI':>7} {'/lp_flow':>9} {'fallback':>9} "
-          f"{'as lp':>6} {'910C ms':>8}")
-    adapted_wins = []
-    for scenario in args.scenarios:
+    rows, figures, adapted_wins = [], [], []
+    for scenario in scenarios:
         base = {r["seed"]: r["tph"] for r in results if r["scenario"] == scenario and r["label"] == "lp_flow"}
         for label in ("lp_flow", "zero-shot", "adapted"):
-            rows = [r for r in results if r["scenario"] == scenario and r["label"] == label]
-            if not rows:
+            got = [r for r in results if r["scenario"] == scenario and r["label"] == label]
+            if not got:
                 continue
-            tph = np.array([r["tph"] for r in rows])
-            ratio = float(np.mean([r["tph"] / base[r["seed"]] for r in rows if base[r["seed"]] > 0]))
-            line = f"{scenario:<11} {label:<10} {tph.mean():>10,.0f} {ci95(tph):>7,.0f} {ratio:>9.3f}"
+            tph = np.array([r["tph"] for r in got])
+            ratio = float(np.mean([r["tph"] / base[r["seed"]] for r in got if base[r["seed"]] > 0]))
+            row = {"scenario": scenario, "label": label, "tph": float(tph.mean()), "ci95": ci95(tph), "ratio": ratio}
             if label != "lp_flow":
-                decisions = sum(r["stats"]["decisions"] for r in rows)
-                fallbacks = sum(sum(r["stats"]["fallbacks"].values()) for r in rows)
-                agree = sum((r["stats"]["agree_lp_flow"] or 0.0) * r["stats"]["model_decisions"] for r in rows)
-                line += (f" {fallbacks / max(decisions, 1):>9.1%} {agree / max(decisions, 1):>6.0%} "
-                         f"{rows[0]['stats']['emulated_decision_ms']:>8.3f}")
-                goal = ratio >= ZERO_SHOT_GOAL if label == "zero-shot" else ratio >= 1.0
-                line += f"  {'meets' if goal else 'MISSES'} " + ("0.97x" if label == "zero-shot" else ">= 1.0x")
+                decisions = sum(r["stats"]["decisions"] for r in got)
+                fallbacks = sum(sum(r["stats"]["fallbacks"].values()) for r in got)
+                agree = sum((r["stats"]["agree_lp_flow"] or 0.0) * r["stats"]["model_decisions"] for r in got)
+                row.update(fallback=fallbacks / max(decisions, 1), agree=agree / max(decisions, 1),
+                           emulated_ms=got[0]["stats"]["emulated_decision_ms"])
+                target = at_least(ratio, ZERO_SHOT_GOAL, "x") if label == "zero-shot" else None
+                figures.append(figure(f"{scenario} {label} t/h", row["tph"], "t/h",
+                                      baseline=float(np.mean(list(base.values()))), baseline_name="lp_flow",
+                                      ratio=ratio, target=target))
                 if label == "adapted":
                     adapted_wins.append(ratio >= 1.0)
-            print(line)
+            rows.append(row)
     if adapted_wins:
-        print(f"adapted >= lp_flow on at least one mine: {'yes' if any(adapted_wins) else 'NO'}")
+        won = any(adapted_wins)
+        figures.append(figure("adapted >= lp_flow on one mine", float(won), "bool", target=Target("true", won)))
+    return {"figures": figures, "rows": rows, "seeds": seeds, "hours": hours, "shifts": len(jobs),
+            "wall_s": time.perf_counter() - started}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--scenarios", nargs="+", default=list(SCENARIOS))
+    parser.add_argument("--seeds", type=int, default=SEEDS)
+    parser.add_argument("--hours", type=float, default=HOURS)
+    parser.add_argument("--workers", type=int, default=WORKERS)
+    args = parser.parse_args()
+    res = run(False, tuple(args.scenarios), args.seeds, args.hours, args.workers)
+    print(f"minefleet pangu vs lp_flow: {args.seeds} seeds x {args.hours:g} h per row, {res['shifts']} shifts in "
+          f"{res['wall_s']:.0f} s; decision latency emulated on the Ascend 910C profile")
+    print(f"{'scenario':<11} {'planner':<10} {'t/h mean':>10} {'95% CI':>7} {'/lp_flow':>9} {'fallback':>9} "
+          f"{'as lp':>6} {'910C ms':>8}")
+    for r in res["rows"]:
+        line = f"{r['scenario']:<11} {r['label']:<10} {r['tph']:>10,.0f} {r['ci95']:>7,.0f} {r['ratio']:>9.3f}"
+        if r["label"] != "lp_flow":
+            line += f" {r['fallback']:>9.1%} {r['agree']:>6.0%} {r['emulated_ms']:>8.3f}"
+        print(line)
+    print_figures(res["figures"])
 
 
 if __name__ == "__main__":

@@ -11,6 +11,8 @@ paused, so ``App.frame`` takes the snapshot and draws). Two pictures per fleet s
 Targets: >= 60 FPS at 100 trucks, >= 30 FPS at 500.
 Then live mode: the window loop's pacing (frame cap 60 Hz, ``Controller.advance`` inside ``App.frame``) for
 ``--live-s`` wall seconds per speed, printing the simulation speed achieved against the speed asked for.
+In the figures of ``run()`` the spread picture's FPS stands beside the sim picture's (what the worst case costs).
+``run(quick=True)``: 60 timed frames after 300 simulated seconds, live pacing 1 s at x1 and x32.
 """
 
 from __future__ import annotations
@@ -24,9 +26,11 @@ import argparse
 import dataclasses
 import platform
 import time
+from typing import Any
 
 import numpy as np
 
+from bench.report import at_least, figure
 from fleet.control import Controller
 from fleet.snapshot import Snapshot
 from minefleet.assemble import build_run
@@ -37,6 +41,11 @@ SIZE = (1280, 800)  # [px]
 TARGETS = {100: 60.0, 500: 30.0}  # [FPS]
 FRAME_CAP_S = 1 / 60  # [s] the window loop's frame period
 SPREAD_SPEED_MPS = 10.0  # [m/s] how fast the spread trucks move along the roads
+TRUCKS = (100, 500)
+FRAMES, QUICK_FRAMES = 300, 60
+WARMUP_S, QUICK_WARMUP_S = 900.0, 300.0  # [s] simulated before timing
+LIVE_S, QUICK_LIVE_S = 3.0, 1.0  # [s] wall per live-pacing row
+SPEEDS, QUICK_SPEEDS = (1, 8, 32, 64), (1, 32)
 
 
 class Spread:
@@ -76,9 +85,11 @@ def timed_frames(app: App, run, frames: int, ticks_between: int) -> np.ndarray:
     return out
 
 
-def render_rows(n: int, frames: int, warmup_s: float) -> None:
+def render_rows(n: int, frames: int, warmup_s: float) -> list[dict[str, Any]]:
+    """Both pictures at ``n`` trucks: FPS, mean and p95 frame time, map-layer repaints; and a zoom's repaint."""
     scn = load_scenario("open_pit_hazards").resized(n)
     run = build_run(scn)
+    rows = []
     try:
         while run.sim.t < warmup_s:
             run.sim.step()
@@ -93,23 +104,22 @@ def render_rows(n: int, frames: int, warmup_s: float) -> None:
                 app.overlay_index = app.cycle.index(("trails", "dispatch"))
             timed_frames(app, run, 40, 5)  # warm caches and trails
             times = timed_frames(app, run, frames, 5)
-            fps = 1.0 / times.mean()
-            target = TARGETS.get(n)
-            verdict = "" if target is None else f"{'meets' if fps >= target else 'MISSES'} {target:.0f}"
-            print(f"{n:>6} {label:>7} {'+'.join(app.overlays):>15} {fps:>7.0f} {times.mean() * 1e3:>8.2f} "
-                  f"{np.percentile(times, 95) * 1e3:>8.2f} {app.map_layer.renders:>8} {verdict:>10}")
+            rows.append({"trucks": n, "fleet": label, "overlays": "+".join(app.overlays), "fps": 1.0 / times.mean(),
+                         "mean_ms": times.mean() * 1e3, "p95_ms": float(np.percentile(times, 95) * 1e3),
+                         "repaints": app.map_layer.renders})
         started = time.perf_counter()
         app.camera.zoom_at(1.25, 640, 400)
         app.frame(0.0)
-        repaint_ms = 1e3 * (time.perf_counter() - started)
-        print(f"{'':>6} a zoom step repaints the static map layer: that frame took {repaint_ms:.1f} ms")
+        rows[-1]["zoom_repaint_ms"] = 1e3 * (time.perf_counter() - started)
     finally:
         run.close()
+    return rows
 
 
-def live_rows(n: int, speeds: list[int], wall_s: float) -> None:
+def live_rows(n: int, speeds: tuple[int, ...], wall_s: float) -> list[dict[str, Any]]:
     """The window loop's pacing, without the window: sim speed achieved while drawing every frame."""
     run = build_run(load_scenario("open_pit_hazards").resized(n))
+    rows = []
     try:
         ctl = Controller(run.sim, ["small"])
         app = App(ctl, run.site.mine, SIZE)
@@ -126,30 +136,62 @@ def live_rows(n: int, speeds: list[int], wall_s: float) -> None:
                     time.sleep(rest)
             wall = time.perf_counter() - started
             achieved = (run.sim.t - t0) / wall
-            print(f"{n:>6} {'x' + str(speed):>9} {achieved:>10.1f}x {achieved / speed:>8.0%} {frames / wall:>7.0f} "
-                  f"{ctl.lag_s:>8.1f}")
+            rows.append({"trucks": n, "asked": speed, "achieved": achieved, "fps": frames / wall, "lag_s": ctl.lag_s})
     finally:
         run.close()
+    return rows
+
+
+def run(quick: bool = False, trucks: tuple[int, ...] = TRUCKS, frames: int | None = None,
+        warmup_s: float | None = None, live_s: float | None = None,
+        speeds: tuple[int, ...] | None = None) -> dict[str, Any]:
+    """Render rows and live-pacing rows for every fleet size; FPS figures against the targets."""
+    frames = frames or (QUICK_FRAMES if quick else FRAMES)
+    warmup_s = warmup_s or (QUICK_WARMUP_S if quick else WARMUP_S)
+    live_s = live_s or (QUICK_LIVE_S if quick else LIVE_S)
+    speeds = speeds or (QUICK_SPEEDS if quick else SPEEDS)
+    render = [r for n in trucks for r in render_rows(n, frames, warmup_s)]
+    live = [r for n in trucks for r in live_rows(n, speeds, live_s)]
+    figures = []
+    for r in render:
+        sim = next(x for x in render if x["trucks"] == r["trucks"] and x["fleet"] == "sim")
+        target = TARGETS.get(r["trucks"])
+        spread = r["fleet"] == "spread"
+        figures.append(figure(f"view {r['trucks']} trucks, {r['fleet']}", r["fps"], "FPS",
+                              baseline=sim["fps"] if spread else None, baseline_name="sim picture" if spread else "",
+                              target=None if target is None else at_least(r["fps"], target, " FPS")))
+    for r in live:
+        figures.append(figure(f"live {r['trucks']} trucks at x{r['asked']}", r["achieved"], "x",
+                              baseline=r["asked"], baseline_name="asked"))
+    return {"figures": figures, "render": render, "live": live, "size": list(SIZE),
+            "sdl_driver": os.environ["SDL_VIDEODRIVER"], "frames": frames, "warmup_s": warmup_s, "live_s": live_s}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--trucks", type=int, nargs="+", default=[100, 500])
-    parser.add_argument("--frames", type=int, default=300, help="timed frames per row")
-    parser.add_argument("--warmup-s", type=float, default=900.0, help="simulated seconds before timing [s]")
-    parser.add_argument("--live-s", type=float, default=3.0, help="wall seconds per live-pacing row [s]")
-    parser.add_argument("--speeds", type=int, nargs="+", default=[1, 8, 32, 64])
+    parser.add_argument("--trucks", type=int, nargs="+", default=list(TRUCKS))
+    parser.add_argument("--frames", type=int, default=FRAMES, help="timed frames per row")
+    parser.add_argument("--warmup-s", type=float, default=WARMUP_S, help="simulated seconds before timing [s]")
+    parser.add_argument("--live-s", type=float, default=LIVE_S, help="wall seconds per live-pacing row [s]")
+    parser.add_argument("--speeds", type=int, nargs="+", default=list(SPEEDS))
     args = parser.parse_args()
+    res = run(False, tuple(args.trucks), args.frames, args.warmup_s, args.live_s, tuple(args.speeds))
     print(f"minefleet view, {SIZE[0]}x{SIZE[1]}, SDL driver {os.environ['SDL_VIDEODRIVER']}, open-pit map with "
           f"perception; host {platform.processor() or platform.machine()}, Python {platform.python_version()}")
     print(f"{'trucks':>6} {'fleet':>7} {'overlays':>15} {'FPS':>7} {'mean ms':>8} {'p95 ms':>8} {'repaints':>8} "
           f"{'target':>10}")
-    for n in args.trucks:
-        render_rows(n, args.frames, args.warmup_s)
+    for r in res["render"]:
+        target = TARGETS.get(r["trucks"])
+        verdict = "" if target is None else f"{'meets' if r['fps'] >= target else 'MISSES'} {target:.0f}"
+        print(f"{r['trucks']:>6} {r['fleet']:>7} {r['overlays']:>15} {r['fps']:>7.0f} {r['mean_ms']:>8.2f} "
+              f"{r['p95_ms']:>8.2f} {r['repaints']:>8} {verdict:>10}")
+        if "zoom_repaint_ms" in r:
+            print(f"{'':>6} a zoom step repaints the static map layer: that frame took {r['zoom_repaint_ms']:.1f} ms")
     print(f"\nlive pacing ({args.live_s:g} s wall per row, frames capped at 60 Hz)")
     print(f"{'trucks':>6} {'asked':>9} {'achieved':>11} {'ratio':>8} {'FPS':>7} {'lag s':>8}")
-    for n in args.trucks:
-        live_rows(n, args.speeds, args.live_s)
+    for r in res["live"]:
+        print(f"{r['trucks']:>6} {'x' + str(r['asked']):>9} {r['achieved']:>10.1f}x {r['achieved'] / r['asked']:>8.0%} "
+              f"{r['fps']:>7.0f} {r['lag_s']:>8.1f}")
 
 
 if __name__ == "__main__":
