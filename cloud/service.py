@@ -103,8 +103,8 @@ class CloudService:
             batch = TelemetryBatch(batch.t_sent, batch.t_deliver, [batch.src[k] for k in keep.tolist()],
                                    [batch.seq[k] for k in keep.tolist()], batch.x[keep], batch.y[keep], batch.v[keep],
                                    [batch.state[k] for k in keep.tolist()], batch.payload_t[keep])
-        self.twin.on_telemetry_batch(batch.src, batch.t_deliver, batch.x.tolist(), batch.y.tolist(),
-                                     batch.v.tolist(), batch.state, batch.payload_t.tolist())
+        self.twin.on_telemetry_batch(batch.src, batch.t_deliver, batch.x, batch.y, batch.v, batch.state,
+                                     batch.payload_t)
 
     def _on_equipment(self, topic: str, env: Envelope) -> None:
         if self._valid(env):

@@ -2,24 +2,77 @@
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 
-@dataclass
+
+class _Columns:
+    """What telemetry updates, one array per field over every truck the twin knows: a period's telemetry of the
+    whole fleet lands in one pass of numpy (``FleetTwin.on_telemetry_batch``)."""
+
+    def __init__(self) -> None:
+        self.n = 0
+        self.t_seen = np.empty(0)  # [s] simulation time of the newest message
+        self.x = np.empty(0)  # [m]
+        self.y = np.empty(0)  # [m]
+        self.speed_mps = np.empty(0)
+        self.payload_t = np.empty(0)
+        self.state: list[str] = []
+
+    def append(self) -> int:
+        if self.n == len(self.t_seen):
+            size = max(16, 2 * self.n)
+            for name, fill in (("t_seen", -1.0), ("x", math.nan), ("y", math.nan), ("speed_mps", 0.0),
+                               ("payload_t", 0.0)):
+                grown = np.full(size, fill)
+                grown[:self.n] = getattr(self, name)[:self.n]
+                setattr(self, name, grown)
+        self.state.append("UNKNOWN")
+        self.n += 1
+        return self.n - 1
+
+
+def _column(name: str, doc: str) -> property:
+    def get(view: TruckView) -> float:
+        return float(getattr(view._cols, name)[view._i])
+
+    def put(view: TruckView, value: float) -> None:
+        getattr(view._cols, name)[view._i] = value
+
+    return property(get, put, doc=doc)
+
+
 class TruckView:
-    id: str
-    truck_class: str = ""
-    state: str = "UNKNOWN"
-    at: str | None = None  # facility the truck is at, when it is at one
-    dest: str | None = None  # destination of its current order
-    payload_t: float = 0.0
-    x: float = float("nan")
-    y: float = float("nan")
-    speed_mps: float = 0.0
-    t_seen: float = -1.0  # [s] simulation time of the newest message
-    down: bool = False  # broken down, as its last event said
+    """What the cloud believes about one truck. The fields telemetry updates live in the twin's columns."""
+
+    __slots__ = ("_cols", "_i", "at", "dest", "down", "id", "truck_class")
+
+    def __init__(self, truck_id: str, cols: _Columns) -> None:
+        self.id = truck_id
+        self.truck_class = ""
+        self.at: str | None = None  # facility the truck is at, when it is at one
+        self.dest: str | None = None  # destination of its current order
+        self.down = False  # broken down, as its last event said
+        self._cols = cols
+        self._i = cols.append()
+
+    t_seen = _column("t_seen", "[s] simulation time of the newest message")
+    x = _column("x", "[m]")
+    y = _column("y", "[m]")
+    speed_mps = _column("speed_mps", "[m/s]")
+    payload_t = _column("payload_t", "[t]")
+
+    @property
+    def state(self) -> str:
+        return self._cols.state[self._i]
+
+    @state.setter
+    def state(self, value: str) -> None:
+        self._cols.state[self._i] = value
 
 
 LEARN_RATE = 0.2  # [-] weight of the newest observed trip in a route's learned travel time (assumption)
@@ -28,6 +81,8 @@ LEARN_RATE = 0.2  # [-] weight of the newest observed trip in a route's learned 
 @dataclass
 class FleetTwin:
     trucks: dict[str, TruckView] = field(default_factory=dict)
+    _cols: _Columns = field(default_factory=_Columns)
+    _batch_rows: tuple[list[str] | None, np.ndarray] = (None, np.empty(0, dtype=np.int64))  # senders -> rows
     trip_s: dict[tuple[str, str, str, bool], float] = field(default_factory=dict)  # learned: (from, to, class, loaded)
     _ordered: dict[str, tuple[str, str, bool, float]] = field(default_factory=dict)  # truck -> (from, to, loaded, t)
     units_down: dict[str, set[str]] = field(default_factory=dict)  # facility -> units out of service
@@ -36,7 +91,7 @@ class FleetTwin:
     def truck(self, truck_id: str) -> TruckView:
         view = self.trucks.get(truck_id)
         if view is None:
-            view = self.trucks[truck_id] = TruckView(truck_id)
+            view = self.trucks[truck_id] = TruckView(truck_id, self._cols)
         return view
 
     def on_telemetry(self, truck_id: str, t: float, body: dict[str, Any]) -> None:
@@ -50,15 +105,21 @@ class FleetTwin:
         view.state = str(body["state"])
         view.payload_t = float(body["payload_t"])
 
-    def on_telemetry_batch(self, truck_ids: list[str], t: float, x: list[float], y: list[float], v: list[float],
-                           state: list[str], payload_t: list[float]) -> None:
-        """``on_telemetry`` for many trucks' messages delivered at ``t``, given as columns."""
-        for k, truck_id in enumerate(truck_ids):
-            view = self.trucks.get(truck_id) or self.truck(truck_id)
-            if t < view.t_seen:
-                continue  # an older message overtaken by a newer one
-            view.t_seen = t
-            view.x, view.y, view.speed_mps, view.state, view.payload_t = x[k], y[k], v[k], state[k], payload_t[k]
+    def on_telemetry_batch(self, truck_ids: list[str], t: float, x: np.ndarray, y: np.ndarray, v: np.ndarray,
+                           state: list[str], payload_t: np.ndarray) -> None:
+        """``on_telemetry`` for many trucks' messages (one each) delivered at ``t``, given as columns."""
+        if truck_ids is not self._batch_rows[0]:  # a fleet sends the same list of senders every period
+            self._batch_rows = (truck_ids, np.array([self.truck(tid)._i for tid in truck_ids], dtype=np.int64))
+        rows = self._batch_rows[1]
+        c = self._cols
+        newer = ~(t < c.t_seen[rows])  # an older message overtaken by a newer one changes nothing
+        if not newer.all():
+            rows, x, y, v, payload_t = rows[newer], x[newer], y[newer], v[newer], payload_t[newer]
+            state = [s for s, keep in zip(state, newer.tolist(), strict=True) if keep]
+        c.t_seen[rows] = t
+        c.x[rows], c.y[rows], c.speed_mps[rows], c.payload_t[rows] = x, y, v, payload_t
+        for row, s in zip(rows.tolist(), state, strict=True):
+            c.state[row] = s
 
     def on_event(self, truck_id: str, t: float, body: dict[str, Any]) -> None:
         view = self.truck(truck_id)
