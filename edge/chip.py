@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from edge.accel import BackgroundTask, DeviceProfile, DeviceScheduler, Job, model_cost
+from edge.accel import BackgroundTask, DeviceProfile, DeviceScheduler, Job
 from edge.accel.background import ReleaseClock, background_job
 from edge.accel.scheduler import combined_stats
 
@@ -43,7 +43,11 @@ class ChipTimeline:
     def __post_init__(self) -> None:
         if self.chips < 1:
             raise ValueError(f"chips must be >= 1, got {self.chips}")
-        self.latency_s = model_cost(self.model_path, self.profile).latency_s if self.model_path else 0.0
+        self.latency_s = 0.0
+        if self.model_path is not None:
+            from edge.accel import model_cost  # onnx: loaded when a chip first has a model to cost
+
+            self.latency_s = model_cost(self.model_path, self.profile).latency_s
         self.schedulers = [DeviceScheduler(self.profile, streams=self.streams, policy=self.policy, retain=False)
                            for _ in range(self.chips)]
         self._clocks = [self._class_clocks(c) for c in range(self.chips)]

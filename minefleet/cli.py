@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 from cloud.planners import PLANNERS, PlannerConfigError
-from edge.accel import DeviceError, GraphError, profile_table, providers
+from edge.accel import DeviceError, GraphError
 from edge.contract import ModelError
 from fleet.errors import InputError
 from fleet.trace import TraceRecorder
@@ -330,6 +330,8 @@ def _models(args: argparse.Namespace) -> int:
                               hours=args.hours, out=args.out, runs_dir=args.runs_dir, executor=args.executor,
                               workers=args.workers, address=args.address, quiet=args.quiet, dry_run=args.dry_run)
     if args.models_command == "providers":
+        from edge.accel import providers
+
         present = providers()
         print("onnxruntime execution providers present: " + ", ".join(present))
         for name, ep in (("CUDA", "CUDAExecutionProvider"), ("CANN", "CANNExecutionProvider")):
@@ -343,6 +345,8 @@ def _models(args: argparse.Namespace) -> int:
     if not path.is_file():
         raise ModelError(path, "no such model (zoo names: tiny, small, large, small-int8; or an ONNX path)")
     # Any ONNX graph can be timed (a camera detector, a timing-only background graph), contract or not.
+    from edge.accel import profile_table
+
     print(profile_table(path, args.device, batch=args.batch))
     return 0
 

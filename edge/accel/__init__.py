@@ -6,15 +6,33 @@ Why it exists: inference runs for real in onnxruntime on the host, but its resul
 reports is emulated, and says so.
 """
 
-from edge.accel.background import BackgroundTask, periodic_jobs, shipped_tasks
-from edge.accel.cost import ModelCost, NodeCost, model_cost, profile_table
-from edge.accel.graph import GraphError
-from edge.accel.profile import DeviceError, DeviceProfile, available_devices, load_profile
-from edge.accel.providers import ProviderError, providers, select_provider
-from edge.accel.scheduler import DeviceScheduler, Job, JobResult, Stats
+import importlib
+from typing import Any
 
-__all__ = [
-    "BackgroundTask", "DeviceError", "DeviceProfile", "DeviceScheduler", "GraphError", "Job", "JobResult",
-    "ModelCost", "NodeCost", "ProviderError", "Stats", "available_devices", "load_profile", "model_cost",
-    "periodic_jobs", "profile_table", "providers", "select_provider", "shipped_tasks",
-]
+# ``providers`` is both a submodule and its function; importing the submodule here binds the name to the function
+# for good (a later ``import edge.accel.providers`` would otherwise leave the module under it). Light: onnxruntime
+# loads only when asked.
+from edge.accel.providers import ProviderError as ProviderError
+from edge.accel.providers import providers as providers
+from edge.accel.providers import select_provider as select_provider
+
+# Name -> the submodule that defines it, imported on first use: the cost model brings onnx, which a run without
+# an emulated chip should not wait for at start.
+_WHERE = {
+    "BackgroundTask": "background", "periodic_jobs": "background", "shipped_tasks": "background",
+    "ModelCost": "cost", "NodeCost": "cost", "model_cost": "cost", "profile_table": "cost",
+    "GraphError": "errors",
+    "DeviceError": "profile", "DeviceProfile": "profile", "available_devices": "profile", "load_profile": "profile",
+    "DeviceScheduler": "scheduler", "Job": "scheduler", "JobResult": "scheduler", "Stats": "scheduler",
+}
+
+__all__ = sorted([*_WHERE, "ProviderError", "providers", "select_provider"])
+
+
+def __getattr__(name: str) -> Any:
+    where = _WHERE.get(name)
+    if where is None:
+        raise AttributeError(f"module 'edge.accel' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"edge.accel.{where}"), name)
+    globals()[name] = value
+    return value

@@ -16,7 +16,6 @@ from pathlib import Path
 
 import numpy as np
 
-from edge.accel.cost import model_cost
 from edge.accel.profile import DeviceProfile, load_profile
 from edge.accel.scheduler import Job
 
@@ -65,6 +64,8 @@ class BackgroundTask:
 
 @lru_cache(maxsize=64)
 def _latency(model_path: str, device: str, profile_path: str, batch: int) -> float:
+    from edge.accel.cost import model_cost  # onnx: loaded when a background detector is first costed
+
     return model_cost(model_path, load_profile(profile_path), batch).latency_s
 
 

@@ -16,6 +16,8 @@ import onnx
 from onnx import TensorProto, helper, numpy_helper
 from onnx.reference import ReferenceEvaluator
 
+from edge.accel.errors import GraphError
+
 # [B] bytes per element of each ONNX tensor type
 DTYPE_BYTES: dict[int, int] = {
     TensorProto.FLOAT: 4, TensorProto.FLOAT16: 2, TensorProto.BFLOAT16: 2, TensorProto.DOUBLE: 8,
@@ -40,10 +42,6 @@ FOLD_MAX_ELEMENTS = 64
 SHAPE_ARITHMETIC = {"Shape", "Gather", "Unsqueeze", "Squeeze", "Concat", "Add", "Sub", "Mul", "Div", "Cast",
                     "Slice", "Floor", "Ceil", "Identity", "Range", "Equal", "Where", "ReduceProd", "Max", "Min"}
 FOLD_ROUNDS = 64  # each round resolves at least one more level of shapes; graphs need a handful
-
-
-class GraphError(ValueError):
-    """A model that cannot be costed: unreadable, a symbolic dim other than batch, or a failed inference."""
 
 
 @dataclass(frozen=True)

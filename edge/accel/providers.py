@@ -7,8 +7,6 @@ run asks for measured). Asking for a provider that is not there is a configurati
 
 from __future__ import annotations
 
-import onnxruntime as ort
-
 _CHOICES = {
     "cpu": "CPUExecutionProvider",
     "cuda": "CUDAExecutionProvider",
@@ -22,6 +20,8 @@ class ProviderError(ValueError):
 
 def providers() -> list[str]:
     """`onnxruntime.get_available_providers()`, as this build reports it."""
+    import onnxruntime as ort  # here: a run without perception never loads onnxruntime
+
     return list(ort.get_available_providers())
 
 
