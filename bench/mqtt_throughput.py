@@ -1,11 +1,12 @@
 """Messages per second through the embedded brokers: the project's MQTT transport against raw paho-mqtt.
 
-    python -m bench.mqtt_throughput [--n 20000] [--brokers amqtt mosquitto]
+    python -m bench.mqtt_throughput [--n 10000] [--brokers amqtt mosquitto] [--quick]
 
 One publisher (the fleet's account) and one subscriber (the cloud's) on loopback, through the broker's password
 and ACL checks as in a run, telemetry-sized envelopes (~180 B). "raw paho" publishes
 ready-made bytes and counts them in paho's callback; "transport" builds each envelope, publishes it through
-``MqttTransport``, and the subscriber decodes, validates, de-duplicates, queues and delivers it to a handler in
+``MqttTransport`` as the fleet's side of a run does (QoS 0 framed, handed over once per burst of a tick's worth),
+and the subscriber decodes, validates, de-duplicates, queues and delivers it to a handler in
 simulation-time order. Both use the same in-flight window and unlimited paho queue; both time from the first
 publish to the last message in. The transport also sets TCP_NODELAY, a latency choice raw paho does not make
 (given to raw paho it cost 3-9% in two measurements, about the noise). Raw and transport runs alternate, so
@@ -22,17 +23,22 @@ import itertools
 import platform
 import threading
 import time
+from typing import Any
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
+from bench.report import at_least, figure
 from net.broker import EmbeddedBroker, find_mosquitto
 from net.envelope import Envelope
-from net.mqtt import DEFAULT_INFLIGHT, BrokerUrl, MqttTransport
+from net.mqtt import DEFAULT_INFLIGHT, FRAME_HOLD_S, BrokerUrl, MqttTransport
 from net.topics import Topics
 
 TARGET_RATIO = 0.7
 TIMEOUT_S = 120.0  # [s] per measurement
+N, QUICK_N = 10_000, 2_000  # messages per measurement
+REPEAT = 2  # runs per cell; the best is kept (2 shared cores)
+BROKERS = ("amqtt", "mosquitto")
 BURST = 100  # messages published between two takes of what has arrived (a tick's worth)
 TOPICS = Topics("bench", prefix="bench/")
 _RUN = itertools.count()  # a fresh client id per run: a broker may still be draining the last one
@@ -84,7 +90,7 @@ def raw_paho(pub_url: str, sub_url: str, n: int, qos: int) -> float:
 def transport(pub_url: str, sub_url: str, n: int, qos: int) -> float:
     """msgs/s from first publish to last delivery through ``MqttTransport`` on both ends."""
     delivered = [0]
-    with (MqttTransport(pub_url, f"tr-pub-{next(_RUN)}") as pub,
+    with (MqttTransport(pub_url, f"tr-pub-{next(_RUN)}", frame_qos0=True) as pub,
           MqttTransport(sub_url, f"tr-sub-{next(_RUN)}") as sub):
         sub.subscribe(TOPICS.telemetry("+"), lambda topic, env: delivered.__setitem__(0, delivered[0] + 1))
         topic = TOPICS.telemetry("T001")
@@ -98,7 +104,9 @@ def transport(pub_url: str, sub_url: str, n: int, qos: int) -> float:
         for i in range(n):  # one simulation thread publishes and, between bursts, delivers what has come in
             pub.publish(topic, _env(i), qos=qos)
             if i % BURST == BURST - 1:
+                pub.hand_over(FRAME_HOLD_S)  # as the fleet's side does at each tick
                 take()
+        pub.hand_over()
         deadline = time.monotonic() + TIMEOUT_S
         while delivered[0] < n and time.monotonic() < deadline:
             sub.pump(0.01)
@@ -107,30 +115,58 @@ def transport(pub_url: str, sub_url: str, n: int, qos: int) -> float:
     return delivered[0] / elapsed
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--n", type=int, default=10_000, help="messages per measurement")
-    parser.add_argument("--brokers", nargs="+", default=["amqtt", "mosquitto"])
-    parser.add_argument("--repeat", type=int, default=2, help="runs per cell; the best is kept (2 shared cores)")
-    args = parser.parse_args()
-    print(f"host: {platform.processor() or platform.machine()}, Python {platform.python_version()}, "
-          f"{args.n} messages of {len(_env(1).to_json())} B, one publisher, one subscriber, loopback, "
-          f"best of {args.repeat}")
-    print(f"{'broker':<10} {'QoS':>3} {'raw paho msg/s':>15} {'transport msg/s':>16} {'ratio':>6} {'pairs':>10}"
-          f"  target >= {TARGET_RATIO}")
-    for kind in args.brokers:
+def run(quick: bool = False, n: int | None = None, brokers: tuple[str, ...] = BROKERS,
+        repeat: int = REPEAT) -> dict[str, Any]:
+    """Per broker and QoS: raw paho and transport msgs/s (best of ``repeat``), their ratio and the spread of the
+    ratios of back-to-back pairs, measured in this call; ``figures`` as ``bench.report`` lists them."""
+    n = (QUICK_N if quick else N) if n is None else n
+    out: dict[str, Any] = {"host": f"{platform.processor() or platform.machine()}, Python {platform.python_version()}",
+                           "n": n, "bytes": len(_env(1).to_json()), "repeat": repeat, "target_ratio": TARGET_RATIO}
+    for kind in brokers:
         if kind == "mosquitto" and find_mosquitto() is None:
-            print(f"{kind:<10} not installed (apt-get install mosquitto)")
+            out[kind] = {"installed": False}
             continue
+        cells: dict[str, Any] = {"installed": True}
         with EmbeddedBroker(kind) as broker:
             urls = broker.url_for("fleet"), broker.url_for("cloud")  # telemetry: the fleet sends, the cloud reads
             for qos in (0, 1):
-                pairs = [(raw_paho(*urls, args.n, qos), transport(*urls, args.n, qos))
-                         for _ in range(args.repeat)]
+                pairs = [(raw_paho(*urls, n, qos), transport(*urls, n, qos)) for _ in range(repeat)]
                 raw, ours = max(r for r, _ in pairs), max(t for _, t in pairs)
                 each = [t / r for r, t in pairs]
-                spread = f"{min(each):.2f}-{max(each):.2f}"
-                print(f"{kind:<10} {qos:>3} {raw:>15,.0f} {ours:>16,.0f} {ours / raw:>6.2f} {spread:>10}")
+                cells[f"qos{qos}"] = {"raw_msgs_s": round(raw), "transport_msgs_s": round(ours),
+                                      "ratio": round(ours / raw, 3),
+                                      "pairs": [round(min(each), 3), round(max(each), 3)]}
+        out[kind] = cells
+    out["figures"] = [figure(f"{kind} QoS {qos} transport", c["transport_msgs_s"], "msg/s",
+                             baseline=c["raw_msgs_s"], baseline_name="raw paho",
+                             target=at_least(c["ratio"], TARGET_RATIO, "x"))
+                      for kind in brokers if out[kind]["installed"]
+                      for qos, c in ((q, out[kind][f"qos{q}"]) for q in (0, 1))]
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--n", type=int, default=None, help=f"messages per measurement (default {N}, --quick "
+                                                            f"{QUICK_N})")
+    parser.add_argument("--brokers", nargs="+", default=list(BROKERS), choices=BROKERS)
+    parser.add_argument("--repeat", type=int, default=REPEAT, help="runs per cell; the best is kept (2 shared cores)")
+    parser.add_argument("--quick", action="store_true", help="fewer messages")
+    args = parser.parse_args()
+    res = run(args.quick, args.n, tuple(args.brokers), args.repeat)
+    print(f"host: {res['host']}, {res['n']} messages of {res['bytes']} B, one publisher, one subscriber, loopback, "
+          f"best of {res['repeat']}")
+    print(f"{'broker':<10} {'QoS':>3} {'raw paho msg/s':>15} {'transport msg/s':>16} {'ratio':>6} {'pairs':>10}"
+          f"  target >= {TARGET_RATIO}")
+    for kind in args.brokers:
+        if not res[kind]["installed"]:
+            print(f"{kind:<10} not installed (apt-get install mosquitto)")
+            continue
+        for qos in (0, 1):
+            c = res[kind][f"qos{qos}"]
+            spread = f"{c['pairs'][0]:.2f}-{c['pairs'][1]:.2f}"
+            print(f"{kind:<10} {qos:>3} {c['raw_msgs_s']:>15,} {c['transport_msgs_s']:>16,} {c['ratio']:>6.2f} "
+                  f"{spread:>10}")
 
 
 if __name__ == "__main__":

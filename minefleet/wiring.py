@@ -120,7 +120,7 @@ def mqtt(site: str, planner: PlannerSpec, broker_url: str | None, cloud_in_proce
             wiring._thread = threading.Thread(target=serve, name="minefleet-cloud", daemon=True)
             wiring._thread.start()
         fleet_tr = MqttTransport(fleet_url, client_id(prefix, "fleet"), ca_certs=ca_certs,
-                                 will=(sim_topic(topics, "claim"), b""))
+                                 will=(sim_topic(topics, "claim"), b""), frame_qos0=True)
         closers.append(fleet_tr.close)
         leader = Leader(fleet_tr, topics, key, timeout_s=peer_timeout_s)
         leader.claim()

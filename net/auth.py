@@ -17,6 +17,8 @@ import secrets
 from pathlib import Path
 from typing import Any
 
+import orjson
+
 from net.envelope import Envelope
 
 KEY_BYTES = 32
@@ -93,10 +95,17 @@ def _plain(value: Any) -> Any:
 
 
 def canonical(topic: str, env: Envelope) -> bytes:
-    """The bytes signed: topic, kind, src, seq, both times and the body, as sorted compact JSON. Floats are
-    written by ``repr``, which survives the wire's JSON exactly, so sender and receiver build the same bytes."""
+    """The bytes signed: topic, kind, src, seq, both times and the body, as compact JSON with sorted keys. Floats
+    are written in their shortest exact form, which survives the wire's JSON, so sender and receiver build the
+    same bytes. orjson takes a tenth of the standard encoder's time (a barrier's sync names up to 300 messages,
+    signed by one side and checked by the other); like ``Envelope.to_json``, a document with a null in it is
+    checked again by the strict encoder, so a NaN or an infinity is refused rather than signed as null, and an
+    integer beyond 64 bits is refused (``TypeError``) as it cannot be a genuine message's."""
     doc = [topic, env.kind, env.src, env.seq, env.t_sent, env.t_deliver, env.body]
-    return json.dumps(doc, sort_keys=True, separators=(",", ":"), allow_nan=False, default=_plain).encode()
+    data = orjson.dumps(doc, default=_plain, option=orjson.OPT_SORT_KEYS)
+    if b"null" in data:
+        json.dumps(doc, allow_nan=False, default=_plain)
+    return data
 
 
 def sign(key: SiteKey, topic: str, env: Envelope) -> str:

@@ -1,4 +1,5 @@
-"""An MQTT broker that starts with no setup: Debian's mosquitto when installed, else amqtt (pure Python).
+"""An MQTT broker that starts with no setup: Debian's mosquitto when installed, else amqtt (pure Python), each in
+a process of its own.
 
 ``with EmbeddedBroker() as broker: ... broker.url_for("fleet")`` gives ``mqtt://fleet:<password>@127.0.0.1:<free
 port>``. The broker listens on loopback only, refuses anonymous clients and applies the role ACLs of
@@ -11,13 +12,14 @@ from __future__ import annotations
 
 import asyncio
 import getpass
+import json
 import logging
 import os
 import shutil
 import socket
 import subprocess
+import sys
 import tempfile
-import threading
 import time
 import weakref
 from collections.abc import Iterable
@@ -88,11 +90,7 @@ class EmbeddedBroker:
         self._proc: subprocess.Popen[bytes] | None = None
         self._reaper: weakref.finalize | None = None
         self._tmp: tempfile.TemporaryDirectory[str] | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._thread: threading.Thread | None = None
-        self._broker: Any = None
-        self._exe = ""
-        self._conf = Path()
+        self._argv: list[str] = []  # the broker's command line, kept for ``revive``
 
     def __repr__(self) -> str:  # never the passwords
         return f"EmbeddedBroker(kind={self.kind or self.requested!r}, port={self.port}, secure={self.secure})"
@@ -141,36 +139,15 @@ class EmbeddedBroker:
             # "user": started as root, mosquitto would switch to user mosquitto, which cannot read this folder.
             write_private(conf, f"user {getpass.getuser()}\nlistener {self.port} 127.0.0.1\n{access}"
                                 "max_queued_messages 0\nset_tcp_nodelay true\npersistence false\nlog_dest none\n")
-            self._proc = subprocess.Popen([exe, "-c", str(conf)], stdout=subprocess.DEVNULL,
-                                          stderr=subprocess.DEVNULL)
-            self._exe, self._conf = exe, conf
-            if wait_listening(self.port, time.monotonic() + START_TIMEOUT_S, self._proc):
+            self._argv = [exe, "-c", str(conf)]
+            if self._spawn():
                 self.kind = "mosquitto"
-                # A process that ends without stop() (say, closing a client raised first) must not leave the broker
-                # listening: it is stopped when this object is collected or at the latest at exit.
-                self._reaper = weakref.finalize(self, stop_process, self._proc)
                 return
-            self._stop_process()
         raise RuntimeError(f"mosquitto ({exe}) did not start listening on 127.0.0.1")
 
     def _start_amqtt(self, folder: Path) -> None:
-        from amqtt.broker import Broker  # imported here: amqtt is only needed without mosquitto
-
-        class AclBroker(Broker):
-            """amqtt's broker asking the topic ACL plugin directly. amqtt 0.12.1 runs every plugin check as a task
-            of its own, and with a topic plugin loaded it then now and then held the last QoS 1 message of a burst
-            until the next message came (in 4 of 18 bursts of 2,000 messages on loopback; in none of 30 when asked
-            directly): a run's time barrier waiting for that message would stall."""
-
-            async def _topic_filtering(self, session: Any, topic: str, action: Any) -> bool:
-                acl = self.plugins_manager.get_plugin(broker_acl.AmqttTopicAcl.__name__)
-                return acl is None or bool(await acl.topic_filtering(session=session, topic=topic, action=action))
-
-        logging.getLogger("amqtt").setLevel(logging.ERROR)  # its protocol warnings are not ours to act on
-        loop = asyncio.new_event_loop()
-        ready = threading.Event()
-        failure: list[BaseException] = []
-
+        """amqtt in a process of its own (``python -m net.broker``): in this process its Python work per message
+        shared one interpreter lock with the simulation and its clients, and took half of a run's time with it."""
         # Only the authentication and topic plugins: the logging and $SYS plugins of the default configuration
         # cost about a third of the throughput.
         if self.secure:
@@ -180,33 +157,38 @@ class EmbeddedBroker:
             plugins = broker_acl.amqtt_plugins(str(passwd), self.trucks)
         else:
             plugins = {"amqtt.plugins.authentication.AnonymousAuthPlugin": {"allow_anonymous": True}}
-
-        async def boot() -> None:
-            cfg = {"listeners": {"default": {"type": "tcp", "bind": "127.0.0.1:0"}}, "plugins": plugins}
-            self._broker = AclBroker(cfg)
-            if self.secure and self._broker.plugins_manager.get_plugin(broker_acl.AmqttTopicAcl.__name__) is None:
-                raise RuntimeError("amqtt did not load the topic ACL plugin")
-            await self._broker.start()
-
-        def run() -> None:
-            asyncio.set_event_loop(loop)
-            try:
-                loop.run_until_complete(boot())
-            except BaseException as exc:  # handed to the starting thread, which raises it
-                failure.append(exc)
-                ready.set()
+        conf, log = folder / "amqtt.json", folder / "amqtt.log"
+        for _ in range(3):  # another process may take the free port before amqtt binds it
+            self.port = free_port()
+            write_private(conf, json.dumps({"listeners": {"default": {"type": "tcp", "bind": f"127.0.0.1:{self.port}"}},
+                                            "plugins": plugins, "secure": self.secure}))
+            self._argv = [sys.executable, "-m", __name__, str(conf)]
+            if self._spawn(log, watch=True):
+                self.kind = "amqtt"
                 return
-            ready.set()
-            loop.run_forever()
+        reason = log.read_text(encoding="utf-8", errors="replace").strip().splitlines()[-1:] if log.exists() else []
+        raise RuntimeError(f"amqtt broker did not start: {reason[0] if reason else 'timed out'}")
 
-        self._loop = loop
-        self._thread = threading.Thread(target=run, name="amqtt-broker", daemon=True)
-        self._thread.start()
-        if not ready.wait(START_TIMEOUT_S) or failure:
-            raise RuntimeError(f"amqtt broker did not start: {failure[0] if failure else 'timed out'}")
-        server = self._broker._servers["default"]
-        self.port = int(server.instance.sockets[0].getsockname()[1])
-        self.kind = "amqtt"
+    def _spawn(self, log: Path | None = None, watch: bool = False) -> bool:
+        """Start the broker process of ``_argv``; True once it listens (it is then stopped with this object).
+        ``log``: a private file for its errors. ``watch``: it gets a pipe from this process as its stdin, whose
+        end tells it this process is gone (``serve_amqtt``), so not even a crash leaves it listening."""
+        err = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600) if log is not None else subprocess.DEVNULL
+        stdin = subprocess.PIPE if watch else subprocess.DEVNULL
+        try:
+            self._proc = subprocess.Popen(self._argv, stdin=stdin, stdout=subprocess.DEVNULL, stderr=err)
+        finally:
+            if log is not None:
+                os.close(err)
+        # A process that ends without stop() (say, closing a client raised first) must not leave the broker
+        # listening: it is stopped when this object is collected or at the latest at exit.
+        if self._reaper is not None:
+            self._reaper.detach()
+        self._reaper = weakref.finalize(self, stop_process, self._proc)
+        if wait_listening(self.port, time.monotonic() + START_TIMEOUT_S, self._proc):
+            return True
+        self._stop_process()
+        return False
 
     def _stop_process(self) -> None:
         if self._reaper is not None:
@@ -217,41 +199,26 @@ class EmbeddedBroker:
             self._proc = None
 
     def kill(self) -> None:
-        """Kill mosquitto at once, as a crash would, keeping its port, accounts and files for ``revive``: for
-        fault tests and benches. amqtt runs in this process: there is no crash of it to simulate."""
+        """Kill the broker process at once, as a crash would, keeping its port, accounts and files for ``revive``:
+        for fault tests and benches."""
         if self._proc is None:
-            raise RuntimeError(f"only a mosquitto broker can be killed, this one is {self.kind or 'not started'}")
+            raise RuntimeError("the broker is not started")
         self._proc.kill()
         self._proc.wait()
 
     def revive(self) -> None:
-        """Start a killed mosquitto again on the same port with the same accounts, as a restarted one: without
-        the sessions, subscriptions and retained messages it had (``persistence false``)."""
+        """Start a killed broker again on the same port with the same accounts, as a restarted one: without the
+        sessions, subscriptions and retained messages it had (no persistence)."""
         if self._proc is None or self._proc.poll() is None:
-            raise RuntimeError("only a killed mosquitto broker can be revived")
-        self._proc = subprocess.Popen([self._exe, "-c", str(self._conf)], stdout=subprocess.DEVNULL,
-                                      stderr=subprocess.DEVNULL)
-        if self._reaper is not None:
-            self._reaper.detach()
-        self._reaper = weakref.finalize(self, stop_process, self._proc)
-        if not wait_listening(self.port, time.monotonic() + START_TIMEOUT_S, self._proc):
-            raise RuntimeError(f"mosquitto did not listen again on 127.0.0.1:{self.port}")
+            raise RuntimeError("only a killed broker can be revived")
+        if not self._spawn(watch=self.kind == "amqtt"):
+            raise RuntimeError(f"{self.kind} did not listen again on 127.0.0.1:{self.port}")
 
     def stop(self) -> None:
         self._stop_process()
         if self._tmp is not None:
             self._tmp.cleanup()
             self._tmp = None
-        if self._loop is not None:
-            try:
-                if self._broker is not None and self._loop.is_running():  # not when it failed to start
-                    asyncio.run_coroutine_threadsafe(self._broker.shutdown(), self._loop).result(timeout=10)
-            finally:
-                self._loop.call_soon_threadsafe(self._loop.stop)
-                if self._thread is not None:
-                    self._thread.join(timeout=10)
-                self._loop.close()
-                self._loop = self._broker = self._thread = None
 
     def __enter__(self) -> EmbeddedBroker:
         return self.start()
@@ -268,3 +235,36 @@ def stop_process(proc: subprocess.Popen) -> None:
     except subprocess.TimeoutExpired:
         proc.kill()
         proc.wait(timeout=5)
+
+
+def serve_amqtt(conf: Path) -> None:
+    """The amqtt broker process (``python -m net.broker CONF``) of ``EmbeddedBroker``, until it is terminated or
+    its stdin ends (the process that started it is gone)."""
+    from amqtt.broker import Broker  # imported here: amqtt is only needed without mosquitto
+
+    class AclBroker(Broker):
+        """amqtt's broker asking the topic ACL plugin directly. amqtt 0.12.1 runs every plugin check as a task of
+        its own, and with a topic plugin loaded it then now and then held the last QoS 1 message of a burst until
+        the next message came (in 4 of 18 bursts of 2,000 messages on loopback; in none of 30 when asked
+        directly): a run's time barrier waiting for that message would stall."""
+
+        async def _topic_filtering(self, session: Any, topic: str, action: Any) -> bool:
+            acl = self.plugins_manager.get_plugin(broker_acl.AmqttTopicAcl.__name__)
+            return acl is None or bool(await acl.topic_filtering(session=session, topic=topic, action=action))
+
+    logging.getLogger("amqtt").setLevel(logging.ERROR)  # its protocol warnings are not ours to act on
+    cfg = json.loads(conf.read_text(encoding="utf-8"))
+    secure = cfg.pop("secure")
+
+    async def serve() -> None:
+        broker = AclBroker(cfg)
+        if secure and broker.plugins_manager.get_plugin(broker_acl.AmqttTopicAcl.__name__) is None:
+            raise RuntimeError("amqtt did not load the topic ACL plugin")
+        await broker.start()
+        await asyncio.get_running_loop().run_in_executor(None, sys.stdin.buffer.read)
+
+    asyncio.run(serve())
+
+
+if __name__ == "__main__":
+    serve_amqtt(Path(sys.argv[1]))

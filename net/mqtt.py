@@ -6,6 +6,10 @@ subscriptions may too) and keeps them in a heap in ``(t_deliver, src, seq)`` ord
 router. A message this client publishes on a topic it subscribes to is queued locally at once (its echo from the
 broker is a duplicate), so it is ordered as the in-process router would order it.
 
+With ``frame_qos0`` (the fleet's side of a run) a QoS 0 message is framed here and handed to paho's network thread
+with others as one write (``hand_over``), which spares the simulation thread paho's cost per message; every message
+still leaves in the order it was published.
+
 A topic prefix (``net.topics.Topics(site, prefix=...)``) and a unique client id keep parallel runs on one broker
 apart. Deterministic co-simulation with another process needs the barrier in ``net.sync``.
 """
@@ -36,6 +40,14 @@ RECONNECT_MAX_DELAY_S = 2.0  # [s] paho's back-off between reconnection attempts
 # resumes within this long of its broker coming back
 YIELD_EVERY = 32  # QoS > 0 messages sent or taken in on the simulation thread between two hand-overs of the GIL
 PENDING_TRIM = 4096  # QoS > 0 messages kept for ``flush`` before the acknowledged ones are dropped
+# With ``frame_qos0`` (a barrier's leader, which hands them over at each tick, ``hand_over``): QoS 0 messages are
+# framed here and given to paho as one packet of its output queue, one write for many messages; paho's publish
+# cost a lock, a condition, a wake-up of its network thread (a thread switch) and a write each, most of what a
+# telemetry message cost the fleet's side (profiled)
+# Each hand-over costs a thread switch, which on a loaded host can take a scheduler slice: so few and large.
+FRAME_EVERY = 512  # messages framed at most before they are handed over
+FRAME_BYTES = 128 * 1024  # [B] framed at most
+FRAME_HOLD_S = 0.05  # [s] host time a framed message waits at most while the simulation runs (hand_over)
 
 
 class MqttError(RuntimeError):
@@ -87,7 +99,7 @@ class MqttTransport(Receiver):
 
     def __init__(self, url: str, client_id: str, *, timeout_s: float = 10.0, inbox: bool = False,
                  max_inflight: int = DEFAULT_INFLIGHT, ca_certs: str | None = None,
-                 will: tuple[str, bytes] | None = None) -> None:
+                 will: tuple[str, bytes] | None = None, frame_qos0: bool = False) -> None:
         broker = BrokerUrl.parse(url)
         self.url = redact(url)
         self.client_id = client_id
@@ -96,6 +108,7 @@ class MqttTransport(Receiver):
         # event only wakes a ``pump`` that waits, and paho's thread sets it once per batch, not per message.
         self._raw: deque[tuple[str, bytes, bool, bool]] = deque()  # topic, payload, retain, QoS > 0
         self._arrived = threading.Event()
+        self._wake_any = True  # False while ``pump`` waits for control messages only (see there)
         self._subs = Subscriptions()
         self._local_topics: dict[str, bool] = {}  # topic -> a publication is queued locally (see ``publish``)
         self._pending: list[mqtt.MQTTMessageInfo] = []  # QoS > 0 messages that may still be unacknowledged
@@ -141,6 +154,12 @@ class MqttTransport(Receiver):
         c.on_subscribe = self._on_subscribe
         c.on_message = self._on_message
         self._client = c
+        self._defer_wake = hasattr(c, "_sockpairW")  # paho-mqtt 2.x: see ``hand_over``
+        self._frame = frame_qos0 and _FRAMING
+        self._frames = bytearray()  # framed QoS 0 PUBLISH packets not yet handed to paho (``frame_qos0``)
+        self._framed = 0
+        self._framed_since = 0.0  # host monotonic time of the oldest framed one
+        self._topic_headers: dict[str, bytes] = {}
         try:
             c.connect(broker.host, broker.port, keepalive=60)
         except ssl.SSLCertVerificationError as exc:
@@ -236,8 +255,10 @@ class MqttTransport(Receiver):
         return {"outages": len(spans), "outage_wall_s": round(sum(spans), 3), "offline_drops": self.offline_drops}
 
     def _on_message(self, client: Any, userdata: Any, msg: mqtt.MQTTMessage) -> None:
-        self._raw.append((msg.topic, msg.payload, bool(msg.retain), msg.qos > 0))
-        if not self._arrived.is_set():
+        topic = msg.topic
+        self._raw.append((topic, msg.payload, bool(msg.retain), msg.qos > 0))
+        # Read-only look at the simulation thread's cache (a topic not in it yet wakes, to be safe).
+        if (self._wake_any or self._control_topics.get(topic, True)) and not self._arrived.is_set():
             self._arrived.set()
 
     # -- publish / subscribe ------------------------------------------------------------------------
@@ -267,7 +288,13 @@ class MqttTransport(Receiver):
         return found
 
     def publish_raw(self, topic: str, payload: bytes, qos: int = 0, retain: bool = False) -> None:
-        """Publish bytes as they are (an empty retained payload clears a retained message)."""
+        """Publish bytes as they are (an empty retained payload clears a retained message). With ``frame_qos0``
+        a QoS 0 message is framed for ``hand_over``; what was framed leaves before any other message."""
+        if qos == 0 and not retain and self._frame:
+            self._add_frame(topic, payload)
+            return
+        if self._framed:
+            self.hand_over(wake=False)  # paho's thread is woken by this publication
         info = self._client.publish(topic, payload, qos=qos, retain=retain)
         if info.rc == mqtt.MQTT_ERR_NO_CONN:  # the broker is out of reach: net.sync sends it again once back
             self.offline_drops += 1
@@ -289,6 +316,56 @@ class MqttTransport(Receiver):
                 # message), which made QoS 1 bursts quadratic.
                 self._pending = [i for i in self._pending if not i.is_published()]
                 self._trim_at = max(PENDING_TRIM, 2 * len(self._pending))
+
+    def _add_frame(self, topic: str, payload: bytes) -> None:
+        """Frame a QoS 0 PUBLISH (MQTT 3.1.1 sec. 3.3) for ``hand_over``."""
+        if not self._client.is_connected():  # as paho refuses it: net.sync sends it again once back
+            self.offline_drops += 1
+            return
+        header = self._topic_headers.get(topic)
+        if header is None:
+            if len(self._topic_headers) >= TOPIC_CACHE:
+                self._topic_headers.clear()
+            header = self._topic_headers[topic] = _topic_header(topic)
+        frames = self._frames
+        if not self._framed:
+            self._framed_since = time.monotonic()
+        frames.append(mqtt.PUBLISH)  # no DUP, QoS 0, no RETAIN
+        size = len(header) + len(payload)
+        if size < 128:
+            frames.append(size)
+        else:
+            frames += _remaining_length(size)
+        frames += header
+        frames += payload
+        self.published += 1
+        self._framed += 1
+        if self._framed >= FRAME_EVERY or len(frames) >= FRAME_BYTES:
+            self.hand_over()
+
+    def hand_over(self, max_age_s: float = 0.0, wake: bool = True) -> None:
+        """Give paho's network thread the framed QoS 0 messages (``frame_qos0``) as one packet of its output
+        queue, which it writes in order with the others; with ``max_age_s``, only once the oldest is that old
+        (host time). A barrier's leader calls it at each tick, and this transport before it waits or publishes
+        anything else. ``wake=False``: the caller publishes next, which wakes paho's thread anyway."""
+        if not self._framed or (max_age_s > 0.0 and time.monotonic() - self._framed_since < max_age_s):
+            return
+        frames, n = bytes(self._frames), self._framed
+        self._frames, self._framed = bytearray(), 0
+        c = self._client
+        if not c.is_connected():  # lost since they were framed: as paho would lose them
+            self.offline_drops += n
+            return
+        if wake or not self._defer_wake:
+            c._packet_queue(mqtt.PUBLISH, frames, 0, 0, mqtt.MQTTMessageInfo(0))  # wakes paho's thread
+            return
+        # paho writes a byte to its wake-up socket when one is set: a thread switch, saved when the caller's own
+        # publication wakes it next
+        waker, c._sockpairW = c._sockpairW, None
+        try:
+            c._packet_queue(mqtt.PUBLISH, frames, 0, 0, mqtt.MQTTMessageInfo(0))
+        finally:
+            c._sockpairW = waker
 
     def _subscribe_wait(self, topic_filter: str) -> None:
         self._all_filters.append(topic_filter)
@@ -325,12 +402,18 @@ class MqttTransport(Receiver):
 
     # -- the simulation thread ----------------------------------------------------------------------
 
-    def pump(self, timeout_s: float = 0.0) -> int:
-        """Take what paho has received (waiting up to ``timeout_s`` for the first one); returns how many."""
+    def pump(self, timeout_s: float = 0.0, control_only: bool = False) -> int:
+        """Take what paho has received (waiting up to ``timeout_s`` for the first one); returns how many.
+
+        ``control_only``: the wait ends early only for a control message (a follower idle between barriers):
+        waking the simulation thread for each telemetry message cost a thread switch each; those wait in the
+        hand-over and are taken in with the next control message (at most a barrier's worth, ``net.sync``)."""
         raw = self._raw
         if not raw:
             if timeout_s <= 0:
                 return 0
+            self.hand_over()  # what this waits for may answer a message still framed
+            self._wake_any = not control_only
             self._arrived.clear()  # cleared before the second look, so an append after it always sets it
             if not raw and not self._arrived.wait(timeout_s):
                 return 0
@@ -363,6 +446,7 @@ class MqttTransport(Receiver):
     def flush(self, timeout_s: float | None = None) -> None:
         """Wait until the broker has acknowledged every QoS > 0 message published so far."""
         deadline = time.monotonic() + (self.timeout_s if timeout_s is None else timeout_s)
+        self.hand_over()
         for info in self._pending:
             left = deadline - time.monotonic()
             if left <= 0 or not self._wait_published(info, left):
@@ -395,6 +479,30 @@ class MqttTransport(Receiver):
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _remaining_length(n: int) -> bytes:
+    """MQTT's remaining length (sec. 2.2.3): 7 bits a byte, least significant first."""
+    out = bytearray()
+    while True:
+        n, digit = divmod(n, 128)
+        out.append(digit | 0x80 if n else digit)
+        if not n:
+            return bytes(out)
+
+
+def _topic_header(topic: str) -> bytes:
+    """A QoS 0 PUBLISH's variable header: the topic name as a length-prefixed UTF-8 string (sec. 3.3.2), checked
+    as paho checks the topics it publishes to."""
+    name = topic.encode()
+    if not name or len(name) > 0xFFFF or any(c in topic for c in "+#\0"):
+        raise ValueError(f"cannot publish to topic {topic[:80]!r}")
+    return len(name).to_bytes(2, "big") + name
+
+
+# ``frame_qos0`` queues packets in paho's output through its ``_packet_queue`` (paho-mqtt 2.x); a paho without it
+# publishes them one by one, as any other.
+_FRAMING = callable(getattr(mqtt.Client, "_packet_queue", None))
 
 
 def _no_delay(client: mqtt.Client) -> None:

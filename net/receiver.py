@@ -31,7 +31,7 @@ MAX_SOURCE_BYTES = 2**20
 RECOUNT_EVERY = 1024  # arrivals between two exact recounts of occupancy (amortises their O(MAX_QUEUED) cost)
 MAX_CONTROL = 4096  # barrier messages waiting; the barrier has one request per follower outstanding at a time
 # [s] an inbox entry due this long before the leader's time is never named (see ``Receiver.advance``): barriers
-# name messages in t_deliver order, a quiet batch at most a tick late, so this is far beyond any real lag
+# name messages in t_deliver order, a quiet batch at most net.sync.QUIET_LAG_S late, so this is far beyond any lag
 STALE_SLACK_S = 600.0
 
 TOPIC_CACHE = 4096  # topics whose routing is remembered; a fleet has a few per truck

@@ -17,7 +17,9 @@ takes the next message from the global order, so a reply is ordered exactly wher
 ``sync(now)`` at a tick boundary sends a pending quiet batch once its oldest key is ``QUIET_LAG_S`` of
 simulation time old (or it holds ``BATCH_MAX`` keys), so the follower's view lags by at most that much while a
 barrier's round trip is paid once per batch, not once per tick: a quiet delivery publishes nothing, so when it
-is handed over cannot change what the follower does, only its order can, and that is kept.
+is handed over cannot change what the follower does, only its order can, and that is kept. Nor can a barrier of
+quiet messages alone be answered, so the leader simulates on and takes its ack before it opens the next one (one
+barrier is open per follower at any time, as the fault handling below needs).
 
 Registration: a follower subscribes to its topics, then publishes a retained ``.../sim/hello/{id}`` {id, session,
 filters, quiet}; the leader waits for the hellos of the followers it expects before it publishes anything. The
@@ -51,7 +53,7 @@ from typing import Any
 from net.auth import SiteKey, authenticate, sign
 from net.envelope import Envelope
 from net.journal import Barrier, Journal
-from net.mqtt import MqttTransport
+from net.mqtt import FRAME_HOLD_S, MqttTransport
 from net.receiver import TOPIC_CACHE, Key
 from net.topics import Topics, matches
 from net.transport import Handler
@@ -79,8 +81,9 @@ class FollowerInfo:
     filters: list[str]
     quiet: list[str]
     session: str
-    batch: list[list[str | int]] = field(default_factory=list)
+    batch: list[Key] = field(default_factory=list)  # sent as JSON arrays [topic, src, seq]
     batch_t: float = 0.0  # [s] simulation time of the oldest key in ``batch``
+    unacked: int = 0  # the open barrier of quiet messages alone whose ack is still to be taken (``_complete``)
     held: dict[Key, tuple[str, bytes, int]] = field(default_factory=dict)  # published, not yet delivered there
     # topic -> (the follower subscribes to it, it is quiet): asked for every message published and delivered
     routes: dict[str, tuple[bool, bool]] = field(default_factory=dict)
@@ -151,7 +154,7 @@ class Leader:
         self._ghosts: list[tuple[float, str, int, int, str, str]] = []  # (t, src, seq, tie, topic, follower)
         self._tie = itertools.count()
         self._n = 0
-        self._open: dict[str, tuple[int, float, list[list[str | int]], bool]] = {}  # follower -> open barrier
+        self._open: dict[str, tuple[int, float, list[Key], bool]] = {}  # follower -> open barrier
         self._expected_remote = 0  # follower publications matching our filters, per their acks
         self._acks: dict[tuple[str, int], Envelope] = {}
         self._generation = transport.generation
@@ -260,7 +263,7 @@ class Leader:
             f = self.followers[fid]
             if not f.batch:
                 f.batch_t = t
-            f.batch.append([topic, src, seq])
+            f.batch.append((topic, src, seq))
             self.t = max(self.t, t)
             if not f.route(topic)[1] or len(f.batch) >= BATCH_MAX:
                 self._barrier(f, t)
@@ -274,21 +277,27 @@ class Leader:
         for f in list(self.followers.values()):
             if f.batch and now - f.batch_t >= lag_s:
                 self._barrier(f, now)
+        self.transport.hand_over(FRAME_HOLD_S)  # telemetry framed by the transport leaves within this long
 
     # -- the barrier --------------------------------------------------------------------------------
 
-    def _send_barrier(self, f: FollowerInfo, n: int, t: float, keys: list[list[str | int]], stop: bool) -> None:
+    def _send_barrier(self, f: FollowerInfo, n: int, t: float, keys: list[Key], stop: bool) -> None:
         if stop:
             self._ctl.publish(sim_topic(self.topics, "stop"), "stop", t, {"t": t, "n": n, "to": f.id})
         else:
             self._ctl.publish(sim_topic(self.topics, "sync"), "sync", t, {"t": t, "n": n, "to": f.id, "deliver": keys})
 
-    def _await(self, f: FollowerInfo, t: float, keys: list[list[str | int]], stop: bool) -> Envelope:
-        """Open a barrier (or the stop) for ``f`` and wait for its ack."""
+    def _open_barrier(self, f: FollowerInfo, t: float, keys: list[Key], stop: bool) -> int:
+        """Open a barrier (or the stop) for ``f``, once the one before it is complete: one is open at a time."""
+        self._complete(f)
         self._n += 1
         n = self._n
         self._open[f.id] = (n, t, keys, stop)
         self._send_barrier(f, n, t, keys, stop)
+        return n
+
+    def _ack(self, f: FollowerInfo, n: int, t: float, stop: bool) -> Envelope:
+        """Wait (bounded) for ``f``'s ack of barrier ``n``."""
         self._deadline = time.monotonic() + self.timeout_s
         what = f"follower {f.id!r} to acknowledge {'stop' if stop else 'barrier'} {n} at t={t:.3f} s"
         while (f.id, n) not in self._acks:
@@ -296,9 +305,25 @@ class Leader:
         return self._acks.pop((f.id, n))
 
     def _barrier(self, f: FollowerInfo, t: float) -> None:
+        """Hand ``f`` the batch. A batch of quiet messages alone cannot be answered, so its ack is awaited only
+        before the next barrier opens (``_complete``): the follower takes it in while the leader simulates on.
+        Any other waits for its ack and for every reply it announces."""
         keys, f.batch = f.batch, []
-        ack = self._await(f, t, keys, stop=False)
-        n = int(ack.body["n"])
+        n = self._open_barrier(f, t, keys, stop=False)
+        if f.route(keys[-1][0])[1]:  # the batch ends at its first key that is not quiet, if any
+            f.unacked = n
+        else:
+            self._finish(f, n, t, keys)
+
+    def _complete(self, f: FollowerInfo) -> None:
+        """Finish ``f``'s quiet barrier still waiting for its ack, if any."""
+        if f.unacked:
+            n, f.unacked = f.unacked, 0
+            _, t, keys, _ = self._open[f.id]
+            self._finish(f, n, t, keys)
+
+    def _finish(self, f: FollowerInfo, n: int, t: float, keys: list[Key]) -> None:
+        ack = self._ack(f, n, t, stop=False)
         if ack.body["error"] is not None:
             raise SyncError(f"follower {f.id!r} failed barrier {n} at t={t:.3f} s: {ack.body['error']}")
         own = self.transport.filters
@@ -308,8 +333,9 @@ class Leader:
             self._control(f"follower {f.id!r}'s replies of barrier {n} at t={t:.3f} s "
                           f"({tr.remote_kept} of {self._expected_remote} arrived)")
         del self._open[f.id]
-        for topic, src, seq in keys:
-            f.held.pop((str(topic), str(src), int(seq)), None)
+        held = f.held
+        for key in keys:
+            held.pop(key, None)
         self.barriers += 1
 
     def close(self, t: float | None = None) -> None:
@@ -318,7 +344,7 @@ class Leader:
         t = self.t if t is None else t
         self.sync(t, lag_s=0.0)
         for f in list(self.followers.values()):
-            self._await(f, t, [], stop=True)
+            self._ack(f, self._open_barrier(f, t, [], stop=True), t, stop=True)
             del self._open[f.id]
         for name in ("claim",):
             self.transport.publish_raw(sim_topic(self.topics, name), b"", qos=1, retain=True)
@@ -403,7 +429,7 @@ class _Follower:
                 if taken is None:
                     if time.monotonic() > idle_deadline:
                         raise SyncError(f"follower {self.id!r}: no word from the leader for {idle_timeout_s} s")
-                    self.tr.pump(PUMP_S)
+                    self.tr.pump(PUMP_S, control_only=True)
                     continue
                 _, env = taken
                 body = env.body

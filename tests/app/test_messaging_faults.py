@@ -173,8 +173,8 @@ def mosquitto(kind: str, folder: Path) -> Iterator[tuple[Any, dict[str, str]]]:
 def test_a_broker_killed_and_restarted_mid_shift_changes_nothing(tmp_path, reference, kind):
     """mosquitto is killed -9 and comes back OUTAGE_S later without its sessions or retained messages: both tiers
     reconnect and subscribe again, the leader sends again what was not yet delivered, and the shift is the
-    undisturbed one; the outage is in timing.json. (amqtt, the fallback broker, runs in this process and has no
-    crash to simulate.)"""
+    undisturbed one; the outage is in timing.json. (amqtt, the fallback broker, is killed and revived the same
+    way in tests/net/test_mqtt.py.)"""
     key = SiteKey.generate()
     prefix = f"outage-{kind}/"
     with mosquitto(kind, tmp_path) as (broker, urls), CloudThread(urls["cloud"], SITE, key, prefix, 60.0) as cloud:

@@ -67,6 +67,21 @@ def test_each_forgery_is_refused_with_its_reason():
     assert v.check(TOPIC, replace(good)) == "replayed"
 
 
+def test_what_json_cannot_carry_is_never_signed_and_never_passes():
+    key = SiteKey.generate()
+    with pytest.raises(ValueError):
+        sign(key, TOPIC, order(note=math.nan))  # would be signed as null, a different message
+    with pytest.raises(TypeError):
+        sign(key, TOPIC, order(request=2**64))
+    huge = order(request=2**64)
+    huge.sig = "0" * 64
+    assert Verifier(key).check(TOPIC, huge) == "forged"
+    keys_in_any_order = signed(key, order(unit="U2", note=None))
+    received = Envelope.from_json(keys_in_any_order.to_json())
+    received.body = dict(reversed(list(received.body.items())))  # the signed bytes sort the keys
+    assert Verifier(key).check(TOPIC, received) is None
+
+
 def test_orders_overtaking_each_other_are_not_replays():
     """A planner whose decision time varies can send a later order sooner: both are genuine and obeyed."""
     key = SiteKey.generate()

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import time
 
 import pytest
@@ -180,3 +182,94 @@ def test_a_broker_lagging_behind_does_not_make_publishing_quadratic(broker, monk
         assert _Unacknowledged.checks < 3 * n, _Unacknowledged.checks  # was about n * n / 2
         monkeypatch.undo()
         tr._pending.clear()  # nothing was sent: nothing for close() to wait for
+
+
+def test_framed_telemetry_leaves_in_publication_order_with_the_other_messages(broker):
+    """With ``frame_qos0`` (the fleet's side of a run) QoS 0 messages are framed here and handed to paho many at a
+    time: they reach the subscriber intact, of any size, and in the order published, the QoS 1 ones included."""
+    topics = Topics("s", prefix="frame/")
+    with (MqttTransport(broker.url_for("fleet"), "frame-pub", frame_qos0=True) as pub,
+          MqttTransport(broker.url_for("cloud"), "frame-sub") as sub):
+        arrived: list[tuple[str, int]] = []
+        take = sub.accept
+        sub.accept = lambda topic, payload, retain: (arrived.append((topic.rsplit("/", 1)[-1], len(payload))),
+                                                     take(topic, payload, retain))
+        sub.subscribe(topics.telemetry("+"), lambda topic, env: None)
+        sub.subscribe(topics.event("+"), lambda topic, env: None)
+        sent = []
+        for seq, pad in enumerate([0, 200, 20_000, 0, 70, 0], start=1):  # 1-, 2- and 3-byte remaining lengths
+            body = TELEMETRY | ({"pad": "x" * pad} if pad else {})
+            payload = pub.publish(topics.telemetry("T1"), Envelope("telemetry", "T1", seq, 0.0, body, t_deliver=1.0))
+            sent.append(("telemetry", len(payload)))
+            if seq == 3:
+                payload = pub.publish(topics.event("T1"), Envelope("event", "T1", 99, 0.0, EVENT, t_deliver=1.0), qos=1)
+                sent.append(("event", len(payload)))
+        pub.hand_over()
+        wait_received(sub, len(sent))
+        assert arrived == sent and sub.rejected == 0 and pub.published == len(sent)
+
+
+def test_framed_telemetry_waits_for_its_hand_over(broker):
+    topics = Topics("s", prefix="hold/")
+    with (MqttTransport(broker.url_for("fleet"), "hold-pub", frame_qos0=True) as pub,
+          MqttTransport(broker.url_for("cloud"), "hold-sub") as sub):
+        sub.subscribe(topics.telemetry("+"), lambda topic, env: None)
+        for seq in (1, 2):
+            pub.publish(topics.telemetry("T1"), Envelope("telemetry", "T1", seq, 0.0, TELEMETRY, t_deliver=1.0))
+        pub.hand_over(max_age_s=3600.0)  # not that old yet: kept
+        sub.pump(0.3)
+        assert sub.received == 0
+        pub.hand_over()
+        wait_received(sub, 2)
+        with pytest.raises(ValueError, match="cannot publish to topic"):
+            pub.publish(topics.telemetry("+"), Envelope("telemetry", "T1", 3, 0.0, TELEMETRY, t_deliver=1.0))
+
+
+def test_amqtt_runs_in_a_process_of_its_own_that_can_be_killed_and_revived():
+    topics = Topics("s", prefix="kill/")
+    with EmbeddedBroker("amqtt") as b:
+        with MqttTransport(b.url_for("cloud"), "kill-sub") as sub:
+            sub.subscribe(topics.event("+"), lambda topic, env: None)
+        b.kill()
+        with pytest.raises(MqttError, match="cannot connect"):
+            MqttTransport(b.url_for("fleet"), "kill-pub", timeout_s=2.0)
+        b.revive()
+        with (MqttTransport(b.url_for("cloud"), "kill-sub2") as sub,
+              MqttTransport(b.url_for("fleet"), "kill-pub2") as pub):
+            sub.subscribe(topics.event("+"), lambda topic, env: None)
+            pub.publish(topics.event("T1"), Envelope("event", "T1", 1, 0.0, EVENT, t_deliver=1.0), qos=1)
+            wait_received(sub, 1)
+
+
+def test_an_amqtt_broker_does_not_outlive_the_process_that_started_it():
+    starter = ("from net.broker import EmbeddedBroker; b = EmbeddedBroker('amqtt').start(); "
+               "print(b._proc.pid, flush=True); import time; time.sleep(60)")
+    parent = subprocess.Popen([sys.executable, "-c", starter], stdout=subprocess.PIPE, text=True)
+    broker_pid = int(parent.stdout.readline())
+    parent.kill()  # a crash: no stop(), no finalizer
+    parent.wait()
+    deadline = time.monotonic() + 10.0
+    while _alive(broker_pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not _alive(broker_pid)
+
+
+def _alive(pid: int) -> bool:
+    """Running (a zombie left to a parent that does not reap it has ended too)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
+            return stat.read().rpartition(")")[2].split()[0] != "Z"
+    except OSError:  # no /proc here, or it ended meanwhile
+        return _pid_exists(pid)
+
+
+def _pid_exists(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True

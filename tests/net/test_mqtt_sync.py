@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import heapq
 import itertools
+import math
 import os
 import threading
 from typing import Any
@@ -21,7 +22,7 @@ from net.broker import EmbeddedBroker
 from net.envelope import Envelope
 from net.inproc import InProcRouter
 from net.mqtt import MqttTransport
-from net.sync import Leader, SyncError, serve_follower
+from net.sync import QUIET_LAG_S, Leader, SyncError, serve_follower
 from net.topics import Topics
 
 TRUCKS = ["T1", "T2", "T3", "T4"]
@@ -180,6 +181,15 @@ def test_barrier_run_equals_in_process_run(broker):
     assert fleet_b == fleet_a
     assert leader.barriers > 20  # one per request at least, so replies were waited for
     assert leader.transport.rejected == 0
+
+
+def test_quiet_messages_ride_with_the_next_barrier_instead_of_one_per_tick(broker):
+    """Telemetry waits (at most QUIET_LAG_S) for a barrier that carries it, and the order is still the router's."""
+    fleet_a, cloud_a = run_inproc(seed=5)
+    fleet_b, cloud_b, leader = run_mqtt(broker, seed=5, prefix="lag1/")
+    assert (fleet_b, cloud_b) == (fleet_a, cloud_a)
+    loud = sum(1 for e in cloud_b if e[0] != "tele")  # each waits for its replies: a barrier of its own
+    assert leader.barriers <= loud + math.ceil(UNTIL / QUIET_LAG_S) + 1  # one per tick: 32 more
 
 
 def test_follower_that_never_answers_stops_the_leader_with_its_name(broker):
