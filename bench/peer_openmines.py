@@ -40,11 +40,12 @@ from typing import Any
 
 import numpy as np
 
+from bench.timing import timed_shift
 from fleet.errors import InputError
 from fleet.fields import read_json
 from fleet.kpi import summarize
 from fleet.state import TRAVEL
-from minefleet.assemble import build_run, load_site
+from minefleet.assemble import load_site
 from minefleet.openmines import import_openmines
 from minefleet.scenario import Scenario, load_scenario
 
@@ -180,13 +181,7 @@ def imported_scenario(out_dir: Path) -> Scenario:
 def time_minefleet(scn: Scenario, site: Any, hours: float) -> Shift:
     """One minefleet shift of ``hours``: the simulation's wall time, the tonnes dumped, the share of truck-time
     moving (queued trucks cost the kernel little, so a speed means little without it) and its failures."""
-    run = build_run(scn, site)
-    try:
-        started = time.perf_counter()
-        run.sim.run(hours * 3600.0)
-        wall = time.perf_counter() - started
-    finally:
-        run.close()
+    wall, run = timed_shift(scn, site, hours)
     st = run.sim.fleet.state_time
     failures = summarize(run.sim)["failures"]
     counts = {"moving_share": float(st[:, TRAVEL].sum() / st.sum()),

@@ -15,12 +15,12 @@ fleet's state mix settles within the first hour).
 from __future__ import annotations
 
 import argparse
-import time
 from dataclasses import replace
 from typing import Any
 
 from bench.report import at_least, figure, print_figures
-from minefleet.assemble import Site, build_run, load_site
+from bench.timing import timed_shift
+from minefleet.assemble import Site, load_site
 from minefleet.scenario import Scenario, load_scenario
 
 SCENARIO = "open_pit_hazards"
@@ -43,13 +43,7 @@ def scenarios(trucks: int, hours: float) -> tuple[Scenario, Scenario]:
 
 def speed(scn: Scenario, site: Site, hours: float) -> tuple[float, float]:
     """Simulated seconds per wall second of ``sim.run`` over ``hours``, and the wall seconds."""
-    run = build_run(scn, site)
-    try:
-        started = time.perf_counter()
-        run.sim.run(hours * 3600.0)
-        wall = time.perf_counter() - started
-    finally:
-        run.close()
+    wall, _ = timed_shift(scn, site, hours)
     return hours * 3600.0 / wall, wall
 
 
