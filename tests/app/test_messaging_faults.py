@@ -25,8 +25,9 @@ from minefleet.headless import run_headless
 from minefleet.scenario import load_scenario
 from net.auth import ENV_VAR, SiteKey
 from net.broker import EmbeddedBroker, find_mosquitto
-from net.mqtt import MqttError
-from net.sync import SyncError
+from net.mqtt import BrokerUrl, MqttError
+from net.sync import SyncError, sim_topic
+from net.topics import Topics
 
 SCENARIO = "tutorial"
 HOURS = 3.0
@@ -102,6 +103,26 @@ def test_a_journal_of_another_run_or_file_is_refused_and_left_as_it_is(tmp_path,
     assert mine.read_text() == "my notes\n"
 
 
+def wait_for_hello(url: str, prefix: str, timeout_s: float = 120.0) -> None:
+    """Until the cloud's retained hello is on the broker (it has subscribed and is waiting for the leader)."""
+    import paho.mqtt.client as mqtt
+    from paho.mqtt.enums import CallbackAPIVersion
+
+    u = BrokerUrl.parse(url)
+    said = threading.Event()
+    client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"{prefix}hello-watch")
+    client.username_pw_set(u.username, u.password)
+    client.on_message = lambda *_: said.set()
+    client.connect(u.host, u.port)
+    client.subscribe(sim_topic(Topics(SITE, prefix=prefix), "hello/cloud"), qos=1)
+    client.loop_start()
+    try:
+        assert said.wait(timeout_s), "the cloud process never said hello"
+    finally:
+        client.loop_stop()
+        client.disconnect()
+
+
 def test_a_cloud_that_never_returns_ends_the_run_with_a_partial_run_directory(tmp_path):
     key = SiteKey.generate()
     env = {**os.environ, ENV_VAR: key._secret.hex()}
@@ -115,6 +136,9 @@ def test_a_cloud_that_never_returns_ends_the_run_with_a_partial_run_directory(tm
                 time.sleep(0.02)
             cloud.send_signal(signal.SIGKILL)
 
+        # The short peer time-out is for the cloud going away mid-shift; a loaded machine may take longer than that
+        # to start the cloud process, so the shift starts once it has said hello.
+        wait_for_hello(broker.url_for("fleet"), prefix)
         threading.Thread(target=kill_soon, daemon=True).start()
         out = tmp_path / "run"
         started = time.monotonic()
