@@ -30,6 +30,7 @@ import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
 from net.envelope import Envelope
+from net.frames import Qos0Frames
 from net.receiver import TOPIC_CACHE, Receiver
 from net.topics import matches
 from net.transport import Handler, Subscriptions
@@ -45,9 +46,6 @@ PENDING_TRIM = 4096  # QoS > 0 messages kept for ``flush`` before the acknowledg
 # cost a lock, a condition, a wake-up of its network thread (a thread switch) and a write each, most of what a
 # telemetry message cost the fleet's side (profiled)
 # Each hand-over costs a thread switch, which on a loaded host can take a scheduler slice: so few and large.
-FRAME_EVERY = 512  # messages framed at most before they are handed over
-FRAME_BYTES = 128 * 1024  # [B] framed at most
-FRAME_HOLD_S = 0.05  # [s] host time a framed message waits at most while the simulation runs (hand_over)
 
 
 class MqttError(RuntimeError):
@@ -156,10 +154,7 @@ class MqttTransport(Receiver):
         self._client = c
         self._defer_wake = hasattr(c, "_sockpairW")  # paho-mqtt 2.x: see ``hand_over``
         self._frame = frame_qos0 and _FRAMING
-        self._frames = bytearray()  # framed QoS 0 PUBLISH packets not yet handed to paho (``frame_qos0``)
-        self._framed = 0
-        self._framed_since = 0.0  # host monotonic time of the oldest framed one
-        self._topic_headers: dict[str, bytes] = {}
+        self._frames = Qos0Frames()  # framed QoS 0 PUBLISH packets not yet handed to paho (``frame_qos0``)
         try:
             c.connect(broker.host, broker.port, keepalive=60)
         except ssl.SSLCertVerificationError as exc:
@@ -293,7 +288,7 @@ class MqttTransport(Receiver):
         if qos == 0 and not retain and self._frame:
             self._add_frame(topic, payload)
             return
-        if self._framed:
+        if self._frames.count:
             self.hand_over(wake=False)  # paho's thread is woken by this publication
         info = self._client.publish(topic, payload, qos=qos, retain=retain)
         if info.rc == mqtt.MQTT_ERR_NO_CONN:  # the broker is out of reach: net.sync sends it again once back
@@ -318,29 +313,12 @@ class MqttTransport(Receiver):
                 self._trim_at = max(PENDING_TRIM, 2 * len(self._pending))
 
     def _add_frame(self, topic: str, payload: bytes) -> None:
-        """Frame a QoS 0 PUBLISH (MQTT 3.1.1 sec. 3.3) for ``hand_over``."""
+        """Frame a QoS 0 PUBLISH (net/frames.py) for ``hand_over``."""
         if not self._client.is_connected():  # as paho refuses it: net.sync sends it again once back
             self.offline_drops += 1
             return
-        header = self._topic_headers.get(topic)
-        if header is None:
-            if len(self._topic_headers) >= TOPIC_CACHE:
-                self._topic_headers.clear()
-            header = self._topic_headers[topic] = _topic_header(topic)
-        frames = self._frames
-        if not self._framed:
-            self._framed_since = time.monotonic()
-        frames.append(mqtt.PUBLISH)  # no DUP, QoS 0, no RETAIN
-        size = len(header) + len(payload)
-        if size < 128:
-            frames.append(size)
-        else:
-            frames += _remaining_length(size)
-        frames += header
-        frames += payload
         self.published += 1
-        self._framed += 1
-        if self._framed >= FRAME_EVERY or len(frames) >= FRAME_BYTES:
+        if self._frames.add(topic, payload):
             self.hand_over()
 
     def hand_over(self, max_age_s: float = 0.0, wake: bool = True) -> None:
@@ -348,10 +326,10 @@ class MqttTransport(Receiver):
         queue, which it writes in order with the others; with ``max_age_s``, only once the oldest is that old
         (host time). A barrier's leader calls it at each tick, and this transport before it waits or publishes
         anything else. ``wake=False``: the caller publishes next, which wakes paho's thread anyway."""
-        if not self._framed or (max_age_s > 0.0 and time.monotonic() - self._framed_since < max_age_s):
+        waiting = self._frames
+        if not waiting.count or (max_age_s > 0.0 and time.monotonic() - waiting.since < max_age_s):
             return
-        frames, n = bytes(self._frames), self._framed
-        self._frames, self._framed = bytearray(), 0
+        frames, n = waiting.take()
         c = self._client
         if not c.is_connected():  # lost since they were framed: as paho would lose them
             self.offline_drops += n
@@ -479,25 +457,6 @@ class MqttTransport(Receiver):
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-
-def _remaining_length(n: int) -> bytes:
-    """MQTT's remaining length (sec. 2.2.3): 7 bits a byte, least significant first."""
-    out = bytearray()
-    while True:
-        n, digit = divmod(n, 128)
-        out.append(digit | 0x80 if n else digit)
-        if not n:
-            return bytes(out)
-
-
-def _topic_header(topic: str) -> bytes:
-    """A QoS 0 PUBLISH's variable header: the topic name as a length-prefixed UTF-8 string (sec. 3.3.2), checked
-    as paho checks the topics it publishes to."""
-    name = topic.encode()
-    if not name or len(name) > 0xFFFF or any(c in topic for c in "+#\0"):
-        raise ValueError(f"cannot publish to topic {topic[:80]!r}")
-    return len(name).to_bytes(2, "big") + name
 
 
 # ``frame_qos0`` queues packets in paho's output through its ``_packet_queue`` (paho-mqtt 2.x); a paho without it

@@ -52,8 +52,9 @@ from typing import Any
 
 from net.auth import SiteKey, authenticate, sign
 from net.envelope import Envelope
+from net.frames import FRAME_HOLD_S
 from net.journal import Barrier, Journal
-from net.mqtt import FRAME_HOLD_S, MqttTransport
+from net.mqtt import MqttTransport
 from net.receiver import TOPIC_CACHE, Key
 from net.topics import Topics, matches
 from net.transport import Handler
