@@ -238,8 +238,15 @@ def test_a_signal_ends_the_run_in_one_line_keeping_the_shift_so_far(signum, stat
         real_run(self, until, progress)
 
     monkeypatch.setattr(Simulation, "run", run_then_signal)
+    # Python's own Ctrl-C handler, as a terminal gives it: a process started in the background by a shell without
+    # job control inherits SIGINT ignored, and would never see this one.
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
     out = tmp_path / "run"
-    assert run_cli("run", "tutorial", "--headless", "--quiet", "--hours", "2", "--out", str(out)) == status
+    try:
+        code = run_cli("run", "tutorial", "--headless", "--quiet", "--hours", "2", "--out", str(out))
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    assert code == status
     err = capsys.readouterr().err
     assert f"stopped by {signal.Signals(signum).name}" in err and "marked interrupted" in err
     assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
