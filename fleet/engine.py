@@ -33,6 +33,7 @@ from net.transport import Transport
 
 DEPART_RETRY_S = 1.0  # [s] how often a truck blocked at a facility exit looks again
 CLAIM_MARGIN_M = 30.0  # [m] beyond braking distance at which a single-lane section is claimed
+WAIT_ORDER = int(TruckState.WAIT_ORDER)  # a plain int: an IntEnum member costs a class-attribute lookup each use
 
 
 @dataclass(frozen=True)
@@ -505,7 +506,7 @@ class Simulation(Breakdowns):
     def _depart(self, i: int, route: int, request: int) -> None:
         """Pull out onto the route once its first stretch is clear (and a single-lane start is ours)."""
         f = self.fleet
-        if f.state[i] != TruckState.WAIT_ORDER or f.request_seq[i] != request:
+        if f.state[i] != WAIT_ORDER or f.request_seq[i] != request:
             return
         if not self._exit_clear(i, route):
             self.queue.push(self.t + DEPART_RETRY_S, self._depart, i, route, request)
@@ -520,14 +521,10 @@ class Simulation(Breakdowns):
     def _exit_clear(self, i: int, route: int) -> bool:
         """No truck within a length plus the jam gap of the route start, and any single-lane start claimed."""
         f, rt = self.fleet, self.rt
-        first = rt.route_edges[route, 0]
-        on = np.flatnonzero(f.on_road())
-        if len(on):
-            seg = self.segment_of(f.route[on], f.s[on])
-            off = f.s[on] - rt.seg_edge_s0[seg]
-            clear = self.ct.length[f.class_index[i]] + self.params.traffic.jam_gap_m
-            if np.any((rt.seg_edge[seg] == first) & (off < clear)):
-                return False
+        first = int(rt.route_edges[route, 0])
+        clear = float(self.ct.length[f.class_index[i]]) + self.params.traffic.jam_gap_m
+        if kinematics.exit_blocked(rt, f.state, f.route, f.s, first, clear):
+            return False
         section = rt.edge_section[first]
         return section < 0 or self.claims.claim(i, int(section), int(rt.route_section_node[route, 0]), 0.0)
 

@@ -14,14 +14,13 @@ from numba import njit
 
 from fleet.following import leader_gaps
 from fleet.routes import RouteTable
-from fleet.state import TruckState
+from fleet.state import ON_ROAD, TruckState
 from fleet.truckclass import G, TruckClass
 
 TRAVEL_EMPTY = int(TruckState.TRAVEL_EMPTY)
 TRAVEL_LOADED = int(TruckState.TRAVEL_LOADED)
-# States the kernel moves: travelling, holding (a controlled stop), e-stopped (held at 0 by its limit).
-MOVING = np.array([TruckState.TRAVEL_EMPTY, TruckState.TRAVEL_LOADED, TruckState.HOLD, TruckState.ESTOP])
-MOVING_STATE = np.isin(np.arange(len(TruckState)), MOVING)
+# States the kernel moves (those on the road): travelling, holding (a controlled stop), e-stopped (held at 0).
+MOVING_STATE = np.isin(np.arange(len(TruckState)), ON_ROAD)
 
 
 @dataclass(frozen=True)
@@ -65,6 +64,27 @@ def _locate(route: np.ndarray, s: np.ndarray, route_base: np.ndarray, route_len:
     return out
 
 
+def exit_blocked(rt: RouteTable, state: np.ndarray, route: np.ndarray, s: np.ndarray, edge: int,
+                 clear_m: float) -> bool:
+    """Some truck on the road stands on ``edge`` within ``clear_m`` [m] of its start (a truck waiting to pull
+    out onto it looks again later). One compiled pass: trucks blocked at an exit ask this every second."""
+    return _exit_blocked(MOVING_STATE, state, route, s, edge, clear_m, rt.route_base, rt.route_len, rt.seg_gs0,
+                         rt.seg_edge, rt.seg_edge_s0)
+
+
+@njit(cache=True)
+def _exit_blocked(moving_state, state, route, s, edge, clear_m, route_base, route_len, seg_gs0, seg_edge,
+                  seg_edge_s0):
+    for i in range(len(state)):
+        if not moving_state[state[i]]:
+            continue
+        r = route[i]
+        k = np.searchsorted(seg_gs0, route_base[r] + min(s[i], route_len[r] - 1e-6), side="right") - 1
+        if seg_edge[k] == edge and s[i] - seg_edge_s0[k] < clear_m:
+            return True
+    return False
+
+
 def tick(rt: RouteTable, ct: ClassTable, traffic: Traffic, dt: float, state: np.ndarray, route: np.ndarray,
          s: np.ndarray, v: np.ndarray, payload_t: np.ndarray, cls: np.ndarray, x: np.ndarray, y: np.ndarray,
          z: np.ndarray, heading: np.ndarray, odometer: np.ndarray, state_time: np.ndarray,
@@ -85,7 +105,7 @@ def tick(rt: RouteTable, ct: ClassTable, traffic: Traffic, dt: float, state: np.
     watch = min_gap if min_gap is not None else np.full(1, np.inf)
     return _ticks(ticks, dt, MOVING_STATE, state, route, s, v, payload_t, cls, x, y, z, heading, odometer,
                   state_time, stop_gap, v_limit, watch, rt.vmax, rt.vexit, rt.seg_s0, rt.seg_len, rt.seg_grade,
-                  rt.seg_rr, rt.seg_heading, rt.seg_lane, rt.p0, rt.p1, rt.route_base, rt.route_len, rt.seg_gs0,
+                  rt.seg_rr, rt.seg_heading, rt.seg_lane_xy, rt.p0, rt.p1, rt.route_base, rt.route_len, rt.seg_gs0,
                   rt.seg_edge, rt.seg_edge_s0, rt.seg_k, rt.route_edges, rt.route_edge_s0, len(rt.edge_len),
                   ct.empty_kg, ct.power_w, ct.rimpull_n, ct.accel, ct.brake, ct.emergency, ct.length,
                   traffic.jam_gap_m, traffic.headway_s, traffic.arrive_tol_m)
@@ -93,29 +113,14 @@ def tick(rt: RouteTable, ct: ClassTable, traffic: Traffic, dt: float, state: np.
 
 @njit(cache=True)
 def _ticks(ticks, dt, moving_state, state, route, s, v, payload_t, cls, x, y, z, heading, odometer, state_time,
-           stop_gap, v_limit, min_gap, vmax, vexit, seg_s0, seg_len, seg_grade, seg_rr, seg_heading, seg_lane, p0,
+           stop_gap, v_limit, min_gap, vmax, vexit, seg_s0, seg_len, seg_grade, seg_rr, seg_heading, seg_lane_xy, p0,
            p1, route_base, route_len, seg_gs0, seg_edge, seg_edge_s0, seg_k, route_edges, route_edge_s0, n_edges,
            empty_kg, power_w, rimpull_n, accel, brake, emergency, length, jam_gap, headway, arrive_tol):
-    for done in range(1, ticks + 1):
-        arrived = _tick(dt, moving_state, state, route, s, v, payload_t, cls, x, y, z, heading, odometer,
-                        state_time, stop_gap, v_limit, min_gap, vmax, vexit, seg_s0, seg_len, seg_grade, seg_rr,
-                        seg_heading, seg_lane, p0, p1, route_base, route_len, seg_gs0, seg_edge, seg_edge_s0, seg_k,
-                        route_edges, route_edge_s0, n_edges, empty_kg, power_w, rimpull_n, accel, brake,
-                        emergency, length, jam_gap, headway, arrive_tol)
-        if len(arrived) or done == ticks:
-            return done, arrived
-    return 0, np.empty(0, dtype=np.int64)
-
-
-@njit(cache=True)
-def _tick(dt, moving_state, state, route, s, v, payload_t, cls, x, y, z, heading, odometer, state_time,
-          stop_gap, v_limit, min_gap, vmax, vexit, seg_s0, seg_len, seg_grade, seg_rr, seg_heading, seg_lane, p0,
-          p1, route_base, route_len, seg_gs0, seg_edge, seg_edge_s0, seg_k, route_edges, route_edge_s0, n_edges,
-          empty_kg, power_w, rimpull_n, accel, brake, emergency, length, jam_gap, headway, arrive_tol):
+    # No truck changes state inside the call (it ends at the first arrival), so who moves is found once, and each
+    # truck's segment is carried from tick to tick: a truck only moves forward, so a short walk replaces a search.
     n_all = len(state)
     count = 0
     for i in range(n_all):
-        state_time[i, state[i]] += dt
         if moving_state[state[i]]:
             count += 1
     idx = np.empty(count, dtype=np.int64)
@@ -124,9 +129,29 @@ def _tick(dt, moving_state, state, route, s, v, payload_t, cls, x, y, z, heading
         if moving_state[state[i]]:
             idx[count] = i
             count += 1
+    seg = _locate(route[idx], s[idx], route_base, route_len, seg_gs0)
+    for done in range(1, ticks + 1):
+        for i in range(n_all):
+            state_time[i, state[i]] += dt
+        arrived = _tick(dt, idx, seg, state, route, s, v, payload_t, cls, x, y, z, heading, odometer,
+                        stop_gap, v_limit, min_gap, vmax, vexit, seg_s0, seg_len, seg_grade, seg_rr,
+                        seg_heading, seg_lane_xy, p0, p1, route_base, route_len, seg_gs0, seg_edge, seg_edge_s0, seg_k,
+                        route_edges, route_edge_s0, n_edges, empty_kg, power_w, rimpull_n, accel, brake,
+                        emergency, length, jam_gap, headway, arrive_tol)
+        if len(arrived) or done == ticks:
+            return done, arrived
+    return 0, np.empty(0, dtype=np.int64)
+
+
+@njit(cache=True)
+def _tick(dt, idx, seg, state, route, s, v, payload_t, cls, x, y, z, heading, odometer, stop_gap, v_limit, min_gap,
+          vmax, vexit, seg_s0, seg_len, seg_grade, seg_rr, seg_heading, seg_lane_xy, p0, p1, route_base, route_len,
+          seg_gs0, seg_edge, seg_edge_s0, seg_k, route_edges, route_edge_s0, n_edges, empty_kg, power_w, rimpull_n,
+          accel, brake, emergency, length, jam_gap, headway, arrive_tol):
+    """One tick of the trucks ``idx`` (those on the road), whose segments ``seg`` it moves on with them."""
+    count = len(idx)
     r_m = route[idx]
     s_m = s[idx]
-    seg = _locate(r_m, s_m, route_base, route_len, seg_gs0)
     gap, lead = leader_gaps(seg, s_m, r_m, seg_edge, seg_edge_s0, seg_k, route_edges, route_edge_s0, n_edges,
                             length[cls[idx]])
     for j in range(count):
@@ -178,12 +203,15 @@ def _tick(dt, moving_state, state, route, s, v, payload_t, cls, x, y, z, heading
         s[i] = sn
         v[i] = vn if ds > 0 else 0.0
         # Place the truck on its polyline.
-        kn = np.searchsorted(seg_gs0, route_base[r] + min(sn, route_len[r] - 1e-6), side="right") - 1
+        gs = route_base[r] + min(sn, route_len[r] - 1e-6)
+        kn = k
+        while kn + 1 < len(seg_gs0) and seg_gs0[kn + 1] <= gs:  # the searchsorted(side="right") - 1 result
+            kn += 1
+        seg[j] = kn
         frac = min(max((sn - seg_s0[kn]) / seg_len[kn], 0.0), 1.0)
-        h = seg_heading[kn]
-        x[i] = p0[kn, 0] + frac * (p1[kn, 0] - p0[kn, 0]) + seg_lane[kn] * np.sin(h)
-        y[i] = p0[kn, 1] + frac * (p1[kn, 1] - p0[kn, 1]) - seg_lane[kn] * np.cos(h)
+        x[i] = p0[kn, 0] + frac * (p1[kn, 0] - p0[kn, 0]) + seg_lane_xy[kn, 0]
+        y[i] = p0[kn, 1] + frac * (p1[kn, 1] - p0[kn, 1]) + seg_lane_xy[kn, 1]
         z[i] = p0[kn, 2] + frac * (p1[kn, 2] - p0[kn, 2])
-        heading[i] = h
+        heading[i] = seg_heading[kn]
         arrived[j] = sn >= route_len[r] - arrive_tol
     return idx[arrived]

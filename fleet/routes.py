@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from numba import njit
 
 from fleet.errors import InputError
 from fleet.mapfile import MineMap
@@ -190,6 +191,7 @@ class RouteTable:
         self.seg_limit = np.array([edges[e].speed_limit_mps for e in seg_edge])
         self.seg_rr = np.array([edges[e].rolling_resistance for e in seg_edge])
         self.seg_lane = np.array([edges[e].lane_offset_m for e in seg_edge])  # [m] right of centreline
+        self.seg_lane_xy = lane_shift(self.seg_lane, self.seg_heading)  # [m] (x, y) from centreline to lane
         self.seg_half_width = np.array([self.net.widths[edges[e].road_id] / 2 for e in seg_edge])  # [m]
         self.edge_section = np.array([e.section for e in edges], dtype=np.int64)
         self.edge_len = np.array([e.length_m for e in edges])
@@ -262,3 +264,14 @@ class RouteTable:
         """Travel time at the speed caps and steady grade speeds, without other traffic [s]."""
         cost = self._edge_cost(class_index, loaded)
         return float(cost[list(self.routes[route].edges)].sum())
+
+
+@njit(cache=True)
+def lane_shift(lane: np.ndarray, heading: np.ndarray) -> np.ndarray:
+    """(x, y) [m] from a segment's centreline to its lane, ``lane`` [m] to the right of travel: computed once per
+    segment rather than every tick, with the kernel's own sine and cosine so positions stay bit for bit."""
+    out = np.empty((len(lane), 2))
+    for k in range(len(lane)):
+        out[k, 0] = lane[k] * np.sin(heading[k])
+        out[k, 1] = -(lane[k] * np.cos(heading[k]))
+    return out

@@ -76,6 +76,3 @@ class FleetArrays:
         self.down_since = np.full(n, np.nan)  # [s]
         self.down_s = np.zeros(n)  # [s] accumulated breakdown time
         self.want_unit = np.full(n, -1, dtype=np.int64)  # unit its order names at the destination (-1: any)
-
-    def on_road(self) -> np.ndarray:
-        return np.isin(self.state, ON_ROAD)
