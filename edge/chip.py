@@ -48,9 +48,11 @@ class ChipTimeline:
             from edge.accel import model_cost  # onnx: loaded when a chip first has a model to cost
 
             self.latency_s = model_cost(self.model_path, self.profile).latency_s
-        self.schedulers = [DeviceScheduler(self.profile, streams=self.streams, policy=self.policy, retain=False)
+        self.schedulers = [DeviceScheduler(self.profile, streams=self.streams, policy=self.policy, retain=False,
+                                           by_truck=False)
                            for _ in range(self.chips)]
         self._clocks = [self._class_clocks(c) for c in range(self.chips)]
+        self._bg_latency = {task.name: task.latency_s(self.profile) for task in self.background}  # [s] per call
 
     def _class_clocks(self, c: int) -> list[ReleaseClock]:
         """Class ``c``'s sensors: the task's seeded phase moved into the c-th of ``chips`` equal slices of the
@@ -69,12 +71,12 @@ class ChipTimeline:
         None if dropped, late)."""
         out = []
         for sched, clocks in zip(self.schedulers, self._clocks, strict=True):
-            jobs = [background_job(c.task, "chip", r, self.profile) for c in clocks for r in c.until(t)]
-            for job in sorted(jobs, key=lambda j: j.release_s):
-                sched.submit(job)
-            res = sched.submit(Job(task=PERCEPTION_TASK, truck="chip", release_s=t, latency_s=self.latency_s,
-                                   deadline_s=t + self.deadline_s, priority=1, on_miss=self.on_miss))
-            sched.flush()
+            jobs = [background_job(c.task, "chip", r, self._bg_latency[c.task.name])
+                    for c in clocks for r in c.until(t)]
+            jobs.sort(key=lambda j: j.release_s)
+            jobs.append(Job(task=PERCEPTION_TASK, truck="chip", release_s=t, latency_s=self.latency_s,
+                            deadline_s=t + self.deadline_s, priority=1, on_miss=self.on_miss))
+            res = sched.submit_all(jobs)[-1]
             out.append(((None if res.dropped else res.finish_s), res.missed))
         self._t_background = t
         return out

@@ -69,9 +69,11 @@ def _latency(model_path: str, device: str, profile_path: str, batch: int) -> flo
     return model_cost(model_path, load_profile(profile_path), batch).latency_s
 
 
-def background_job(task: BackgroundTask, truck: str, release_s: float, profile: DeviceProfile | str) -> Job:
-    """One frame of the task, released at `release_s` [s], with its deadline a budget later."""
-    return Job(task=task.name, truck=truck, release_s=release_s, latency_s=task.latency_s(profile),
+def background_job(task: BackgroundTask, truck: str, release_s: float, cost: DeviceProfile | str | float) -> Job:
+    """One frame of the task, released at `release_s` [s], with its deadline a budget later. `cost`: the
+    device (profile or name) to time it on, or its latency [s] there when the caller has it already."""
+    latency = cost if isinstance(cost, float) else task.latency_s(cost)
+    return Job(task=task.name, truck=truck, release_s=release_s, latency_s=latency,
                deadline_s=release_s + task.budget_s, priority=task.priority, on_miss=task.on_miss,
                batch=task.batch, timing_only=task.timing_only)
 

@@ -110,7 +110,9 @@ class DeviceScheduler:
     """Non-preemptive FIFO / EDF scheduler of one device with `streams` execution queues.
 
     With `retain=False` (a whole shift of frames) settled jobs are folded into per-task and per-truck tallies
-    instead of being kept in `results`, so memory grows by a float per job, not by a job object.
+    instead of being kept in `results`, so memory grows by a float per job, not by a job object. A device whose
+    jobs all serve one truck (a truck's own chip) sets `by_truck=False`: its per-truck tally would repeat the
+    per-task ones at twice the cost.
     """
 
     profile: DeviceProfile
@@ -118,6 +120,7 @@ class DeviceScheduler:
     policy: str = "fifo"
     results: list[JobResult] = field(default_factory=list)
     retain: bool = True
+    by_truck: bool = True
 
     def __post_init__(self) -> None:
         if self.policy not in POLICIES:
@@ -138,7 +141,8 @@ class DeviceScheduler:
                              f"{self._horizon} s: submit in nondecreasing release order")
         if job.release_s > self._horizon:
             self._horizon = job.release_s
-            self._dispatch(final=False)
+            if self._pending:
+                self._dispatch(final=False)
         result = JobResult(job)
         self._pending.append((self._seq, result))
         self._seq += 1
@@ -151,6 +155,12 @@ class DeviceScheduler:
         self._dispatch(final=True)
         return self.results
 
+    def submit_all(self, jobs: list[Job]) -> list[JobResult]:
+        """Submit ``jobs`` (in nondecreasing release order), then settle everything (``flush``)."""
+        out = [self.submit(job) for job in jobs]
+        self._dispatch(final=True)
+        return out
+
     def _key(self, item: tuple[int, JobResult]) -> tuple[float, ...]:
         seq, res = item
         if self.policy == "edf":
@@ -159,14 +169,18 @@ class DeviceScheduler:
 
     def _dispatch(self, final: bool) -> None:
         """Start queued jobs while the choice at the next start time can no longer change."""
-        while self._pending:
-            stream = min(range(self.streams), key=lambda s: (self._free[s], s))
-            start = max(self._free[stream], min(r.job.release_s for _, r in self._pending))
+        pending, free = self._pending, self._free
+        while pending:
+            stream = 0 if self.streams == 1 else min(range(self.streams), key=lambda s: (free[s], s))
+            earliest = min(r.job.release_s for _, r in pending) if len(pending) > 1 else pending[0][1].job.release_s
+            start = max(free[stream], earliest)
             if not final and start >= self._horizon:
                 return  # jobs released at `start` may still arrive and outrank the waiting ones
-            ready = [item for item in self._pending if item[1].job.release_s <= start]
-            chosen = min(ready, key=self._key)
-            self._pending.remove(chosen)
+            if len(pending) == 1:
+                chosen = pending.pop()
+            else:
+                chosen = min((item for item in pending if item[1].job.release_s <= start), key=self._key)
+                pending.remove(chosen)
             res, job = chosen[1], chosen[1].job
             finish = start + job.latency_s
             res.settled = True
@@ -176,19 +190,24 @@ class DeviceScheduler:
             else:
                 res.start_s, res.finish_s, res.stream = start, finish, stream
                 res.queued_s = start - job.release_s
-                self._free[stream] = finish
+                free[stream] = finish
                 self.busy_s += job.latency_s
             if not self.retain:
                 self._fold(res)
 
     def _fold(self, res: JobResult) -> None:
-        for by, keys in (("task", (res.job.task,)), ("truck", res.job.trucks)):
-            tallies = self._tallies[by]
-            for key in keys:
-                tally = tallies.get(key)
-                if tally is None:
-                    tally = tallies[key] = _Tally()
-                tally.add(res)
+        job = res.job
+        self._tally("task", job.task).add(res)
+        if self.by_truck:
+            for key in job.trucks:
+                self._tally("truck", key).add(res)
+
+    def _tally(self, by: str, key: str) -> _Tally:
+        tallies = self._tallies[by]
+        tally = tallies.get(key)
+        if tally is None:
+            tally = tallies[key] = _Tally()
+        return tally
 
     def utilisation(self, t_end: float) -> float:
         """Share of stream time busy up to `t_end` [s] (emulated)."""
@@ -203,6 +222,8 @@ class DeviceScheduler:
         if by not in ("task", "truck"):
             raise ValueError(f"by must be 'task' or 'truck', got {by!r}")
         if not self.retain:
+            if by == "truck" and not self.by_truck:
+                raise ValueError("this scheduler keeps no per-truck figures (by_truck=False)")
             return {key: _stats(t) for key, t in sorted(self._tallies[by].items())}
         groups: dict[str, list[JobResult]] = {}
         for res in self.results:

@@ -119,12 +119,14 @@ class FiveGLink:
         self.t_handover = np.full(n, -np.inf)  # [s] time of each truck's last handover
         self.xyz: np.ndarray | None = None  # (3, trucks) positions [m] at the last update
         self.t_update: float | None = None
+        self._pl_last: np.ndarray | None = None  # (trucks, sites) [dB] path loss at each truck's last position
         self.kpi = LinkStats(n)
 
     # -- the radio map ------------------------------------------------------------------------------
 
-    def _received(self, x: np.ndarray, y: np.ndarray, zg: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Downlink received power [dBm] from every site, shape (points, sites), and the path loss + shadowing."""
+    def _path_loss(self, x: np.ndarray, y: np.ndarray, zg: np.ndarray) -> np.ndarray:
+        """Path loss + shadowing [dB] to every site, shape (points, sites), at ground elevation ``zg``: a pure
+        function of the point, which is what lets ``update`` keep the rows of trucks that stood still."""
         p = self.profile
         ue_z = zg + p.ue_height_m
         d2d = np.hypot(x[:, None] - self.gx[None, :], y[:, None] - self.gy[None, :])
@@ -141,12 +143,36 @@ class FiveGLink:
                 point, site = np.nonzero(links)
                 field[point, site] = shadow.at_links(x, y, point, site)
             pl = pl + p.shadow_scale * sigma * field
+        return pl
+
+    def _received(self, pl: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Downlink received power [dBm] from every site for path losses ``pl`` (points, sites), and the path
+        loss with the sites off the air in it."""
+        p = self.profile
         rx = self.ptx[None, :] + p.gnb_antenna_gain_dbi + p.ue_antenna_gain_dbi - pl
         if self.off.any():  # a site off the air: nothing heard down, nothing heard up (the path loss stands for it)
             off = self.off[None, :] > 0
             rx = np.where(off, OFF_AIR_DBM, rx)
             pl = np.where(off, self.ptx[None, :] + p.gnb_antenna_gain_dbi + p.ue_antenna_gain_dbi - OFF_AIR_DBM, pl)
         return rx, pl
+
+    def _truck_path_loss(self, pts: np.ndarray) -> np.ndarray:
+        """Path loss (measurements, trucks, sites) at measurement points ``pts`` (3, measurements, trucks).
+
+        A truck whose every point is where it stood at the last update (queued, loading, parked: most of a fleet
+        at any time) keeps its rows from then; only the others are evaluated, shadow fading being most of the
+        cost. Same points, same function, same values."""
+        m, n, sites = pts.shape[1], pts.shape[2], len(self.sites)
+        out = np.empty((m, n, sites))
+        moved = np.ones(n, dtype=bool)
+        if self._pl_last is not None and self.xyz is not None:
+            moved = np.any(pts != self.xyz[:, None, :], axis=(0, 1))
+            out[:, ~moved] = self._pl_last[~moved]
+        if moved.any():
+            x, y, zg = (pts[k][:, moved].ravel() for k in range(3))
+            out[:, moved] = self._path_loss(x, y, zg).reshape(m, -1, sites)
+        self._pl_last = out[-1].copy()
+        return out
 
     def switch(self, site: str, on: bool) -> None:
         """Take a site off the air (``on`` False) or end one such outage; outages of one site may overlap, the
@@ -184,7 +210,7 @@ class FiveGLink:
         self.kpi.seen(t)
         times, pts = self._measurement_points(t, np.stack([x, y, z]))
         m, n = pts.shape[1], x.size
-        rx, pl = self._received(pts[0].ravel(), pts[1].ravel(), pts[2].ravel())
+        rx, pl = self._received(self._truck_path_loss(pts).reshape(m * n, -1))
         rx, pl = rx.reshape(m, n, -1), pl.reshape(m, n, -1)
         t_prev = self.t_update
         switched = np.zeros(n, dtype=bool)
@@ -267,7 +293,7 @@ class FiveGLink:
             raise ValueError(f"grid of {nx} x {ny} points is over {MAX_GRID_POINTS}; use a coarser resolution")
         gx, gy = np.meshgrid(xmin + (np.arange(nx) + 0.5) * res_m, ymin + (np.arange(ny) + 0.5) * res_m)
         x, y = gx.ravel(), gy.ravel()
-        rx, pl = self._received(x, y, self.terrain.z(x, y))
+        rx, pl = self._received(self._path_loss(x, y, self.terrain.z(x, y)))
         _, dl = self._sinr(rx, pl, np.argmax(rx, axis=1))
         return dl.reshape(ny, nx)
 

@@ -133,3 +133,34 @@ def test_folded_tallies_give_the_same_figures_as_kept_results() -> None:
     assert both["cam"].jobs == 2 * kept.stats()["cam"].jobs and both["cam"].p50_s == kept.stats()["cam"].p50_s
     with pytest.raises(ValueError, match="retain=False"):
         combined_stats([kept])
+
+
+@pytest.mark.parametrize("policy,streams", [("fifo", 1), ("edf", 1), ("fifo", 2), ("edf", 3)])
+def test_submit_all_settles_as_submit_then_flush(policy, streams) -> None:
+    """A frame's jobs in one call (a truck's chip each frame) give the same starts, finishes, drops and figures
+    as one submission at a time, over windows that each end with a settling pass."""
+    rng = np.random.default_rng(11)
+    jobs = [job("cam" if k % 3 else "obstacle", 0.01 * (k // 2), float(rng.uniform(0.002, 0.03)),
+                0.01 * (k // 2) + float(rng.uniform(0.01, 0.05)), priority=k % 2,
+                on_miss="drop" if k % 4 == 1 else "late") for k in range(400)]
+    one, batched = DeviceScheduler(PROF, streams, policy), DeviceScheduler(PROF, streams, policy)
+    for w in range(0, len(jobs), 7):
+        window = jobs[w:w + 7]
+        for j in window:
+            one.submit(j)
+        one.flush()
+        batched.submit_all(window)
+    fields = [(r.start_s, r.finish_s, r.stream, r.missed, r.dropped, r.queued_s) for r in one.results]
+    assert fields == [(r.start_s, r.finish_s, r.stream, r.missed, r.dropped, r.queued_s) for r in batched.results]
+    assert any(f[4] for f in fields) and any(f[3] and not f[4] for f in fields)  # drops and late runs both occur
+    assert one.stats() == batched.stats()
+    with pytest.raises(ValueError, match="nondecreasing"):
+        batched.submit_all([job("cam", 0.0, 0.01, 1.0)])
+
+
+def test_a_chip_of_one_truck_keeps_no_per_truck_tally() -> None:
+    sched = DeviceScheduler(PROF, retain=False, by_truck=False)
+    sched.submit_all([job("cam", 0.0, 0.01, 1.0), job("obstacle", 0.0, 0.02, 1.0)])
+    assert sched.stats("task")["obstacle"].jobs == 1
+    with pytest.raises(ValueError, match="by_truck"):
+        sched.stats("truck")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import replace
 from pathlib import Path
 
@@ -237,7 +238,7 @@ def test_l3_filter_keeps_its_time_constant_whatever_the_update_rate():
         hop(link, [(0.0, 0.0)])
         before = link.rsrp_l3[0].copy()
         hop(link, [(round(period * i, 9), EAST) for i in range(1, round(1.0 / period) + 1)])
-        now, _ = link._received(np.array([EAST]), np.array([0.0]), np.array([100.0]))
+        now, _ = link._received(link._path_loss(np.array([EAST]), np.array([0.0]), np.array([100.0])))
         assert (link.rsrp_l3[0] - now[0]) / (before - now[0]) == pytest.approx(np.full(2, 1 / 32), rel=1e-9)
 
 
@@ -277,3 +278,31 @@ def test_shadow_fields_have_the_tr38901_correlation_and_share_half_their_varianc
     assert np.mean(var) == pytest.approx(1.0, abs=0.05)
     assert np.mean(lag) == pytest.approx(np.exp(-1.0), abs=0.05)  # exp(-d / d_corr) at d = d_corr
     assert np.mean(site) == pytest.approx(0.5, abs=0.05)
+
+
+def test_trucks_standing_still_keep_their_path_loss_and_every_value_matches_a_fresh_evaluation():
+    """``update`` evaluates path loss and shadowing only for trucks that moved; the others keep last update's
+    rows. The rows it keeps and the rows it evaluates are those of a fresh evaluation at the same points."""
+    link = pit_link(trucks=6, shadow_scale=1.0)
+    rng = np.random.default_rng(3)
+    x = rng.uniform(-100, 2400, 6)
+    y = rng.uniform(-500, 500, 6)
+    evaluated = [0]
+    spy = link._path_loss
+
+    def counting(px, py, pz):
+        evaluated[-1] += len(px)
+        return spy(px, py, pz)
+
+    link._path_loss = counting
+    per_update = math.ceil(1.0 / link.profile.measurement_period_s - 1e-9)  # measurement points a second
+    link.update(0.0, x, y, link.terrain.z(x, y))
+    assert evaluated == [6]  # the first update evaluates every truck, at one point each
+    for t in range(1, 30):
+        moving = np.arange(6) < (t % 4)  # 0 to 3 of the 6 trucks move this second
+        x = np.where(moving, x + 15.0, x)
+        z = link.terrain.z(x, y)
+        evaluated.append(0)
+        link.update(float(t), x, y, z)
+        assert evaluated[-1] == int(moving.sum()) * per_update  # the movers' points only
+        np.testing.assert_array_equal(link._pl_last, spy(x, y, z))  # bit for bit a fresh evaluation
