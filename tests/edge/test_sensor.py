@@ -75,3 +75,52 @@ def test_a_truck_does_not_see_itself():
     _, truth = synthesise(SPEC, np.zeros(1), np.zeros(1), np.zeros(1), np.array([50.0]), np.array([0]), own,
                           Weather(), np.random.default_rng(0))
     assert truth[0, :, 0].sum() == 0
+
+
+def reference_ranges(px, py, heading, half_width, self_target, t: Targets) -> np.ndarray:
+    """Nearest hit [m] per truck and beam, every target tried (no weather): the ray casting as it reads."""
+    out = np.empty((len(px), SPEC.beams))
+    fov = np.deg2rad(SPEC.fov_deg)
+    for i in range(len(px)):
+        for k in range(SPEC.beams):
+            rel = (k / (SPEC.beams - 1) - 0.5) * fov
+            dx, dy = np.cos(heading[i] + rel), np.sin(heading[i] + rel)
+            best = SPEC.max_range_m
+            if abs(np.sin(rel)) > 1e-6:
+                best = min(best, half_width[i] / abs(np.sin(rel)))
+            for j in range(len(t.x)):
+                if j == self_target[i]:
+                    continue
+                ox, oy = t.x[j] - px[i], t.y[j] - py[i]
+                along = ox * dx + oy * dy
+                perp2 = ox * ox + oy * oy - along * along
+                if along > 0 and perp2 <= t.r[j] ** 2:
+                    hit = along - np.sqrt(t.r[j] ** 2 - perp2)
+                    if 0 < hit < best:
+                        best = hit
+            out[i, k] = best
+    return out
+
+
+def test_a_crowded_site_scans_as_if_every_target_were_tried():
+    """The kernel tries only targets whose surface can lie within range; none it leaves out could have been hit,
+    including targets just at the edge of range and trucks among the targets (each skipping itself)."""
+    rng = np.random.default_rng(9)
+    n_trucks, n_hazards = 8, 60
+    px, py = rng.uniform(0, 400, n_trucks), rng.uniform(0, 400, n_trucks)
+    heading = rng.uniform(-np.pi, np.pi, n_trucks)
+    hx, hy = rng.uniform(-100, 500, n_hazards), rng.uniform(-100, 500, n_hazards)
+    # Some hazards just inside and just beyond the sensor's range straight ahead of truck 0.
+    edge = SPEC.max_range_m + np.array([-1.2, -0.6, 0.6])
+    hx[:3], hy[:3] = px[0] + (edge + 1.0) * np.cos(heading[0]), py[0] + (edge + 1.0) * np.sin(heading[0])
+    radius = np.concatenate([np.full(n_hazards, 1.0), np.full(n_trucks, 3.0)])
+    targets = Targets(np.concatenate([hx, px]), np.concatenate([hy, py]), radius, np.full(len(radius), 0.5))
+    half_width = np.full(n_trucks, 30.0)
+    self_target = n_hazards + np.arange(n_trucks)
+    s, _ = synthesise(SPEC, px, py, heading, half_width, self_target, targets, Weather(), np.random.default_rng(0))
+    want = reference_ranges(px, py, heading, half_width, self_target, targets)
+    hit = want < SPEC.max_range_m - 0.5
+    assert hit.sum() > n_trucks * 4  # berms and targets do return within range
+    got = s[:, 0] * SPEC.max_range_m
+    np.testing.assert_allclose(got[hit], want[hit], atol=0.5)  # range noise is 5 cm at 1 sigma
+    np.testing.assert_array_equal(got[~hit] >= SPEC.max_range_m - 0.6, True)
