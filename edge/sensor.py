@@ -90,6 +90,11 @@ def _kernel(px, py, heading, half_width, self_target, tx, ty, tr, trefl, fov, ma
     beams = scan.shape[2]
     lo, hi = FALSE_RANGE_M
     near = np.empty(len(tx), dtype=np.int64)
+    rels = np.empty(beams)  # [rad] each beam's angle off the heading, and how far it leans to the side
+    side = np.empty(beams)
+    for k in range(beams):
+        rels[k] = (k / (beams - 1) - 0.5) * fov
+        side[k] = abs(np.sin(rels[k]))
     for i in range(n):
         # Only targets whose nearest surface lies within range can be hit (a hit is never nearer than the
         # target's centre less its radius); a metre's margin keeps rounding on the safe side. Same targets in the
@@ -101,10 +106,10 @@ def _kernel(px, py, heading, half_width, self_target, tx, ty, tr, trefl, fov, ma
                 near[m] = j
                 m += 1
         for k in range(beams):
-            rel = (k / (beams - 1) - 0.5) * fov
+            rel = rels[k]
             dx, dy = np.cos(heading[i] + rel), np.sin(heading[i] + rel)
             best, refl = max_range, 0.0
-            s = abs(np.sin(rel))
+            s = side[k]
             if s > 1e-6 and half_width[i] / s < best:
                 best, refl = half_width[i] / s, BERM_REFLECTIVITY
             for jj in range(m):

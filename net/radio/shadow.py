@@ -66,8 +66,9 @@ class ShadowField:
         own = self._waves(x[point], y[point], site)
         if self.common_weight == 0.0:
             return own
-        common = self._waves(x, y, np.full(x.size, self.n_sites))
-        return self.own_weight * own + self.common_weight * common[point]
+        used, where = np.unique(point, return_inverse=True)  # the shared field at the points these links are at
+        common = self._waves(x[used], y[used], np.full(used.size, self.n_sites))
+        return self.own_weight * own + self.common_weight * common[where]
 
     def at(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         """Field values, shape (points, sites), at points x, y [m] (1-D arrays)."""
