@@ -31,7 +31,8 @@ from paho.mqtt.enums import CallbackAPIVersion
 from bench.report import at_least, figure
 from net.broker import EmbeddedBroker, find_mosquitto
 from net.envelope import Envelope
-from net.mqtt import DEFAULT_INFLIGHT, FRAME_HOLD_S, BrokerUrl, MqttTransport
+from net.frames import FRAME_HOLD_S
+from net.mqtt import DEFAULT_INFLIGHT, BrokerUrl, MqttTransport
 from net.topics import Topics
 
 TARGET_RATIO = 0.7

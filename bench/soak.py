@@ -20,11 +20,14 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
+from bench.report import below, figure
 from net.auth import ENV_VAR, SiteKey
 from net.broker import EmbeddedBroker
 
 GOAL_GROWTH = 0.10  # RSS may grow at most this share after the warm-up
+HOURS, QUICK_HOURS = 48.0, 2.0  # [h] simulated: the soak, and a quick look at the same
 PREFIX = "soak/"
 
 
@@ -50,29 +53,21 @@ def growth(samples: list[tuple[float, float]], warmup: float) -> dict[str, float
     return {"after_warmup_mb": round(base, 1), "peak_mb": round(peak, 1), "growth": round(peak / base - 1.0, 4)}
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--scenario", default="open_pit_hazards")
-    ap.add_argument("--hours", type=float, default=48.0)
-    ap.add_argument("--trucks", type=int, default=60)
-    ap.add_argument("--model", default="tiny")
-    ap.add_argument("--every", type=float, default=5.0, help="wall seconds between samples")
-    ap.add_argument("--warmup", type=float, default=0.2, help="share of the wall time taken as warm-up")
-    ap.add_argument("--json", type=Path, default=Path("bench-soak.json"))
-    args = ap.parse_args()
-
+def soak(scenario: str = "open_pit_hazards", hours: float = HOURS, trucks: int = 60, model: str = "tiny",
+         every: float = 5.0, warmup: float = 0.2) -> dict[str, Any]:
+    """One soak shift (see the module docstring); its figures. Raises RuntimeError if either process fails."""
     key = SiteKey.generate()
     env = {**os.environ, ENV_VAR: key._secret.hex()}
-    site = _site_of(args.scenario)
+    site = _site_of(scenario)
     with tempfile.TemporaryDirectory(prefix="minefleet-soak-") as tmp, EmbeddedBroker() as broker:
         out = Path(tmp) / "run"
         cloud = subprocess.Popen([sys.executable, "-m", "minefleet.cli", "cloud", "--broker", broker.url_for("cloud"),
                                   "--site", site, "--prefix", PREFIX], env=env, stdout=subprocess.PIPE,
                                  stderr=subprocess.PIPE)
-        fleet = subprocess.Popen([sys.executable, "-m", "minefleet.cli", "run", args.scenario, "--headless",
+        fleet = subprocess.Popen([sys.executable, "-m", "minefleet.cli", "run", scenario, "--headless",
                                   "--quiet", "--transport", "mqtt", "--broker", broker.url_for("fleet"), "--no-cloud",
-                                  "--prefix", PREFIX, "--hours", str(args.hours), "--model", args.model,
-                                  "--set", f"fleet.count={args.trucks}", "--out", str(out)],
+                                  "--prefix", PREFIX, "--hours", str(hours), "--model", model,
+                                  "--set", f"fleet.count={trucks}", "--out", str(out)],
                                  env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         started = time.monotonic()
         samples: dict[str, list[tuple[float, float]]] = {"fleet": [], "cloud": []}
@@ -81,22 +76,48 @@ def main() -> None:
                 mb = rss_mb(proc.pid)
                 if mb is not None:
                     samples[name].append((time.monotonic() - started, mb))
-            time.sleep(args.every)
+            time.sleep(every)
         wall = time.monotonic() - started
         _, fleet_err = fleet.communicate()
         _, cloud_err = cloud.communicate(timeout=120)
         if fleet.returncode != 0 or cloud.returncode != 0:
-            sys.exit(f"soak failed: fleet exit {fleet.returncode}: {fleet_err.decode().strip()[-500:]}; "
-                     f"cloud exit {cloud.returncode}: {cloud_err.decode().strip()[-500:]}")
+            raise RuntimeError(f"soak failed: fleet exit {fleet.returncode}: {fleet_err.decode().strip()[-500:]}; "
+                               f"cloud exit {cloud.returncode}: {cloud_err.decode().strip()[-500:]}")
         summary = json.loads((out / "summary.json").read_text())
-    result = {"scenario": args.scenario, "hours": args.hours, "trucks": args.trucks, "model": args.model,
-              "broker": broker.kind, "wall_s": round(wall, 1), "sim_speed_x": round(args.hours * 3600 / wall, 1),
-              "tonnes": summary["tonnes"], "samples": {k: len(v) for k, v in samples.items()},
-              **{name: growth(s, args.warmup) for name, s in samples.items()}}
-    args.json.write_text(json.dumps(result, indent=2) + "\n")
+    growths = {name: growth(s, warmup) for name, s in samples.items()}
+    figures = []
+    for name, g in growths.items():
+        figures.append(figure(f"{name} RSS after warm-up", g["after_warmup_mb"], "MiB"))
+        figures.append(figure(f"{name} RSS growth after warm-up", g["growth"], "share",
+                              target=below(g["growth"], GOAL_GROWTH)))
+    return {"scenario": scenario, "hours": hours, "trucks": trucks, "model": model, "broker": broker.kind,
+            "wall_s": round(wall, 1), "sim_speed_x": round(hours * 3600 / wall, 1), "tonnes": summary["tonnes"],
+            "samples": {k: len(v) for k, v in samples.items()}, **growths, "figures": figures}
+
+
+def run(quick: bool = False) -> dict[str, Any]:
+    """The soak at its defaults (48 h; ``quick``: 2 h), for ``python -m bench --only soak``."""
+    return soak(hours=QUICK_HOURS if quick else HOURS)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--scenario", default="open_pit_hazards")
+    ap.add_argument("--hours", type=float, default=HOURS)
+    ap.add_argument("--trucks", type=int, default=60)
+    ap.add_argument("--model", default="tiny")
+    ap.add_argument("--every", type=float, default=5.0, help="wall seconds between samples")
+    ap.add_argument("--warmup", type=float, default=0.2, help="share of the wall time taken as warm-up")
+    ap.add_argument("--json", type=Path, default=Path("bench-soak.json"))
+    args = ap.parse_args()
+    try:
+        result = soak(args.scenario, args.hours, args.trucks, args.model, args.every, args.warmup)
+    except RuntimeError as err:
+        sys.exit(str(err))
+    args.json.write_text(json.dumps({k: v for k, v in result.items() if k != "figures"}, indent=2) + "\n")
     print(f"soak: {args.scenario}, {args.trucks} trucks, {args.hours:g} h with {args.model} perception over "
-          f"{broker.kind}, cloud in its own process: {wall:,.0f} s wall ({result['sim_speed_x']:,.0f}x), "
-          f"{summary['tonnes']:,.0f} t")
+          f"{result['broker']}, cloud in its own process: {result['wall_s']:,.0f} s wall "
+          f"({result['sim_speed_x']:,.0f}x), {result['tonnes']:,.0f} t")
     for name in ("fleet", "cloud"):
         g = result[name]
         verdict = "ok" if g["growth"] < GOAL_GROWTH else "ABOVE GOAL"

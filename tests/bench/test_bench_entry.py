@@ -3,6 +3,7 @@ the suite. The benchmarks themselves are replaced by tiny fake modules: nothing 
 
 from __future__ import annotations
 
+import importlib
 import json
 import sys
 import types
@@ -59,6 +60,13 @@ def test_registry_names_every_module_once_and_soak_only_on_request() -> None:
         assert required in [b.name for b in entry.selected(None)]
     assert "soak" in names and "soak" not in [b.name for b in entry.selected(None)]
     assert [b.name for b in entry.selected(["soak"])] == ["soak"]
+
+
+@pytest.mark.parametrize("name", [b.name for b in entry.BENCHMARKS])
+def test_every_module_imports_and_has_a_run(name: str) -> None:
+    """A renamed or moved name in the package breaks a benchmark only when it is run: import each one here."""
+    module = importlib.import_module(f"bench.{name}")
+    assert callable(getattr(module, "run", None)) and callable(getattr(module, "main", None))
 
 
 def test_only_keeps_suite_order_and_refuses_unknown_names(capsys: pytest.CaptureFixture[str]) -> None:
