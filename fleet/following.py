@@ -17,7 +17,7 @@ import numpy as np
 from numba import njit
 
 LOOKAHEAD_EDGES = 3  # graph edges searched beyond the current one
-_EDGE_KEY = 1.0e7  # [m] longer than any edge: sorts by (edge, offset) with one key
+EDGE_KEY = 1.0e7  # [m] longer than any edge: sorts by (edge, offset) with one key
 YIELD = -1  # leader index of a truck whose nearest constraint is a junction it must give way at (or nothing)
 
 
@@ -35,34 +35,69 @@ def leader_gaps(seg: np.ndarray, s: np.ndarray, route: np.ndarray, seg_edge: np.
     ``leader = YIELD`` where there is neither. Opposite directions are different directed edges and do not
     interact here.
     """
+    work = following_work(len(s), n_edges)
+    work[2][:] = np.argsort(seg_edge[seg] * EDGE_KEY + (s - seg_edge_s0[seg]), kind="mergesort")
+    leader_gaps_into(seg, s, route, seg_edge, seg_edge_s0, seg_k, route_edges, route_edge_s0, length, work)
+    return work[0], work[1]
+
+
+@njit(cache=True)
+def following_work(n: int, n_edges: int) -> tuple:
+    """Arrays ``leader_gaps_into`` works in, for ``n`` trucks on a network of ``n_edges`` directed edges: made once
+    per kernel call and reused by every tick of it. ``[0]`` gap, ``[1]`` leader, ``[2]`` the order of the trucks
+    along the roads (kept from tick to tick: it barely changes), the rest scratch."""
+    return (np.empty(n), np.empty(n, dtype=np.int64), np.arange(n), np.empty(n), np.empty(n, dtype=np.int64),
+            np.empty(n_edges), np.empty(n_edges, dtype=np.int64), np.empty(n, dtype=np.int64),
+            np.empty(n_edges, dtype=np.int64), np.empty(n * LOOKAHEAD_EDGES, dtype=np.int64),
+            np.empty(n * LOOKAHEAD_EDGES, dtype=np.int64), np.empty(n * LOOKAHEAD_EDGES),
+            np.empty(n * LOOKAHEAD_EDGES, dtype=np.int64))
+
+
+@njit(cache=True)
+def sort_along(order: np.ndarray, key: np.ndarray) -> None:
+    """Insertion sort of ``order`` by (key, index), in place: from last tick's order a truck moves a place or two
+    at most, so this is about one pass. The result is the stable (mergesort) order of ``key``."""
+    for p in range(1, len(order)):
+        j = order[p]
+        kj = key[j]
+        q = p - 1
+        while q >= 0 and (key[order[q]] > kj or (key[order[q]] == kj and order[q] > j)):
+            order[q + 1] = order[q]
+            q -= 1
+        order[q + 1] = j
+
+
+@njit(cache=True)
+def leader_gaps_into(seg, s, route, seg_edge, seg_edge_s0, seg_k, route_edges, route_edge_s0, length,
+                     work) -> None:
+    """``leader_gaps`` into ``work`` (``following_work``), whose order ``work[2]`` holds a permutation of the
+    trucks (any; the nearer to sorted, the less to do)."""
+    gap, leader, order, key, edge, tail_off, tail_truck, heads, first, chain, entry_truck, entry_dist, entry_from = work
     n = len(s)
-    gap = np.full(n, np.inf)
-    leader = np.full(n, YIELD, dtype=np.int64)
-    edge = seg_edge[seg]
-    off = s - seg_edge_s0[seg]
-    order = np.argsort(edge * _EDGE_KEY + off, kind="mergesort")
-    tail_off = np.full(n_edges, np.inf)
-    tail_truck = np.full(n_edges, -1, dtype=np.int64)
-    heads = np.empty(n, dtype=np.int64)
+    for j in range(n):
+        gap[j] = np.inf
+        leader[j] = YIELD
+        edge[j] = seg_edge[seg[j]]
+        key[j] = edge[j] * EDGE_KEY + (s[j] - seg_edge_s0[seg[j]])
+    sort_along(order, key)
+    tail_off[:] = np.inf
+    tail_truck[:] = -1
     n_heads = 0
     for p in range(n):
         i = order[p]
         if p + 1 < n and edge[order[p + 1]] == edge[i]:
             leader[i] = order[p + 1]
-            gap[i] = off[order[p + 1]] - off[i] - length[order[p + 1]]
+            gap[i] = (s[order[p + 1]] - seg_edge_s0[seg[order[p + 1]]]) - (s[i] - seg_edge_s0[seg[i]]) \
+                - length[order[p + 1]]
         else:
             heads[n_heads] = i  # the front-most truck of its edge: the only one that can reach a merge first
             n_heads += 1
         if p == 0 or edge[order[p - 1]] != edge[i]:
-            tail_off[edge[i]] = off[i]
+            tail_off[edge[i]] = s[i] - seg_edge_s0[seg[i]]
             tail_truck[edge[i]] = i
     width = route_edges.shape[1]
     # Who is coming to which edge: (truck, distance to the edge's start, edge it comes from), chained per edge.
-    first = np.full(n_edges, -1, dtype=np.int64)
-    chain = np.empty(n_heads * LOOKAHEAD_EDGES, dtype=np.int64)
-    entry_truck = np.empty(n_heads * LOOKAHEAD_EDGES, dtype=np.int64)
-    entry_dist = np.empty(n_heads * LOOKAHEAD_EDGES)
-    entry_from = np.empty(n_heads * LOOKAHEAD_EDGES, dtype=np.int64)
+    first[:] = -1
     q = 0
     for p in range(n_heads):
         h = heads[p]
@@ -102,4 +137,3 @@ def leader_gaps(seg: np.ndarray, s: np.ndarray, route: np.ndarray, seg_edge: np.
                 q = chain[q]
             if gap[i] < np.inf:
                 break
-    return gap, leader

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 from numba import njit
 
-from fleet.following import leader_gaps
+from fleet.following import EDGE_KEY, following_work, leader_gaps_into
 from fleet.routes import RouteTable
 from fleet.state import ON_ROAD, TruckState
 from fleet.truckclass import G, TruckClass
@@ -129,38 +129,44 @@ def _ticks(ticks, dt, moving_state, state, route, s, v, payload_t, cls, x, y, z,
         if moving_state[state[i]]:
             idx[count] = i
             count += 1
-    seg = _locate(route[idx], s[idx], route_base, route_len, seg_gs0)
+    r_m = route[idx]
+    s_m = s[idx]
+    v_m = v[idx]
+    length_m = length[cls[idx]]
+    seg = _locate(r_m, s_m, route_base, route_len, seg_gs0)
+    work = following_work(count, n_edges)
+    work[2][:] = np.argsort(seg_edge[seg] * EDGE_KEY + (s_m - seg_edge_s0[seg]), kind="mergesort")
     for done in range(1, ticks + 1):
         for i in range(n_all):
             state_time[i, state[i]] += dt
-        arrived = _tick(dt, idx, seg, state, route, s, v, payload_t, cls, x, y, z, heading, odometer,
-                        stop_gap, v_limit, min_gap, vmax, vexit, seg_s0, seg_len, seg_grade, seg_rr,
-                        seg_heading, seg_lane_xy, p0, p1, route_base, route_len, seg_gs0, seg_edge, seg_edge_s0, seg_k,
-                        route_edges, route_edge_s0, n_edges, empty_kg, power_w, rimpull_n, accel, brake,
-                        emergency, length, jam_gap, headway, arrive_tol)
+        for j in range(count):
+            s_m[j] = s[idx[j]]
+            v_m[j] = v[idx[j]]
+        leader_gaps_into(seg, s_m, r_m, seg_edge, seg_edge_s0, seg_k, route_edges, route_edge_s0, length_m, work)
+        arrived = _tick(dt, idx, seg, r_m, s_m, v_m, work[0], work[1], s, v, payload_t, cls, odometer, stop_gap,
+                        v_limit, min_gap, vmax, vexit, seg_s0, seg_len, seg_grade, seg_rr, route_len, route_base,
+                        seg_gs0, empty_kg, power_w, rimpull_n, accel, brake, emergency, jam_gap, headway,
+                        arrive_tol)
         if len(arrived) or done == ticks:
+            _place(idx, seg, s, x, y, z, heading, seg_s0, seg_len, seg_heading, seg_lane_xy, p0, p1)
             return done, arrived
     return 0, np.empty(0, dtype=np.int64)
 
 
 @njit(cache=True)
-def _tick(dt, idx, seg, state, route, s, v, payload_t, cls, x, y, z, heading, odometer, stop_gap, v_limit, min_gap,
-          vmax, vexit, seg_s0, seg_len, seg_grade, seg_rr, seg_heading, seg_lane_xy, p0, p1, route_base, route_len,
-          seg_gs0, seg_edge, seg_edge_s0, seg_k, route_edges, route_edge_s0, n_edges, empty_kg, power_w, rimpull_n,
-          accel, brake, emergency, length, jam_gap, headway, arrive_tol):
-    """One tick of the trucks ``idx`` (those on the road), whose segments ``seg`` it moves on with them."""
+def _tick(dt, idx, seg, r_m, s_m, v_old, gap, lead, s, v, payload_t, cls, odometer, stop_gap, v_limit, min_gap, vmax,
+          vexit, seg_s0, seg_len, seg_grade, seg_rr, route_len, route_base, seg_gs0, empty_kg, power_w, rimpull_n,
+          accel, brake, emergency, jam_gap, headway, arrive_tol):
+    """One tick of the trucks ``idx`` (those on the road: their routes ``r_m``, distances ``s_m`` and speeds
+    ``v_old`` as the tick starts, and the gaps and leaders ``leader_gaps`` found), whose segments ``seg`` it moves on
+    with them."""
     count = len(idx)
-    r_m = route[idx]
-    s_m = s[idx]
-    gap, lead = leader_gaps(seg, s_m, r_m, seg_edge, seg_edge_s0, seg_k, route_edges, route_edge_s0, n_edges,
-                            length[cls[idx]])
     for j in range(count):
         # A truck's rear (not a junction given way at), from a truck that has entered the road: one still at its
         # route's start is in the loading or dump area beside the one that left before it, and waits there.
         if lead[j] >= 0 and s_m[j] > 0.0 and gap[j] < min_gap[0]:
             min_gap[0] = gap[j]
     arrived = np.zeros(count, dtype=np.bool_)
-    v_old = v[idx]
     for j in range(count):
         i = idx[j]
         c, k, vj = cls[i], seg[j], v_old[j]
@@ -208,10 +214,18 @@ def _tick(dt, idx, seg, state, route, s, v, payload_t, cls, x, y, z, heading, od
         while kn + 1 < len(seg_gs0) and seg_gs0[kn + 1] <= gs:  # the searchsorted(side="right") - 1 result
             kn += 1
         seg[j] = kn
-        frac = min(max((sn - seg_s0[kn]) / seg_len[kn], 0.0), 1.0)
-        x[i] = p0[kn, 0] + frac * (p1[kn, 0] - p0[kn, 0]) + seg_lane_xy[kn, 0]
-        y[i] = p0[kn, 1] + frac * (p1[kn, 1] - p0[kn, 1]) + seg_lane_xy[kn, 1]
-        z[i] = p0[kn, 2] + frac * (p1[kn, 2] - p0[kn, 2])
-        heading[i] = seg_heading[kn]
         arrived[j] = sn >= route_len[r] - arrive_tol
     return idx[arrived]
+
+
+@njit(cache=True)
+def _place(idx, seg, s, x, y, z, heading, seg_s0, seg_len, seg_heading, seg_lane_xy, p0, p1):
+    """Put the trucks ``idx`` on their lanes' polylines at distance ``s`` along segment ``seg``: once, after the
+    call's last tick, as nothing inside the kernel reads a position."""
+    for j in range(len(idx)):
+        i, k = idx[j], seg[j]
+        frac = min(max((s[i] - seg_s0[k]) / seg_len[k], 0.0), 1.0)
+        x[i] = p0[k, 0] + frac * (p1[k, 0] - p0[k, 0]) + seg_lane_xy[k, 0]
+        y[i] = p0[k, 1] + frac * (p1[k, 1] - p0[k, 1]) + seg_lane_xy[k, 1]
+        z[i] = p0[k, 2] + frac * (p1[k, 2] - p0[k, 2])
+        heading[i] = seg_heading[k]

@@ -1,10 +1,12 @@
-"""Small compiled kernels of fleet/kinematics.py and fleet/routes.py against plain numpy on a shipped map."""
+"""Small compiled kernels of fleet/kinematics.py, fleet/following.py and fleet/routes.py against plain numpy on a
+shipped map."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
+from fleet.following import EDGE_KEY, following_work, leader_gaps, leader_gaps_into, sort_along
 from fleet.kinematics import MOVING_STATE, exit_blocked, locate
 from fleet.state import TruckState
 from minefleet.assemble import load_site
@@ -62,3 +64,32 @@ def test_exit_blocked_ignores_trucks_off_the_road(rt):
     assert exit_blocked(rt, travelling, route, s, edge, 30.0)
     assert not exit_blocked(rt, travelling, route, s, edge, 0.5)  # beyond the clearance
     assert not exit_blocked(rt, queued, route, s, edge, 30.0)
+
+
+def test_sorting_along_the_roads_from_any_order_is_the_stable_sort():
+    rng = np.random.default_rng(3)
+    for n in (1, 2, 7, 60):
+        key = rng.integers(0, 5, n) * EDGE_KEY + np.round(rng.uniform(0, 50, n), 0)  # ties on purpose
+        for _ in range(20):
+            order = rng.permutation(n)
+            sort_along(order, key)
+            np.testing.assert_array_equal(order, np.argsort(key, kind="mergesort"))
+
+
+def test_leader_gaps_from_last_ticks_order_equal_a_fresh_sort(rt):
+    """The kernel keeps the trucks' order along the roads from tick to tick; whatever order it starts from, the
+    gaps and leaders are those of a fresh sort."""
+    rng = np.random.default_rng(5)
+    for _ in range(50):
+        n = int(rng.integers(2, 50))
+        route = rng.integers(0, len(rt.routes), n).astype(np.int64)
+        s = rng.uniform(0.0, 1.0, n) * rt.route_len[route]
+        seg = locate(rt, route, s)
+        length = np.full(n, 12.0)
+        args = (seg, s, route, rt.seg_edge, rt.seg_edge_s0, rt.seg_k, rt.route_edges, rt.route_edge_s0)
+        gap, lead = leader_gaps(*args, len(rt.edge_len), length)
+        work = following_work(n, len(rt.edge_len))
+        work[2][:] = rng.permutation(n)
+        leader_gaps_into(*args, length, work)
+        np.testing.assert_array_equal(work[0], gap)
+        np.testing.assert_array_equal(work[1], lead)
