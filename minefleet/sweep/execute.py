@@ -39,6 +39,11 @@ class Job:
     name: str
     scenario: Scenario
 
+    @property
+    def truck_hours(self) -> float:
+        """What the run costs, about: its trucks times its simulated hours."""
+        return self.scenario.truck_count * self.scenario.hours
+
 
 # Called in this process as each run ends, in the order they end: the job and its one-line error (None: done).
 Done = Callable[[Job, str | None], None]
@@ -64,6 +69,9 @@ def execute(jobs: Sequence[Job], runs_dir: Path, done: Done, *, executor: str = 
         raise InputError("--address", "", "needs --executor ray")
     if not jobs:
         return
+    # The longest runs start first, so that the last to finish are short ones and the workers end together; the
+    # executor decides where and when a run happens, never what it computes.
+    jobs = sorted(jobs, key=lambda job: -job.truck_hours)
     if executor == "ray":
         _ray(jobs, runs_dir, done, workers, address)
     else:

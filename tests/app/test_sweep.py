@@ -309,3 +309,21 @@ def test_run_set_of_a_bad_key_or_value_is_refused_by_key(override, expected, tmp
     err = one_line_error(capsys)
     assert err.startswith(f"minefleet: error: {REPO / 'scenarios' / 'tutorial.toml'}: {expected}"), err
     assert not (tmp_path / "r").exists()
+
+
+def test_the_longest_runs_start_first(monkeypatch, tmp_path):
+    """Truck-hours order the runs (longest first, ties as listed), so the workers finish together."""
+    import importlib
+    from dataclasses import replace
+
+    from minefleet.scenario import load_scenario
+
+    ex = importlib.import_module("minefleet.sweep.execute")  # the package exports a function of the same name
+
+    base = load_scenario("tutorial")
+    jobs = [ex.Job(name, replace(base.resized(n), hours=h))
+            for name, n, h in (("a", 4, 1.0), ("b", 8, 1.0), ("c", 2, 8.0), ("d", 4, 1.0), ("e", 1, 0.5))]
+    seen: list[str] = []
+    monkeypatch.setattr(ex, "_local", lambda jobs, runs_dir, done, workers: seen.extend(j.name for j in jobs))
+    ex.execute(jobs, tmp_path, lambda job, error: None)
+    assert seen == ["c", "b", "a", "d", "e"]
