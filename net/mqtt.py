@@ -29,6 +29,7 @@ from urllib.parse import unquote, urlsplit, urlunsplit
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
+from net.client import BufferedClient
 from net.envelope import Envelope
 from net.frames import Qos0Frames
 from net.receiver import TOPIC_CACHE, Receiver
@@ -133,8 +134,8 @@ class MqttTransport(Receiver):
         self.muted = False  # while True, publish sends nothing (a follower rebuilding its state from a journal)
         self._closing = False  # a disconnect we asked for is no outage
 
-        c = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id, clean_session=True,
-                        protocol=mqtt.MQTTv311)
+        c = BufferedClient(CallbackAPIVersion.VERSION2, client_id=client_id, clean_session=True,
+                           protocol=mqtt.MQTTv311)
         if broker.tls:
             try:
                 c.tls_set(ca_certs=ca_certs)
