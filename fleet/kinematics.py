@@ -208,7 +208,7 @@ def _tick(dt, idx, seg, r_m, s_m, v_old, gap, lead, s, v, payload_t, cls, odomet
         odometer[i] += sn - s_m[j]
         s[i] = sn
         v[i] = vn if ds > 0 else 0.0
-        # Place the truck on its polyline.
+        # Its segment now (placed on it once, after the last tick: ``_place``).
         gs = route_base[r] + min(sn, route_len[r] - 1e-6)
         kn = k
         while kn + 1 < len(seg_gs0) and seg_gs0[kn + 1] <= gs:  # the searchsorted(side="right") - 1 result
