@@ -154,8 +154,8 @@ def run_suite(benches: list[Benchmark], quick: bool, json_path: Path | None,
     return doc
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__,
+def main(argv: list[str] | None = None, prog: str = "python -m bench") -> int:
+    parser = argparse.ArgumentParser(prog=prog, description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="each module's reduced size (about a minute each)")
     parser.add_argument("--only", nargs="+", metavar="NAME", help="run only these modules (soak only this way)")
@@ -164,10 +164,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         benches = selected(args.only)
     except ValueError as err:
-        print(f"python -m bench: error: {err}", file=sys.stderr)
+        print(f"{prog}: error: {err}", file=sys.stderr)
         return 2
     if not args.json.parent.is_dir():
-        print(f"python -m bench: error: --json: folder {args.json.parent} does not exist", file=sys.stderr)
+        print(f"{prog}: error: --json: folder {args.json.parent} does not exist", file=sys.stderr)
         return 2
     doc = run_suite(benches, args.quick, args.json)
     return 1 if any("error" in r for r in doc["modules"].values()) else 0

@@ -37,7 +37,22 @@ from net.mqtt import BrokerUrl, MqttError
 from net.sync import PEER_TIMEOUT_S, SyncError
 
 
+def _bench(argv: list[str]) -> int:
+    """``python -m bench``, under the command users already have. The benchmarks live beside the package in the
+    source tree (they time peers and write scratch runs), so an installed wheel says where to find them."""
+    try:
+        from bench.__main__ import main as bench_main
+    except ImportError:
+        print("minefleet: error: bench: the benchmarks come with minefleet's source tree; from a checkout, "
+              "pip install -e . and run minefleet bench (or python -m bench) there", file=sys.stderr)
+        return 2
+    return bench_main(argv, prog="minefleet bench")
+
+
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["bench"]:
+        return _bench(argv[1:])
     parser = argparse.ArgumentParser(prog="minefleet", description=__doc__)
     parser.add_argument("--version", action="version", version=f"minefleet {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -156,6 +171,10 @@ def main(argv: list[str] | None = None) -> int:
                                                "run again into it, only the runs not yet complete are made")
     comp.add_argument("--runs-dir", type=Path, help="folder of the run directories (default: OUT/runs)")
     _executor_options(comp)
+
+    # Listed for --help; its options are python -m bench's own, so main hands them over before parsing.
+    sub.add_parser("bench", help="every benchmark, each figure beside its floor or peer measured in the same run "
+                                 "(python -m bench: --quick, --only NAME ..., --json FILE; from a source checkout)")
 
     args = parser.parse_args(argv)
     in_main = threading.current_thread() is threading.main_thread()  # only there may a handler be set

@@ -161,3 +161,18 @@ def test_targets_and_ratios() -> None:
     assert figure("f", 3.0, "x", baseline=0.0)["ratio"] is None  # no division by a zero baseline
     assert figure("f", 3.0, "x", baseline=6.0, ratio=2.0)["ratio"] == 2.0  # a module's own ratio wins
     assert figure("f", 3.0, "x")["ok"] is None
+
+
+def test_minefleet_bench_is_python_m_bench(monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+                                           capsys: pytest.CaptureFixture[str]) -> None:
+    from minefleet import cli
+
+    assert cli.main(["bench", "--only", "nope"]) == 2
+    assert "minefleet bench: error: --only: unknown benchmark 'nope'" in capsys.readouterr().err
+    ran: list[tuple[list[str], str]] = []
+    monkeypatch.setattr(entry, "main", lambda argv, prog: ran.append((argv, prog)) or 0)
+    assert cli.main(["bench", "--quick", "--json", str(tmp_path / "b.json")]) == 0
+    assert ran == [(["--quick", "--json", str(tmp_path / "b.json")], "minefleet bench")]
+    monkeypatch.setitem(sys.modules, "bench.__main__", None)  # an installed wheel: no benchmarks beside it
+    assert cli.main(["bench"]) == 2
+    assert "the benchmarks come with minefleet's source tree" in capsys.readouterr().err
