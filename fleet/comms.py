@@ -81,10 +81,11 @@ class FleetComms:
     def telemetry(self, i: int, t: float, body: dict[str, Any]) -> None:
         self._send(i, self._telemetry_topics[i], self._envelope(i, "telemetry", t, body), qos=0)
 
-    def telemetry_all(self, t: float, x: np.ndarray, y: np.ndarray, v: np.ndarray, state: list[str],
+    def telemetry_all(self, t: float, x: np.ndarray, y: np.ndarray, v: np.ndarray, state: np.ndarray,
                       payload_t: np.ndarray) -> None:
         """Every truck's telemetry at ``t`` (QoS 0). As one columnar batch where the transport takes batches and
-        the link delivers them all at once without needing their size (net/batch.py); else one message each."""
+        the link delivers them all at once without needing their size (net/batch.py); else one message each.
+        ``state``: the state names, an array of str objects."""
         uplink_all = getattr(self.link, "uplink_all", None)
         publish_batch = getattr(self.transport, "publish_batch", None)
         if uplink_all is None or publish_batch is None or getattr(self.link, "needs_size", False):
@@ -102,7 +103,7 @@ class FleetComms:
         order = self._by_src
         seq = np.asarray(self._seq)[order].tolist()
         publish_batch(TelemetryBatch(t, t_deliver, self._ids_by_src, seq, x[order], y[order], v[order],
-                                     np.asarray(state)[order].tolist(), payload_t[order]), self.topics.telemetry)
+                                     state[order].tolist(), payload_t[order]), self.topics.telemetry)
 
     def publish_layout(self, t: float, body: dict[str, Any]) -> None:
         self._site_seq += 1

@@ -27,7 +27,7 @@ from fleet.roads import RoadNetwork
 from fleet.routes import RouteTable
 from fleet.sections import SectionClaims
 from fleet.sitelayout import layout_body
-from fleet.state import HOLD_LINK, HOLD_STOP, STATE_NAMES, FleetArrays, TruckState
+from fleet.state import HOLD_LINK, HOLD_STOP, STATE_NAME_OF, FleetArrays, TruckState
 from fleet.truckclass import TruckClass
 from net.transport import Transport
 
@@ -532,7 +532,7 @@ class Simulation(Breakdowns):
         """Every truck reports position, speed, state and payload (QoS 0), built column-wise."""
         f = self.fleet
         self.comms.telemetry_all(self.t, np.round(f.x, 2), np.round(f.y, 2), np.round(f.v, 3),
-                                 [STATE_NAMES[s] for s in f.state.tolist()], f.payload_t.copy())
+                                 STATE_NAME_OF[f.state], f.payload_t.copy())
         self.queue.push(self.t + self.params.telemetry_period_s, self._telemetry)
 
     # -- the site layout the cloud plans on -----------------------------------------------------------

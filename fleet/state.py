@@ -26,6 +26,7 @@ class TruckState(IntEnum):
 
 N_STATES = len(TruckState)
 STATE_NAMES = [s.name for s in TruckState]
+STATE_NAME_OF = np.array(STATE_NAMES, dtype=object)  # code -> name, for a whole fleet in one indexing
 TRAVEL = np.array([TruckState.TRAVEL_EMPTY, TruckState.TRAVEL_LOADED])
 ON_ROAD = np.array([TruckState.TRAVEL_EMPTY, TruckState.TRAVEL_LOADED, TruckState.HOLD, TruckState.ESTOP])
 # Working states for truck utilisation: hauling, being loaded, dumping (not queueing, waiting or holding).
