@@ -158,7 +158,7 @@ class DeviceScheduler:
     def submit_all(self, jobs: list[Job]) -> list[JobResult]:
         """Submit ``jobs`` (in nondecreasing release order), then settle everything (``flush``)."""
         out = [self.submit(job) for job in jobs]
-        self._dispatch(final=True)
+        self.flush()
         return out
 
     def _key(self, item: tuple[int, JobResult]) -> tuple[float, ...]:
