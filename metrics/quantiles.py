@@ -49,6 +49,16 @@ class Quantiles:
             if len(self._pending) >= FOLD_EVERY:
                 self._fold_pending()
 
+    def extend(self, xs: np.ndarray) -> None:
+        """``add`` every sample of ``xs`` in order (one copy while they stay exact): what a compiled kernel
+        buffered is taken in as if added one by one."""
+        exact = self._exact
+        if exact is not None and len(exact) + len(xs) <= EXACT_UP_TO:
+            exact.frombytes(np.ascontiguousarray(xs, dtype=float).tobytes())
+            return
+        for x in np.asarray(xs, dtype=float).tolist():
+            self.add(x)
+
     def merge(self, other: Quantiles) -> None:
         """Take in every sample of ``other`` (kept exact while the two together are few enough)."""
         if other._exact is not None:

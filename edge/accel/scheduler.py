@@ -86,8 +86,9 @@ class Stats:
 
 
 @dataclass
-class _Tally:
-    """Settled jobs of one task or truck, folded into the figures `Stats` needs (no per-job objects kept)."""
+class Tally:
+    """Settled jobs of one task or truck, folded into the figures `Stats` needs (no per-job objects kept).
+    Settled elsewhere (a compiled frame, `edge.accel.frame`), jobs are counted into the fields directly."""
 
     jobs: int = 0
     missed: int = 0
@@ -132,7 +133,7 @@ class DeviceScheduler:
         self._horizon = float("-inf")  # latest release submitted
         self._seq = 0
         self.busy_s = 0.0  # [s] total stream time spent running jobs
-        self._tallies: dict[str, dict[str, _Tally]] = {"task": {}, "truck": {}}
+        self._tallies: dict[str, dict[str, Tally]] = {"task": {}, "truck": {}}
 
     def submit(self, job: Job) -> JobResult:
         """Queue a job; returns its result handle (settled now if nothing later could change it)."""
@@ -202,11 +203,11 @@ class DeviceScheduler:
             for key in job.trucks:
                 self._tally("truck", key).add(res)
 
-    def _tally(self, by: str, key: str) -> _Tally:
+    def _tally(self, by: str, key: str) -> Tally:
         tallies = self._tallies[by]
         tally = tallies.get(key)
         if tally is None:
-            tally = tallies[key] = _Tally()
+            tally = tallies[key] = Tally()
         return tally
 
     def utilisation(self, t_end: float) -> float:
@@ -235,7 +236,7 @@ class DeviceScheduler:
 
 def summarise(results: list[JobResult]) -> Stats:
     """Stats of a list of settled results (percentiles by linear interpolation; 0 when none completed)."""
-    tally = _Tally()
+    tally = Tally()
     for r in results:
         tally.add(r)
     return _stats(tally)
@@ -245,19 +246,24 @@ def combined_stats(schedulers: list[DeviceScheduler], by: str = "task") -> dict[
     """Figures over several devices doing the same kind of work (e.g. one chip per truck), from their tallies.
 
     Only schedulers built with `retain=False` keep tallies."""
-    groups: dict[str, _Tally] = {}
-    for sched in schedulers:
-        if sched.retain:
-            raise ValueError("combined_stats needs schedulers built with retain=False")
-        for key, t in sched._tallies[by].items():
-            g = groups.setdefault(key, _Tally())
+    if any(sched.retain for sched in schedulers):
+        raise ValueError("combined_stats needs schedulers built with retain=False")
+    return merged_stats([sched._tallies[by] for sched in schedulers])
+
+
+def merged_stats(tallies: list[dict[str, Tally]]) -> dict[str, Stats]:
+    """Figures per key over several devices' tallies (key -> `Tally`), merged in the order given."""
+    groups: dict[str, Tally] = {}
+    for device in tallies:
+        for key, t in device.items():
+            g = groups.setdefault(key, Tally())
             g.jobs, g.missed, g.dropped = g.jobs + t.jobs, g.missed + t.missed, g.dropped + t.dropped
             g.latency.merge(t.latency)
             g.queued.merge(t.queued)
     return {key: _stats(t) for key, t in sorted(groups.items())}
 
 
-def _stats(t: _Tally) -> Stats:
+def _stats(t: Tally) -> Stats:
     def pct(a: Quantiles, q: float) -> float:
         return a.percentile(q) if a.count else 0.0
 
