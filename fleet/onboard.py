@@ -8,7 +8,6 @@ batch; a result reaches its truck at frame time + latency (docs/architecture.md,
 from __future__ import annotations
 
 import time
-from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -21,6 +20,7 @@ from edge.perception import Perception
 from edge.safety import SafetyParams, obstacle_seen, truck_limits
 from edge.sensor import Targets, Weather, ground_truth, synthesise
 from fleet.hazards import KIND_NAMES, HazardField, obstacle_gaps
+from fleet.inflight import InFlight
 from fleet.state import HOLD_PERCEPTION
 from metrics.quantiles import Quantiles
 
@@ -122,8 +122,7 @@ class Onboard:
         self.latest_s = np.zeros(n)  # [m] route distance at that frame
         self.latest_route = np.full(n, -1, dtype=np.int64)
         self.frame_x, self.frame_y, self.frame_h = np.zeros(n), np.zeros(n), np.zeros(n)  # pose at that frame
-        # (arrival time, trucks, results, frame time, pose at the frame, latency, ground truth of the frame)
-        self.pending: deque[tuple[float, np.ndarray, np.ndarray, float, np.ndarray, float, np.ndarray]] = deque()
+        self.inflight = InFlight(n, s)  # results on their way, with their frame's pose and ground truth
         self.latency = np.zeros(n)  # [s] frame-to-result latency of each truck's newest result
         self.next_frame = 0.0
         self.holding = np.zeros(n, dtype=bool)
@@ -221,56 +220,40 @@ class Onboard:
             host_s = time.perf_counter() - started
             self._score(s, out, truth[sel])
             idx = on[sel]
-            pose = np.stack([f.s[idx], f.route[idx], f.x[idx], f.y[idx], f.heading[idx]])
-            seen = truth[sel]
-            for members, latency in self._latency(s, now, host_s, idx):
-                if latency is None:
-                    continue  # the chip dropped this frame: these trucks' newest result grows older
-                self.pending.append((now + latency, idx[members], out[members], now, pose[:, members], latency,
-                                     seen[members]))
-        self.pending = deque(sorted(self.pending, key=lambda p: p[0]))
+            self.inflight.put(idx, self._latency(s, now, host_s, idx), now, out, truth[sel], f.s, f.route, f.x, f.y,
+                              f.heading)
         self._release(now)
 
-    def _latency(self, s: ModelSlot, now: float, host_s: float,
-                 idx: np.ndarray) -> list[tuple[np.ndarray, float | None]]:
-        """Frame-to-result latency [s] of this frame per group of the slot's trucks (positions into ``idx``),
-        None where the chip dropped it. With an emulated chip the groups are its phase classes."""
-        everyone = np.arange(len(idx))
+    def _latency(self, s: ModelSlot, now: float, host_s: float, idx: np.ndarray) -> np.ndarray:
+        """Frame-to-result latency [s] of this frame for each of the slot's trucks ``idx``, NaN where the chip
+        dropped it. With an emulated chip a truck's latency is its phase class's."""
         if s.timing == "measured":
             s.latencies.add(host_s)
-            return [(everyone, host_s)]
+            return np.full(len(idx), host_s)
         if s.chip is None:
             s.latencies.add(s.latency_s)
-            return [(everyone, s.latency_s)]
-        out: list[tuple[np.ndarray, float | None]] = []
-        klass = idx % s.chip.chips
+            return np.full(len(idx), s.latency_s)
+        per_class = np.empty(s.chip.chips)
         for c, (finish, late) in enumerate(s.chip.frame(now)):
             s.late += int(late)
-            members = np.flatnonzero(klass == c)
             if finish is None:
                 s.dropped += 1
-                latency = None
+                per_class[c] = np.nan
             else:
-                latency = finish - now
-                s.latencies.add(latency)
-            if len(members):
-                out.append((members, latency))
-        return out
+                per_class[c] = finish - now
+                s.latencies.add(per_class[c])
+        return per_class[idx % s.chip.chips]
 
     def _release(self, now: float) -> None:
-        while self.pending and self.pending[0][0] <= now + 1e-9:
-            _, idx, out, t_frame, pose, latency, truth = self.pending.popleft()
-            self._witness(idx, out, pose, truth)
-            self.latency[idx] = latency
-            self.latest[idx] = out
-            self.latest_t[idx] = t_frame
-            self.latest_s[idx] = pose[0]
-            self.latest_route[idx] = pose[1].astype(np.int64)
-            self.frame_x[idx], self.frame_y[idx], self.frame_h[idx] = pose[2], pose[3], pose[4]
+        """Deliver the results due by ``now``; note what those of trucks near an obstacle showed of it."""
+        for i, k in self.inflight.release(now, self.true_gap, self.truck_exact, self.cfg.spec.max_range_m,
+                                          self.latest, self.latest_t, self.latest_s, self.latest_route, self.frame_x,
+                                          self.frame_y, self.frame_h, self.latency).tolist():
+            self._witness(i, k)
 
-    def _obstacle_view(self, i: int, obstacle: int, out: np.ndarray, pose: np.ndarray,
+    def _obstacle_view(self, obstacle: int, out: np.ndarray, pose: np.ndarray,
                        truth: np.ndarray) -> tuple[bool, bool]:
-        """Was ``obstacle`` in range and view of truck ``i``'s frame (taken at ``pose``: s, route, x, y, heading)
+        """Was ``obstacle`` in range and view of a frame (taken at ``pose``: s, route, x, y, heading)
         and did its result ``out`` detect it. The frame's own ground truth ``truth`` must show a target at least
         as near in its sectors: an obstacle that appeared after the frame was not there to be seen."""
         hz, cfg = self.hazards, self.cfg
@@ -283,23 +266,19 @@ class Onboard:
                                           cfg.safety.margin_m)
         return bool(in_view[0]), bool(detected[0])
 
-    def _witness(self, idx: np.ndarray, out: np.ndarray, pose: np.ndarray, truth: np.ndarray) -> None:
-        """Results reaching trucks with an obstacle blocking their lane within the sensor's range ahead (measured
-        along the road; only across a bend could a farther one be in range): note what each showed of it and
-        whether the truck could still stop (emergency brake) where the result reached it. Not for the oracle,
-        which stops on the true gap whatever its results say."""
-        blocked = np.flatnonzero((self.true_gap[idx] <= self.cfg.spec.max_range_m) & ~self.truck_exact[idx])
-        if not len(blocked):
-            return
-        f, hz = self.sim.fleet, self.hazards
-        for j in blocked:
-            i, obstacle = int(idx[j]), int(self.true_obstacle[idx[j]])
-            w = self.witness[i]
-            if w.obstacle != obstacle or w.x != hz.x[obstacle] or w.y != hz.y[obstacle]:
-                w = self.witness[i] = Witness(obstacle, float(hz.x[obstacle]), float(hz.y[obstacle]))
-            in_view, detected = self._obstacle_view(i, obstacle, out[j], pose[:, j], truth[j])
-            stoppable = self.true_gap[i] >= f.v[i] ** 2 / (2.0 * self.truck_emergency[i])
-            w.see(in_view, detected, bool(stoppable))
+    def _witness(self, i: int, k: int) -> None:
+        """A result (in-flight slot ``k``) reaching truck ``i`` with an obstacle blocking its lane within the
+        sensor's range ahead (measured along the road; only across a bend could a farther one be in range): note
+        what it showed of it and whether the truck could still stop (emergency brake) where it reached it. Not
+        for the oracle, which stops on the true gap whatever its results say."""
+        f, hz, fl = self.sim.fleet, self.hazards, self.inflight
+        obstacle = int(self.true_obstacle[i])
+        w = self.witness[i]
+        if w.obstacle != obstacle or w.x != hz.x[obstacle] or w.y != hz.y[obstacle]:
+            w = self.witness[i] = Witness(obstacle, float(hz.x[obstacle]), float(hz.y[obstacle]))
+        in_view, detected = self._obstacle_view(obstacle, fl.out[i, k], fl.pose[i, k], fl.truth[i, k])
+        stoppable = self.true_gap[i] >= f.v[i] ** 2 / (2.0 * self.truck_emergency[i])
+        w.see(in_view, detected, bool(stoppable))
 
     def _cause(self, i: int, obstacle: int) -> str:
         """Why truck ``i`` struck ``obstacle``: from what its delivered results showed (``Witness``), what the
@@ -311,11 +290,11 @@ class Onboard:
         if w.obstacle != obstacle or w.x != hz.x[obstacle] or w.y != hz.y[obstacle]:
             w = Witness(obstacle)
         pending_in_view = pending_detected = False
-        for _, idx, out, _, pose, _, truth in self.pending:
-            for j in np.flatnonzero(idx == i):
-                in_view, detected = self._obstacle_view(i, obstacle, out[j], pose[:, j], truth[j])
-                pending_in_view |= in_view
-                pending_detected |= detected
+        fl = self.inflight
+        for k in fl.of(i):
+            in_view, detected = self._obstacle_view(obstacle, fl.out[i, k], fl.pose[i, k], fl.truth[i, k])
+            pending_in_view |= in_view
+            pending_detected |= detected
         stale = self.sim.t - self.latest_t[i] > self.cfg.safety.budget_s
         return w.cause(pending_in_view, pending_detected, bool(stale))
 

@@ -52,19 +52,20 @@ def traced_collisions(tmp_path_factory):
     struck = {}  # (t, truck id) -> (obstacle x, y, r, refl; newest result's frame time; results still pending)
     release, after_move = Onboard._release, Onboard.after_move
 
+    def in_flight(fl, i):
+        return [(fl.arrival[i, k], fl.frame_t[i, k], fl.out[i, k].copy(), fl.pose[i, k].copy(), fl.truth[i, k].copy())
+                for k in fl.of(i)]
+
     def recording_release(self, now):
-        for t_arr, idx, out, t_frame, pose, _, truth in self.pending:
-            if t_arr <= now + 1e-9:
-                for j, i in enumerate(idx):
-                    delivered[int(i)].append((t_arr, t_frame, out[j], pose[:, j], truth[j]))
+        for i in range(self.sim.fleet.n):
+            delivered[i] += [slot for slot in in_flight(self.inflight, i) if slot[0] <= now + 1e-9]
         release(self, now)
 
     def recording_after_move(self, on, seg):
         hits = after_move(self, on, seg)
         for i, obstacle in hits:
             hz = self.hazards
-            waiting = [(t_frame, out[j], pose[:, j], truth[j]) for _, idx, out, t_frame, pose, _, truth in self.pending
-                       for j in np.flatnonzero(idx == i)]
+            waiting = [slot[1:] for slot in in_flight(self.inflight, i)]
             struck[(f"{self.sim.t:.1f}", self.sim.fleet.ids[i])] = (
                 i, hz.x[obstacle], hz.y[obstacle], hz.r[obstacle], hz.refl[obstacle], self.latest_t[i], waiting)
         return hits
