@@ -51,49 +51,74 @@ class Walls:
         return out.reshape(shape)
 
 
+    def blocked_grid(self, ax: np.ndarray, ay: np.ndarray, az: np.ndarray,
+                     bx: np.ndarray, by: np.ndarray, bz: np.ndarray) -> np.ndarray:
+        """Rays from every point (a) (1-D, e.g. the sites) to every point (b) (1-D, e.g. trucks): shape
+        (len(b), len(a)), what ``blocked`` gives for ``a[None, :]`` and ``b[:, None]`` without building the
+        broadcast copies."""
+        a = [np.ascontiguousarray(v, dtype=float).ravel() for v in (ax, ay, az)]
+        b = [np.ascontiguousarray(v, dtype=float).ravel() for v in (bx, by, bz)]
+        out = np.zeros((b[0].size, a[0].size), dtype=bool)
+        if self.crest:
+            _blocked_grid(*a, *b, self.boxes, np.asarray(self.crest), self.first_edge, self.all_edges, out)
+        return out
+
+
 @njit(cache=True)
 def _blocked(ax: np.ndarray, ay: np.ndarray, az: np.ndarray, bx: np.ndarray, by: np.ndarray, bz: np.ndarray,
              boxes: np.ndarray, crest: np.ndarray, first_edge: np.ndarray, edges: np.ndarray,
              out: np.ndarray) -> None:  # pragma: no cover - compiled
-    """Ray by ray, wall by wall: compiled because the radio map asks for thousands of rays per second
-    (every truck to every site at every measurement), each against ~50 walls of ~20 edges.
-
-    Only the stretch of a ray below a wall's crest can be blocked by that wall (from a mast on the rim down to
-    a truck: the stretch near the truck), so a wall whose bounding box that stretch misses is skipped.
-    """
+    """Ray by ray: compiled because the radio map asks for thousands of rays per second (every truck to every
+    site at every measurement), each against ~50 walls of ~20 edges."""
     for i in range(ax.size):
-        dx, dy, dz = bx[i] - ax[i], by[i] - ay[i], bz[i] - az[i]
-        for w in range(crest.size):
-            top = crest[w]
-            if dz < 0.0:
-                t_lo, t_hi = min(max((top - az[i]) / dz, 0.0), 1.0), 1.0
-            elif dz > 0.0:
-                t_lo, t_hi = 0.0, min(max((top - az[i]) / dz, 0.0), 1.0)
-            elif az[i] < top:
-                t_lo, t_hi = 0.0, 1.0
-            else:
+        out[i] = _ray_blocked(ax[i], ay[i], az[i], bx[i], by[i], bz[i], boxes, crest, first_edge, edges)
+
+
+@njit(cache=True)
+def _blocked_grid(ax: np.ndarray, ay: np.ndarray, az: np.ndarray, bx: np.ndarray, by: np.ndarray, bz: np.ndarray,
+                  boxes: np.ndarray, crest: np.ndarray, first_edge: np.ndarray, edges: np.ndarray,
+                  out: np.ndarray) -> None:  # pragma: no cover - compiled
+    for j in range(bx.size):
+        for i in range(ax.size):
+            out[j, i] = _ray_blocked(ax[i], ay[i], az[i], bx[j], by[j], bz[j], boxes, crest, first_edge, edges)
+
+
+@njit(cache=True)
+def _ray_blocked(ax: float, ay: float, az: float, bx: float, by: float, bz: float, boxes: np.ndarray,
+                 crest: np.ndarray, first_edge: np.ndarray, edges: np.ndarray) -> bool:  # pragma: no cover
+    """Wall by wall. Only the stretch of a ray below a wall's crest can be blocked by that wall (from a mast on
+    the rim down to a truck: the stretch near the truck), so a wall whose bounding box that stretch misses is
+    skipped."""
+    dx, dy, dz = bx - ax, by - ay, bz - az
+    for w in range(crest.size):
+        top = crest[w]
+        if dz < 0.0:
+            t_lo, t_hi = min(max((top - az) / dz, 0.0), 1.0), 1.0
+        elif dz > 0.0:
+            t_lo, t_hi = 0.0, min(max((top - az) / dz, 0.0), 1.0)
+        elif az < top:
+            t_lo, t_hi = 0.0, 1.0
+        else:
+            continue
+        if t_lo >= t_hi:
+            continue
+        x0, x1 = ax + t_lo * dx, ax + t_hi * dx
+        y0, y1 = ay + t_lo * dy, ay + t_hi * dy
+        if max(x0, x1) < boxes[w, 0] or min(x0, x1) > boxes[w, 2]:
+            continue
+        if max(y0, y1) < boxes[w, 1] or min(y0, y1) > boxes[w, 3]:
+            continue
+        for e in range(first_edge[w], first_edge[w + 1]):
+            ex, ey = edges[e, 2] - edges[e, 0], edges[e, 3] - edges[e, 1]
+            denom = dx * ey - dy * ex
+            if denom == 0.0:
                 continue
-            if t_lo >= t_hi:
-                continue
-            x0, x1 = ax[i] + t_lo * dx, ax[i] + t_hi * dx
-            y0, y1 = ay[i] + t_lo * dy, ay[i] + t_hi * dy
-            if max(x0, x1) < boxes[w, 0] or min(x0, x1) > boxes[w, 2]:
-                continue
-            if max(y0, y1) < boxes[w, 1] or min(y0, y1) > boxes[w, 3]:
-                continue
-            for e in range(first_edge[w], first_edge[w + 1]):
-                ex, ey = edges[e, 2] - edges[e, 0], edges[e, 3] - edges[e, 1]
-                denom = dx * ey - dy * ex
-                if denom == 0.0:
-                    continue
-                qx, qy = edges[e, 0] - ax[i], edges[e, 1] - ay[i]
-                t = (qx * ey - qy * ex) / denom  # along the ray
-                u = (qx * dy - qy * dx) / denom  # along the edge
-                if 0.0 <= t <= 1.0 and 0.0 <= u <= 1.0 and az[i] + t * dz < top:
-                    out[i] = True
-                    break
-            if out[i]:
-                break
+            qx, qy = edges[e, 0] - ax, edges[e, 1] - ay
+            t = (qx * ey - qy * ex) / denom  # along the ray
+            u = (qx * dy - qy * dx) / denom  # along the edge
+            if 0.0 <= t <= 1.0 and 0.0 <= u <= 1.0 and az + t * dz < top:
+                return True
+    return False
 
 
 class Terrain:

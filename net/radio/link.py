@@ -131,8 +131,7 @@ class FiveGLink:
         ue_z = zg + p.ue_height_m
         d2d = np.hypot(x[:, None] - self.gx[None, :], y[:, None] - self.gy[None, :])
         h_bs = np.clip(self.gz[None, :] - zg[:, None], *H_BS_RANGE_M)
-        blocked = self.walls.blocked(self.gx[None, :], self.gy[None, :], self.gz[None, :],
-                                     x[:, None], y[:, None], ue_z[:, None])
+        blocked = self.walls.blocked_grid(self.gx, self.gy, self.gz, x, y, ue_z)
         fc = self.fc[None, :]
         pl = np.where(blocked, pathloss.rma_nlos_db(d2d, h_bs, p.ue_height_m, fc),
                       pathloss.rma_los_db(d2d, h_bs, p.ue_height_m, fc))

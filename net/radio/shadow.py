@@ -66,7 +66,7 @@ class ShadowField:
         own = self._waves(x[point], y[point], site)
         if self.common_weight == 0.0:
             return own
-        used, where = np.unique(point, return_inverse=True)  # the shared field at the points these links are at
+        used, where = _distinct(point)  # the shared field at the points these links are at
         common = self._waves(x[used], y[used], np.full(used.size, self.n_sites))
         return self.own_weight * own + self.common_weight * common[where]
 
@@ -75,3 +75,14 @@ class ShadowField:
         x = np.asarray(x, dtype=float).ravel()
         point, site = np.divmod(np.arange(x.size * self.n_sites), self.n_sites)
         return self.at_links(x, y, point, site).reshape(x.size, self.n_sites)
+
+
+def _distinct(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``np.unique(values, return_inverse=True)``, without its sort when the values come sorted (links listed
+    point by point, as ``np.nonzero`` lists them)."""
+    if values.size and np.all(values[1:] >= values[:-1]):
+        first = np.empty(values.size, dtype=bool)
+        first[0] = True
+        np.not_equal(values[1:], values[:-1], out=first[1:])
+        return values[first], np.cumsum(first) - 1
+    return np.unique(values, return_inverse=True)

@@ -52,6 +52,18 @@ def test_wall_blocks_a_ray_only_below_its_crest():
     assert got.tolist() == [True, False, False]
 
 
+def test_grid_of_rays_is_every_pair_of_the_broadcast_rays():
+    """Sites to points, every pair at once: the same answers as the broadcast call, a mix of blocked and clear."""
+    rng = np.random.default_rng(3)
+    walls = Walls([(box(x, y, x + 80, y + 300), z) for x, y, z in rng.uniform([0, 0, 40], [2000, 2000, 120], (12, 3))])
+    sx, sy, sz = rng.uniform(0, 2000, 5), rng.uniform(0, 2000, 5), rng.uniform(60, 200, 5)
+    px, py, pz = rng.uniform(0, 2000, 400), rng.uniform(0, 2000, 400), rng.uniform(0, 80, 400)
+    grid = walls.blocked_grid(sx, sy, sz, px, py, pz)
+    assert grid.shape == (400, 5) and 0.1 < grid.mean() < 0.9
+    assert np.array_equal(grid, walls.blocked(sx[None], sy[None], sz[None], px[:, None], py[:, None], pz[:, None]))
+    assert not Walls([]).blocked_grid(sx, sy, sz, px, py, pz).any()
+
+
 # A small pit: rim at 100 m, floor at 0 m between two walls; site A on the west rim, B on the east rim.
 WALLS = [(box(400, -1000, 500, 1000), 100.0), (box(1500, -1000, 1600, 1000), 100.0)]
 FLOOR = [(box(400, -1000, 1600, 1000), 0.0)]
@@ -278,6 +290,21 @@ def test_shadow_fields_have_the_tr38901_correlation_and_share_half_their_varianc
     assert np.mean(var) == pytest.approx(1.0, abs=0.05)
     assert np.mean(lag) == pytest.approx(np.exp(-1.0), abs=0.05)  # exp(-d / d_corr) at d = d_corr
     assert np.mean(site) == pytest.approx(0.5, abs=0.05)
+
+
+def test_shadow_at_links_in_any_order_gives_the_same_values():
+    """Links listed point by point (as the radio map lists them) or shuffled: the same value for every link."""
+    from net.radio.pathloss import SHADOW_SITE_CORR
+    from net.radio.shadow import ShadowField
+
+    field = ShadowField(np.random.default_rng(8), 3, 37.0, SHADOW_SITE_CORR)
+    rng = np.random.default_rng(9)
+    x, y = rng.uniform(-2000, 2000, 50), rng.uniform(-2000, 2000, 50)
+    point, site = np.nonzero(rng.random((50, 3)) < 0.6)
+    listed = field.at_links(x, y, point, site)
+    shuffle = rng.permutation(point.size)
+    assert np.array_equal(field.at_links(x, y, point[shuffle], site[shuffle]), listed[shuffle])
+    assert np.array_equal(listed, field.at(x, y)[point, site])
 
 
 def test_trucks_standing_still_keep_their_path_loss_and_every_value_matches_a_fresh_evaluation():
