@@ -38,7 +38,7 @@ from dataclasses import dataclass
 import numpy as np
 from shapely.geometry import Polygon
 
-from net.radio import pathloss
+from net.radio import cells, pathloss
 from net.radio.geometry import Terrain, Walls
 from net.radio.kpi import PING_PONG_S, LinkStats
 from net.radio.profile import Profile
@@ -251,32 +251,17 @@ class FiveGLink:
         fell below the outage SINR re-establishes on the strongest cell at once (no time to wait for A3).
         """
         p = self.profile
-        n = rx.shape[0]
-        rows = np.arange(n)
         a = 2.0 ** (-p.l3_filter_k / 4.0)
         w = 1.0 - (1.0 - a) ** (dt / p.measurement_period_s) if dt > 0 else a
-        first = np.isnan(self.rsrp_l3)
-        self.rsrp_l3 = np.where(first, rx, (1.0 - w) * self.rsrp_l3 + w * rx)  # F0 = M1 (sec. 5.5.3.2)
-        f = self.rsrp_l3
-        new = self.serving < 0
-        self.serving[new] = np.argmax(rx[new], axis=1)
-        serving = self.serving
-        entering = f > f[rows, serving][:, None] + p.handover_hysteresis_db
-        entering[rows, serving] = False
-        self.a3_since = np.where(entering, np.minimum(self.a3_since, t), np.inf)
-        ripe = entering & (t - self.a3_since >= p.time_to_trigger_s - 1e-9)
-        a3 = ripe.any(axis=1)
-        _, dl = self._sinr(rx, pl, serving)
-        strongest = np.argmax(rx, axis=1)
-        lost = (dl < p.outage_sinr_db) & (strongest != serving)
-        target = np.where(a3, np.argmax(np.where(ripe, f, -np.inf), axis=1), strongest)
-        switch = ~new & (a3 | lost)
+        ripe = np.empty(rx.shape, dtype=bool)
+        new = np.empty(rx.shape[0], dtype=bool)
+        a3 = cells.filter_and_enter(t, 1.0 - w, w, rx, self.rsrp_l3, self.serving, self.a3_since,
+                                    p.handover_hysteresis_db, p.time_to_trigger_s - 1e-9, ripe, new)
+        _, dl = self._sinr(rx, pl, self.serving)
+        switch, ping_pongs = cells.hand_over(t, rx, self.rsrp_l3, dl, p.outage_sinr_db, ripe, a3, new, self.serving,
+                                             self.left_cell, self.t_handover, self.a3_since, PING_PONG_S)
         self.kpi.handovers += int(switch.sum())
-        self.kpi.ping_pongs += int(np.sum(switch & (target == self.left_cell) & (t - self.t_handover <= PING_PONG_S)))
-        self.left_cell[switch] = serving[switch]
-        self.t_handover[switch] = t
-        self.serving[switch] = target[switch]
-        self.a3_since[switch] = np.inf  # the events restart against the new serving cell
+        self.kpi.ping_pongs += int(ping_pongs)
         return switch
 
     def sinr_grid(self, xmin: float, ymin: float, xmax: float, ymax: float, res_m: float) -> np.ndarray:
