@@ -30,14 +30,16 @@ Adapter = Callable[[dict[str, Any]], list[dict[str, Any]]]
 
 
 def _transport_cost(res: dict[str, Any]) -> list[dict[str, Any]]:
-    base = res["inproc"]["wall_s"]
     out = []
-    for kind, r in res.items():
-        if isinstance(r, dict) and r.get("installed"):
-            ceiling = r.get("ceiling")
-            out.append(figure(f"{kind} shift wall time", r["wall_s"], "s", baseline=base, baseline_name="inproc",
-                              ratio=r["ratio"], target=at_most(r["ratio"], ceiling, "x") if ceiling else None))
-            out.append(figure(f"{kind} same summary as inproc", float(r["same_summary"]), "bool"))
+    for layout, results in (("cloud in fleet process", res), ("cloud in own process", res["cloud_process"])):
+        base = results["inproc"]["wall_s"]
+        for kind, r in results.items():
+            if isinstance(r, dict) and r.get("installed"):
+                ceiling = r.get("ceiling")
+                out.append(figure(f"{kind} shift wall, {layout}", r["wall_s"], "s", baseline=base,
+                                  baseline_name="inproc", ratio=r["ratio"],
+                                  target=at_most(r["ratio"], ceiling, "x") if ceiling else None))
+                out.append(figure(f"{kind} same summary, {layout}", float(r["same_summary"]), "bool"))
     return out
 
 

@@ -30,6 +30,15 @@ def scenario_text(scn: Scenario) -> str:
 
 
 RUN_FILES = ("scenario.toml", "summary.json")  # what marks a folder as a run directory this program wrote
+# The counts in a summary's "dispatch" that only a cloud in the run's own process can report
+CLOUD_COUNTS = ("cloud_messages_rejected", "cloud_requests_unanswered")
+
+
+def fleet_side(summary: dict[str, Any]) -> dict[str, Any]:
+    """A summary without ``CLOUD_COUNTS``: what a run reports whether its cloud is in its process or not, so two
+    runs of one shift, one beside a cloud of its own, can be compared whole."""
+    dispatch = {k: v for k, v in summary.get("dispatch", {}).items() if k not in CLOUD_COUNTS}
+    return {**summary, "dispatch": dispatch} if "dispatch" in summary else dict(summary)
 
 
 def check_out(out: Path) -> None:
@@ -75,8 +84,7 @@ def write_run(run: Run, out: Path, trace: TraceRecorder, timing: dict[str, Any],
         if hasattr(run.link, "stats"):
             summary["link"] = run.link.stats()
         if run.cloud is not None:  # what the cloud in this process dropped or could not answer, never silently
-            summary["dispatch"].update(cloud_messages_rejected=run.cloud.rejected,
-                                       cloud_requests_unanswered=run.cloud.failed)
+            summary["dispatch"].update(dict(zip(CLOUD_COUNTS, (run.cloud.rejected, run.cloud.failed), strict=True)))
         planner_stats = run.cloud.planner_stats() if run.cloud is not None else None
         if planner_stats is not None:  # a planner with figures of its own (pangu); "planner" already holds its name
             summary["planner_stats"] = planner_stats

@@ -134,13 +134,19 @@ def test_a_module_that_exits_is_recorded_not_fatal(monkeypatch: pytest.MonkeyPat
 
 def test_adapter_reads_figures_from_a_module_without_them(monkeypatch: pytest.MonkeyPatch) -> None:
     raw = {"inproc": {"wall_s": 10.0, "x_real_time": 360.0}, "amqtt": {"installed": False},
-           "mosquitto": {"installed": True, "wall_s": 20.0, "ratio": 2.0, "ceiling": 1.5, "same_summary": True}}
+           "mosquitto": {"installed": True, "wall_s": 20.0, "ratio": 2.0, "ceiling": 1.5, "same_summary": True},
+           "cloud_process": {"inproc": {"wall_s": 8.0}, "amqtt": {"installed": False},
+                             "mosquitto": {"installed": True, "wall_s": 10.0, "ratio": 1.25, "ceiling": 1.5,
+                                           "same_summary": False}}}
     fake_module(monkeypatch, "fake_transport", lambda quick=False: raw)
     res = entry.run_one(entry.Benchmark("fake_transport", adapter=entry._transport_cost), quick=False)
-    wall, same = res["figures"]
+    wall, same, split_wall, split_same = res["figures"]
     assert (wall["value"], wall["baseline"], wall["ratio"], wall["target"], wall["ok"]) == (20.0, 10.0, 2.0,
                                                                                           "<= 1.5x", False)
     assert same["value"] == 1.0
+    assert (split_wall["baseline"], split_wall["ratio"], split_wall["ok"], split_same["value"]) == (8.0, 1.25, True,
+                                                                                                  0.0)
+    assert "own process" in split_wall["name"] and "fleet process" in wall["name"]
     peer = {"ratio": 2.5, "target_ratio": 2.0, "minefleet": {"x_real_time": 5000.0},
             "openmines": {"x_real_time": 2000.0}}
     (fig,) = entry._peer_openmines(peer)
