@@ -31,7 +31,7 @@ Adapter = Callable[[dict[str, Any]], list[dict[str, Any]]]
 
 def _transport_cost(res: dict[str, Any]) -> list[dict[str, Any]]:
     out = []
-    for layout, results in (("cloud in fleet process", res), ("cloud in own process", res["cloud_process"])):
+    for layout, results in (("cloud in fleet", res), ("cloud on its own", res["cloud_process"])):
         base = results["inproc"]["wall_s"]
         for kind, r in results.items():
             if isinstance(r, dict) and r.get("installed"):

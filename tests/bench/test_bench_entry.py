@@ -146,7 +146,7 @@ def test_adapter_reads_figures_from_a_module_without_them(monkeypatch: pytest.Mo
     assert same["value"] == 1.0
     assert (split_wall["baseline"], split_wall["ratio"], split_wall["ok"], split_same["value"]) == (8.0, 1.25, True,
                                                                                                   0.0)
-    assert "own process" in split_wall["name"] and "fleet process" in wall["name"]
+    assert "on its own" in split_wall["name"] and "in fleet" in wall["name"]
     peer = {"ratio": 2.5, "target_ratio": 2.0, "minefleet": {"x_real_time": 5000.0},
             "openmines": {"x_real_time": 2000.0}}
     (fig,) = entry._peer_openmines(peer)
