@@ -154,21 +154,24 @@ def main() -> None:
     base = res["inproc"]
     print(f"{'inproc':<16} {base['wall_s']:>8.1f} {base['x_real_time']:>12,.0f} "
           f"{res['fleet_messages'] / base['wall_s']:>18,.0f} {1.0:>15.2f} {'-':>8}  -")
-    for kind in args.brokers:
-        r = res[kind]
-        if not r["installed"]:
-            print(f"{'mqtt ' + kind:<16} not installed (apt-get install mosquitto)")
-            continue
-        print(f"{'mqtt ' + kind:<16} {r['wall_s']:>8.1f} {r['x_real_time']:>12,.0f} {r['msgs_per_wall_s']:>18,} "
-              f"{r['ratio']:>15.2f} {r['ceiling']:>8.1f}  {'yes' if r['same_summary'] else 'NO'}")
+    _print_rows(res, args.brokers)
     split = res["cloud_process"]
     print(f"cloud in its own process (minefleet cloud + minefleet run --no-cloud, per-tier accounts): in process "
           f"{split['inproc']['wall_s']:.1f} s")
-    for kind in args.brokers:
-        r = split[kind]
-        if r["installed"]:
-            print(f"{'mqtt ' + kind:<16} {r['wall_s']:>8.1f} {'':>12} {'':>18} {r['ratio']:>15.2f} "
-                  f"{r['ceiling']:>8.1f}  {'yes' if r['same_summary'] else 'NO'}")
+    _print_rows(split, args.brokers)
+
+
+def _print_rows(results: dict[str, Any], brokers: list[str]) -> None:
+    """One line per broker of one layout (the speed columns where the layout measured them)."""
+    for kind in brokers:
+        r = results[kind]
+        if not r["installed"]:
+            print(f"{'mqtt ' + kind:<16} not installed (apt-get install mosquitto)")
+            continue
+        speed = (f"{r['x_real_time']:>12,.0f} {r['msgs_per_wall_s']:>18,}" if "x_real_time" in r
+                 else f"{'':>12} {'':>18}")
+        print(f"{'mqtt ' + kind:<16} {r['wall_s']:>8.1f} {speed} {r['ratio']:>15.2f} {r['ceiling']:>8.1f}  "
+              f"{'yes' if r['same_summary'] else 'NO'}")
 
 
 if __name__ == "__main__":
