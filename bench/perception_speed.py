@@ -1,15 +1,16 @@
 """Simulation speed with perception on every truck: 60 trucks, model ``tiny`` at 10 Hz, 5G link, cloud in process.
 
-    python -m bench.perception_speed [--quick] [--hours 1.0] [--trucks 60]
+    python -m bench.perception_speed [--quick] [--hours 12] [--trucks 60]
 
 The shipped ``open_pit_hazards`` scenario (obstacles in the hazard zones, an emulated Ascend 310 and its
 background detectors on every truck) over the ``5g-urllc`` radio profile, ``--trucks`` trucks, the ``tiny``
 model at 10 Hz. Baseline, measured in the same run: the same shift with no perception (dispatch only, same
 link and cloud), so the ratio is what perception costs. Timed: ``sim.run`` only, after a short warm-up shift
 of each (the kernels' compilation and the model's session are excluded).
-Target: >= 200x real time over a 12 h shift. A full run simulates 1 h (quick 0.25 h); the speed is per
-simulated hour, so it is extrapolated to the 12 h shift, which assumes a steady speed over the shift (the
-fleet's state mix settles within the first hour).
+Target: >= 200x real time over a 12 h shift, measured over the whole 12 h shift (about 5 minutes with its
+baseline). ``--quick`` simulates the first quarter hour only and is shown for reading, not judged: while the
+first loads are dug most of the fleet queues at the shovels, so the start of a shift runs faster than the
+shift (measured: 198x in the first hour, 149-166x in each hour after, 160x over 12 h).
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ LINK = "5g-urllc"
 MODEL = "tiny"
 FRAME_HZ = 10.0  # [Hz]
 TRUCKS = 60
-HOURS = 1.0  # [h] simulated per measurement (the 12 h target is extrapolated per simulated hour)
+HOURS = 12.0  # [h] the shift the target is set for
 QUICK_HOURS = 0.25
 WARM_UP_S = 60.0  # [s] simulated before timing: numba compiles, the ONNX session warms
 TARGET_X = 200.0
@@ -56,12 +57,12 @@ def run(quick: bool = False, hours: float | None = None, trucks: int = TRUCKS) -
     x_on, wall_on = speed(perceiving, site, hours)
     x_off, wall_off = speed(dispatch_only, site, hours)
     figures = [
-        figure(f"P1 x real time, {trucks} trucks, {MODEL} {FRAME_HZ:g} Hz", x_on, "x", baseline=x_off,
-               baseline_name="no perception", target=at_least(x_on, TARGET_X, "x")),
+        figure(f"P1 x real time, {hours:g} h, {trucks} trucks, {MODEL}", x_on, "x", baseline=x_off,
+               baseline_name="no perception", target=at_least(x_on, TARGET_X, "x") if hours >= HOURS else None),
     ]
     return {"figures": figures, "scenario": SCENARIO, "link": LINK, "model": MODEL, "frame_hz": FRAME_HZ,
             "device": perceiving.edge.device, "background": list(perceiving.edge.background), "trucks": trucks,
-            "hours": hours, "extrapolated_to_h": 12.0, "perception": {"x_real_time": x_on, "wall_s": wall_on},
+            "hours": hours, "perception": {"x_real_time": x_on, "wall_s": wall_on},
             "dispatch_only": {"x_real_time": x_off, "wall_s": wall_off},
             "perception_cost": wall_on / wall_off}
 
@@ -75,7 +76,8 @@ def main() -> None:
     res = run(args.quick, args.hours, args.trucks)
     print(f"minefleet perception speed: {res['scenario']}, {res['trucks']} trucks, {res['model']} at "
           f"{res['frame_hz']:g} Hz on {res['device']} (+ {', '.join(res['background']) or 'no background'}), link "
-          f"{res['link']}, cloud in process; {res['hours']:g} h simulated, extrapolated per hour to 12 h")
+          f"{res['link']}, cloud in process; {res['hours']:g} h simulated"
+          f"{'' if res['hours'] >= HOURS else f' (the target is judged over {HOURS:g} h)'}")
     print(f"wall: perception {res['perception']['wall_s']:.1f} s, dispatch only {res['dispatch_only']['wall_s']:.1f} "
           f"s (perception costs {res['perception_cost']:.1f}x the wall time)")
     print_figures(res["figures"])
