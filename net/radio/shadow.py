@@ -17,9 +17,12 @@ from __future__ import annotations
 import math
 
 import numpy as np
+from numba import njit
 
 COMPONENTS = 64  # plane waves per field: enough for a near-Gaussian value with the exact correlation
-CHUNK = 4096  # points evaluated at once, to bound memory on large grids
+# numpy's block for pairwise summation (PW_BLOCKSIZE): up to it numpy sums with eight running sums, which the
+# compiled sum here repeats; more components than that would need numpy's recursive halving as well
+PAIRWISE_BLOCK = 128
 
 
 class ShadowField:
@@ -29,6 +32,8 @@ class ShadowField:
                  components: int = COMPONENTS) -> None:
         if corr_m <= 0:
             raise ValueError(f"decorrelation distance must be > 0 m, got {corr_m}")
+        if not 1 <= components <= PAIRWISE_BLOCK:
+            raise ValueError(f"components must be 1-{PAIRWISE_BLOCK}, got {components}")
         if not 0.0 <= site_corr <= 1.0:
             raise ValueError(f"inter-site correlation must be in [0, 1], got {site_corr}")
         rows = n_sites + 1  # the last row is the field shared by all sites
@@ -47,10 +52,8 @@ class ShadowField:
     def _waves(self, x: np.ndarray, y: np.ndarray, row: np.ndarray) -> np.ndarray:
         """Unit-variance value of field ``row`` at (x, y), element by element (1-D arrays of one length)."""
         out = np.empty(x.size)
-        for s in range(0, x.size, CHUNK):
-            r = row[s:s + CHUNK]
-            arg = x[s:s + CHUNK, None] * self.kx[r] + y[s:s + CHUNK, None] * self.ky[r] + self.phase[r]
-            out[s:s + CHUNK] = self.scale * np.cos(arg).sum(axis=1)
+        _waves(np.ascontiguousarray(x, dtype=float), np.ascontiguousarray(y, dtype=float),
+               np.ascontiguousarray(row, dtype=np.int64), self.kx, self.ky, self.phase, self.scale, out)
         return out
 
     def at_links(self, x: np.ndarray, y: np.ndarray, point: np.ndarray, site: np.ndarray) -> np.ndarray:
@@ -86,3 +89,47 @@ def _distinct(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         np.not_equal(values[1:], values[:-1], out=first[1:])
         return values[first], np.cumsum(first) - 1
     return np.unique(values, return_inverse=True)
+
+
+@njit(cache=True)
+def _waves(x, y, row, kx, ky, phase, scale, out):  # pragma: no cover - compiled
+    """``scale * cos(x kx + y ky + phase).sum()`` over each point's field row: the values numpy gives for the
+    same expression on (points, components) arrays, bit for bit (the same operations in the same order, numpy's
+    pairwise summation repeated in ``_pairwise``), without the gathered copies and temporaries of the array
+    version, which cost a third of the time the cosines do. Most of a 5G run's time is here."""
+    waves = np.empty(kx.shape[1])
+    for i in range(x.size):
+        r = row[i]
+        xi, yi = x[i], y[i]
+        for k in range(waves.size):
+            waves[k] = np.cos(xi * kx[r, k] + yi * ky[r, k] + phase[r, k])
+        out[i] = scale * (0.0 + _pairwise(waves, 0, waves.size))
+
+
+@njit(cache=True)
+def _pairwise(a, lo, n):  # pragma: no cover - compiled
+    """The sum of ``a[lo:lo + n]`` (n <= ``PAIRWISE_BLOCK``) as numpy's pairwise summation takes it
+    (``np.add.reduce`` of float64): plain below 8 terms, else eight running sums, then the rest."""
+    if n < 8:
+        res = -0.0
+        for i in range(lo, lo + n):
+            res += a[i]
+        return res
+    r0, r1, r2, r3 = a[lo], a[lo + 1], a[lo + 2], a[lo + 3]
+    r4, r5, r6, r7 = a[lo + 4], a[lo + 5], a[lo + 6], a[lo + 7]
+    i = 8
+    while i < n - n % 8:
+        r0 += a[lo + i]
+        r1 += a[lo + i + 1]
+        r2 += a[lo + i + 2]
+        r3 += a[lo + i + 3]
+        r4 += a[lo + i + 4]
+        r5 += a[lo + i + 5]
+        r6 += a[lo + i + 6]
+        r7 += a[lo + i + 7]
+        i += 8
+    res = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
+    while i < n:
+        res += a[lo + i]
+        i += 1
+    return res
