@@ -292,19 +292,20 @@ def test_shadow_fields_have_the_tr38901_correlation_and_share_half_their_varianc
     assert np.mean(site) == pytest.approx(0.5, abs=0.05)
 
 
-@pytest.mark.parametrize("components", [1, 5, 8, 13, 64, 128])
-def test_compiled_shadow_field_is_numpys_expression_bit_for_bit(components):
-    """The field's value is ``scale * cos(x kx + y ky + phase).sum()`` as numpy computes it on arrays, bit for
-    bit, so that compiling it changed no run's results."""
+@pytest.mark.parametrize("components", [1, 5, 64, 200])
+def test_compiled_shadow_field_is_the_plane_wave_sum(components):
+    """The field's value is ``scale * cos(x kx + y ky + phase).sum()`` as numpy computes it on arrays, to within
+    the rounding of a sum of unit terms: the compiled loop only changes how the cosines are taken."""
     from net.radio.shadow import ShadowField
 
     rng = np.random.default_rng(components)
     field = ShadowField(rng, 6, 37.0, 0.5, components=components)
     x, y, row = rng.uniform(-4000, 4000, 2000), rng.uniform(-4000, 4000, 2000), rng.integers(0, 7, 2000)
     arrays = x[:, None] * field.kx[row] + y[:, None] * field.ky[row] + field.phase[row]
-    assert np.array_equal(field._waves(x, y, row), field.scale * np.cos(arrays).sum(axis=1))
+    expected = field.scale * np.cos(arrays).sum(axis=1)
+    assert np.max(np.abs(field._waves(x, y, row) - expected)) < components * 2.3e-16 * field.scale + 1e-15
     with pytest.raises(ValueError, match="components"):
-        ShadowField(rng, 6, 37.0, 0.5, components=129)
+        ShadowField(rng, 6, 37.0, 0.5, components=0)
 
 
 def test_shadow_at_links_in_any_order_gives_the_same_values():
