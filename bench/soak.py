@@ -25,6 +25,7 @@ from typing import Any
 from bench.report import below, figure
 from net.auth import ENV_VAR, SiteKey
 from net.broker import EmbeddedBroker
+from net.broker_url import for_child
 
 GOAL_GROWTH = 0.10  # RSS may grow at most this share after the warm-up
 HOURS, QUICK_HOURS = 48.0, 2.0  # [h] simulated: the soak, and a quick look at the same
@@ -61,14 +62,16 @@ def soak(scenario: str = "open_pit_hazards", hours: float = HOURS, trucks: int =
     site = _site_of(scenario)
     with tempfile.TemporaryDirectory(prefix="minefleet-soak-") as tmp, EmbeddedBroker() as broker:
         out = Path(tmp) / "run"
-        cloud = subprocess.Popen([sys.executable, "-m", "minefleet.cli", "cloud", "--broker", broker.url_for("cloud"),
-                                  "--site", site, "--prefix", PREFIX], env=env, stdout=subprocess.PIPE,
+        cloud_url, cloud_env = for_child(broker.url_for("cloud"), env)
+        fleet_url, fleet_env = for_child(broker.url_for("fleet"), env)
+        cloud = subprocess.Popen([sys.executable, "-m", "minefleet.cli", "cloud", "--broker", cloud_url,
+                                  "--site", site, "--prefix", PREFIX], env=cloud_env, stdout=subprocess.PIPE,
                                  stderr=subprocess.PIPE)
         fleet = subprocess.Popen([sys.executable, "-m", "minefleet.cli", "run", scenario, "--headless",
-                                  "--quiet", "--transport", "mqtt", "--broker", broker.url_for("fleet"), "--no-cloud",
+                                  "--quiet", "--transport", "mqtt", "--broker", fleet_url, "--no-cloud",
                                   "--prefix", PREFIX, "--hours", str(hours), "--model", model,
                                   "--set", f"fleet.count={trucks}", "--out", str(out)],
-                                 env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                                 env=fleet_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         started = time.monotonic()
         samples: dict[str, list[tuple[float, float]]] = {"fleet": [], "cloud": []}
         while fleet.poll() is None:

@@ -40,6 +40,7 @@ from minefleet.rundir import fleet_side
 from minefleet.scenario import Scenario, load_scenario
 from net.auth import ENV_VAR, SiteKey
 from net.broker import EmbeddedBroker, find_mosquitto
+from net.broker_url import for_child
 
 SCENARIO = "open_pit_5g"
 HOURS, TRUCKS = 1.0, 30  # the shift the ceilings are set for
@@ -71,6 +72,7 @@ def _cli_run(scn: Scenario, trucks: int, hours: float, out: Path, env: dict[str,
     cmd = [sys.executable, "-m", "minefleet.cli", "run", str(scn.path), "--headless", "--quiet", "--hours",
            str(hours), "--set", f"fleet.count={trucks}", "--out", str(out)]
     if broker_url is not None:
+        broker_url, env = for_child(broker_url, env)
         cmd += ["--transport", "mqtt", "--broker", broker_url, "--no-cloud", "--prefix", PREFIX]
     done = subprocess.run(cmd, env=env, capture_output=True, text=True)
     if done.returncode != 0:
@@ -92,9 +94,10 @@ def split_shifts(scn: Scenario, site: Site, trucks: int, hours: float,
                 out[kind] = {"installed": False}
                 continue
             with EmbeddedBroker(kind) as broker:
-                cloud = subprocess.Popen([sys.executable, "-m", "minefleet.cli", "cloud", "--broker",
-                                          broker.url_for("cloud"), "--site", site.mine.site, "--prefix", PREFIX],
-                                         env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+                cloud_url, cloud_env = for_child(broker.url_for("cloud"), env)
+                cloud = subprocess.Popen([sys.executable, "-m", "minefleet.cli", "cloud", "--broker", cloud_url,
+                                          "--site", site.mine.site, "--prefix", PREFIX],
+                                         env=cloud_env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
                 try:
                     wall, summary = _cli_run(scn, trucks, hours, Path(tmp) / kind, env, broker.url_for("fleet"))
                     _, cloud_err = cloud.communicate(timeout=CLOUD_EXIT_S)

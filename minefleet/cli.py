@@ -32,8 +32,9 @@ from minefleet.sweep.plot import plot_results
 from minefleet.validate import validate_file
 from minefleet.wiring import serve_cloud
 from net.auth import ENV_VAR, KEY_BYTES, SiteKey, SiteKeyError
+from net.broker_url import PASSWORD_ENV, BrokerPasswordError, resolve
 from net.journal import JournalError
-from net.mqtt import BrokerUrl, MqttError
+from net.mqtt import MqttError
 from net.sync import PEER_TIMEOUT_S, SyncError
 
 
@@ -77,8 +78,9 @@ def main(argv: list[str] | None = None) -> int:
     _view_options(run)
     run.add_argument("--transport", choices=("inproc", "mqtt"), default="inproc",
                      help="in-process router (default) or MQTT through a broker")
-    run.add_argument("--broker", help="mqtt://[user:password@]host:port or mqtts://... of an external broker "
-                                      "(default: an embedded one)")
+    run.add_argument("--broker", help="mqtt://[user@]host:port or mqtts://... of an external broker (default: an "
+                                      "embedded one)")
+    _password_option(run)
     run.add_argument("--ca-file", type=Path, help="PEM file of the CA that signed an mqtts:// broker's certificate "
                                                  "(default: the system's CAs)")
     run.add_argument("--no-cloud", action="store_true",
@@ -109,7 +111,8 @@ def main(argv: list[str] | None = None) -> int:
                            "under half an average truck's t/h)")
 
     cloud = sub.add_parser("cloud", help="run the cloud dispatch tier as its own process for one fleet run")
-    cloud.add_argument("--broker", required=True, help="mqtt://[user:password@]host:port or mqtts://...")
+    cloud.add_argument("--broker", required=True, help="mqtt://[user@]host:port or mqtts://...")
+    _password_option(cloud)
     cloud.add_argument("--ca-file", type=Path, help="PEM file of the CA of an mqtts:// broker")
     cloud.add_argument("--site", required=True, help="site id of the map (e.g. open-pit-coal)")
     cloud.add_argument("--planner", default=None, help="dispatch planner (default: the one the fleet's scenario "
@@ -199,7 +202,7 @@ def main(argv: list[str] | None = None) -> int:
             args.headless, args.hours, args.seed, args.out, args.model = False, None, None, None, None
             args.device, args.ca_file, args.link, args.planner, args.set = None, None, None, None, []
             args.transport, args.broker, args.no_cloud, args.prefix, args.quiet = "mqtt", None, False, None, True
-            args.key_file, args.peer_timeout = None, PEER_TIMEOUT_S
+            args.key_file, args.peer_timeout, args.broker_password_file = None, PEER_TIMEOUT_S, None
             return _run(args)
         if args.command == "replay":
             return replay(args.run_dir, args.screenshot, args.max_wall)
@@ -235,6 +238,12 @@ def _terminated(signum: int, frame: object) -> None:
     """SIGTERM ends a command as Ctrl-C does: the work so far is kept where it can be (a run directory marked
     interrupted), temp folders are removed, and the exit status is 143."""
     raise Terminated
+
+
+def _password_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--broker-password-file", type=Path, help=f"file whose first line is the --broker user's password "
+                                                             f"(default: ${PASSWORD_ENV}; not in the URL, where "
+                                                             f"the process list shows it)")
 
 
 def _peer_timeout(p: argparse.ArgumentParser) -> None:
@@ -286,11 +295,11 @@ def _run(args: argparse.Namespace) -> int:
     out = args.out or Path("runs") / f"{scn.name}-seed{scn.seed}"
     if args.headless or args.out is not None:
         check_out(out)  # before simulating: a refused --out must not cost a shift
-    if args.transport == "inproc" and (args.broker or args.no_cloud or args.ca_file):
-        raise InputError("--broker/--no-cloud/--ca-file", "", "need --transport mqtt")
+    if args.transport == "inproc" and (args.broker or args.no_cloud or args.ca_file or args.broker_password_file):
+        raise InputError("--broker/--no-cloud/--ca-file/--broker-password-file", "", "need --transport mqtt")
     if args.key_file is not None and not args.no_cloud:
         raise InputError("--key-file", "", "needs --no-cloud (a cloud in this process gets a fresh key per run)")
-    ca_file = _broker_options(args.broker, args.ca_file)
+    ca_file = _broker_options(args)
     key = _site_key(args.key_file) if args.no_cloud else None
     if args.no_cloud and args.prefix is None:
         args.prefix = ""
@@ -370,13 +379,24 @@ def _models(args: argparse.Namespace) -> int:
     return 0
 
 
-def _broker_options(broker: str | None, ca_file: Path | None) -> str | None:
-    """Check --broker and --ca-file before anything starts: a user's typo is a one-line error, not a traceback."""
-    if broker is not None:
+def _broker_options(args: argparse.Namespace) -> str | None:
+    """Check --broker, its password and --ca-file before anything starts (a user's typo is a one-line error, not
+    a traceback); ``args.broker`` becomes the URL to connect with, the password in it (``net.broker_url``)."""
+    if args.broker is None:
+        if args.broker_password_file is not None:
+            raise InputError("--broker-password-file", "", "needs --broker (the embedded broker draws its own)")
+    else:
         try:
-            BrokerUrl.parse(broker)
+            args.broker, on_command_line = resolve(args.broker, args.broker_password_file)
+        except BrokerPasswordError as exc:
+            raise InputError("--broker-password-file" if args.broker_password_file else "--broker", "",
+                             str(exc)) from None
         except ValueError as exc:
             raise InputError("--broker", "", str(exc)) from None
+        if on_command_line:
+            print(f"warning: the broker password in --broker can be read by any local user in the process list; "
+                  f"give it in ${PASSWORD_ENV} or --broker-password-file instead", file=sys.stderr)
+    ca_file = args.ca_file
     if ca_file is not None and not ca_file.is_file():
         raise InputError("--ca-file", "", f"no such file {str(ca_file)!r}")
     return str(ca_file) if ca_file is not None else None
@@ -397,7 +417,7 @@ def _site_key(key_file: Path | None) -> SiteKey:
 
 
 def _cloud(args: argparse.Namespace) -> int:
-    ca_file = _broker_options(args.broker, args.ca_file)
+    ca_file = _broker_options(args)
     if args.planner is not None and args.planner not in PLANNERS:
         raise InputError("--planner", "", f"unknown planner {args.planner!r} (known: {', '.join(sorted(PLANNERS))})")
     key = _site_key(args.key_file)

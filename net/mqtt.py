@@ -22,13 +22,12 @@ import ssl
 import threading
 import time
 from collections import deque
-from dataclasses import dataclass
 from typing import Any
-from urllib.parse import unquote, urlsplit, urlunsplit
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
+from net.broker_url import BrokerUrl, redact
 from net.client import BufferedClient
 from net.envelope import Envelope
 from net.frames import Qos0Frames
@@ -51,40 +50,6 @@ PENDING_TRIM = 4096  # QoS > 0 messages kept for ``flush`` before the acknowledg
 
 class MqttError(RuntimeError):
     """The broker could not be reached, or did not answer in time; the message says which and why."""
-
-
-def redact(url: str) -> str:
-    """``url`` with its password shown as ``***``: broker URLs go into error messages, logs and reports."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    userinfo, _, hostport = parts.netloc.rpartition("@")
-    user = userinfo.partition(":")[0]
-    return urlunsplit(parts._replace(netloc=f"{user}:***@{hostport}"))
-
-
-@dataclass(frozen=True)
-class BrokerUrl:
-    host: str
-    port: int
-    tls: bool
-    username: str | None
-    password: str | None
-
-    @classmethod
-    def parse(cls, url: str) -> BrokerUrl:
-        """``mqtt://[user:password@]host[:port]`` (default port 1883) or ``mqtts://...`` (TLS, default 8883)."""
-        parts = urlsplit(url)
-        if parts.scheme not in ("mqtt", "mqtts") or not parts.hostname:
-            raise ValueError(f"broker URL must look like mqtt://host:port or mqtts://host:port, got {redact(url)!r}")
-        tls = parts.scheme == "mqtts"
-        try:
-            port = parts.port or (8883 if tls else 1883)
-        except ValueError:
-            raise ValueError(f"broker URL {redact(url)!r} has a bad port") from None
-        user = unquote(parts.username) if parts.username else None
-        password = unquote(parts.password) if parts.password else None
-        return cls(parts.hostname, port, tls, user, password)
 
 
 class MqttTransport(Receiver):

@@ -14,6 +14,7 @@ from typing import Any
 from minefleet.rundir import fleet_side
 from minefleet.wiring import serve_cloud
 from net.auth import ENV_VAR, SiteKey
+from net.broker_url import for_child
 
 
 class CloudThread:
@@ -48,7 +49,8 @@ def cloud_process(broker_url: str, site: str, planner: str, prefix: str) -> tupl
     """``minefleet cloud`` in a second process, with a fresh site key handed over in the environment as an operator
     would set it; the key for the fleet's side."""
     hex_key = os.urandom(32).hex()
-    proc = subprocess.Popen([sys.executable, "-m", "minefleet.cli", "cloud", "--broker", broker_url, "--site", site,
+    url, env = for_child(broker_url, {**os.environ, ENV_VAR: hex_key})
+    proc = subprocess.Popen([sys.executable, "-m", "minefleet.cli", "cloud", "--broker", url, "--site", site,
                              "--planner", planner, "--prefix", prefix], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, env={**os.environ, ENV_VAR: hex_key})
+                            stderr=subprocess.PIPE, text=True, env=env)
     return proc, SiteKey.from_hex(hex_key, "test")

@@ -25,6 +25,7 @@ from minefleet.headless import run_headless
 from minefleet.scenario import load_scenario
 from net.auth import ENV_VAR, SiteKey
 from net.broker import EmbeddedBroker, find_mosquitto
+from net.broker_url import for_child
 from net.mqtt import BrokerUrl, MqttError
 from net.sync import SyncError, sim_topic
 from net.topics import Topics
@@ -46,9 +47,12 @@ def reference(tmp_path_factory) -> Path:
     return out / "summary.json"
 
 
-def cloud_command(broker: EmbeddedBroker, prefix: str, journal: Path) -> list[str]:
-    return [sys.executable, "-m", "minefleet.cli", "cloud", "--broker", broker.url_for("cloud"), "--site", SITE,
-            "--prefix", prefix, "--journal", str(journal), "--peer-timeout", "30"]
+def cloud_command(broker: EmbeddedBroker, prefix: str, journal: Path,
+                  env: dict[str, str]) -> tuple[list[str], dict[str, str]]:
+    """``minefleet cloud`` on the broker's cloud account, its password handed over in the environment."""
+    url, env = for_child(broker.url_for("cloud"), env)
+    return [sys.executable, "-m", "minefleet.cli", "cloud", "--broker", url, "--site", SITE,
+            "--prefix", prefix, "--journal", str(journal), "--peer-timeout", "30"], env
 
 
 def journal_lines(path: Path) -> int:
@@ -64,7 +68,7 @@ def test_cloud_killed_and_restarted_rebuilds_from_its_journal(tmp_path, referenc
     journal = tmp_path / "cloud.journal"
     prefix = "kill9/"
     with EmbeddedBroker() as broker:
-        cmd = cloud_command(broker, prefix, journal)
+        cmd, env = cloud_command(broker, prefix, journal, env)
         first = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         restarted: list[subprocess.Popen[bytes]] = []
 
@@ -128,7 +132,8 @@ def test_a_cloud_that_never_returns_ends_the_run_with_a_partial_run_directory(tm
     env = {**os.environ, ENV_VAR: key._secret.hex()}
     prefix = "gone/"
     with EmbeddedBroker() as broker:
-        cloud = subprocess.Popen(cloud_command(broker, prefix, tmp_path / "j"), env=env,
+        cmd, env = cloud_command(broker, prefix, tmp_path / "j", env)
+        cloud = subprocess.Popen(cmd, env=env,
                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
         def kill_soon() -> None:

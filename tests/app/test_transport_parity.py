@@ -98,6 +98,8 @@ def test_cloud_as_its_own_process_completes_a_shift_with_the_same_kpis():
     assert cloud.returncode == 0, err
     assert "cloud served" in out
     assert separate == reference
+    password = BrokerUrl.parse(broker.url_for("cloud")).password
+    assert password and not any(password in arg for arg in cloud.args)  # handed over in the environment
     assert json.loads(separate)["dispatch"]["orders_refused"] == dict.fromkeys(json.loads(separate)["dispatch"]
                                                                                 ["orders_refused"], 0)
     assert seen["telemetry"] > 1000 and seen["dispatch"] > 10
