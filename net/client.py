@@ -1,17 +1,23 @@
-"""paho-mqtt's client with two per-message costs taken out of its network thread.
+"""paho-mqtt's client with its per-message costs taken out of its network thread.
 
 A cloud receives every truck's telemetry each second, and paho's network thread (which holds the interpreter
-lock while it works) reads each packet's fixed header one byte per ``recv`` call and, for every message, walks its
-tree of per-filter callbacks even when none is registered; profiled, those two were most of that thread's work.
+lock while it works) reads each packet's fixed header one byte per ``recv`` call, builds a message object for
+every packet and, for every message, walks its tree of per-filter callbacks even when none is registered.
 ``BufferedClient`` reads the socket in chunks and serves paho's small reads from them, and skips the walk while no
-per-filter callback exists. Everything else is paho's own. docs/architecture.md, "Messages".
+per-filter callback exists. With ``on_qos0`` set, the QoS 0 PUBLISH packets that wait whole in a chunk are
+parsed here in one pass and handed over as one list of (topic, payload, retain, False): a QoS 0 message needs no answer,
+so paho's state (acknowledgements, in-flight counts) is not concerned; about 1.5 us a message instead of paho's
+9 (measured on a fleet's telemetry). Any other packet, a part of one, or a topic that is not UTF-8 stops the pass
+and is paho's to read, so the order of everything received is kept. docs/architecture.md, "Messages".
 
-Both rest on paho 2.x internals (``_sock_recv``, ``_on_message_filtered``); where those are missing the client
-is plain paho (``FAST_PATHS``).
+All this rests on paho 2.x internals (``_sock_recv``, ``_in_packet``, ``_on_message_filtered``); where those are
+missing the client is plain paho (``FAST_PATHS``).
 """
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from typing import Any
 
 import paho.mqtt.client as mqtt
@@ -19,6 +25,9 @@ from paho.mqtt.matcher import MQTTMatcher
 
 READ_CHUNK = 64 * 1024  # [B] read from the socket at once
 FAST_PATHS = hasattr(mqtt.Client, "_sock_recv") and hasattr(MQTTMatcher, "iter_match")
+PUBLISH_QOS0_MASK, PUBLISH_QOS0 = 0xF6, 0x30  # fixed header: type 3 (PUBLISH), QoS bits 0; DUP, RETAIN any
+Received = tuple[str, bytes, bool, bool]  # topic, payload, retain, QoS > 0 (False for these)
+_CLOCK = getattr(mqtt, "time_func", time.monotonic)  # paho's clock for its keep-alive bookkeeping
 
 
 class _Filters(MQTTMatcher):
@@ -38,6 +47,9 @@ class BufferedClient(mqtt.Client):
         self._chunk = b""  # bytes read from the socket and not yet handed to paho
         self._at = 0
         self._chunk_sock: Any = None  # the socket they came from (a reconnection starts afresh)
+        # Called from the network thread with the QoS 0 messages parsed in one pass, in arrival order; None: every
+        # packet goes through paho and ``on_message``.
+        self.on_qos0: Callable[[list[Received]], None] | None = None
         if FAST_PATHS and isinstance(getattr(self, "_on_message_filtered", None), MQTTMatcher):
             self._on_message_filtered = _Filters()
 
@@ -60,8 +72,52 @@ class BufferedClient(mqtt.Client):
 
     def loop_read(self, max_packets: int = 1) -> mqtt.MQTTErrorCode:
         """paho's read step, repeated while read bytes wait in the chunk: the socket no longer signals them, so
-        they would otherwise sit until the next packet arrives."""
+        they would otherwise sit until the next packet arrives. Between paho's packets, the whole QoS 0 PUBLISH
+        packets waiting in the chunk go to ``on_qos0`` in one pass."""
         rc = super().loop_read(max_packets)
         while rc == mqtt.MQTTErrorCode.MQTT_ERR_SUCCESS and self._sock is not None and self.buffered():
+            if self._take_qos0() and not self.buffered():
+                break
             rc = super().loop_read(max_packets)
         return rc
+
+    def _take_qos0(self) -> int:
+        """Parse the whole QoS 0 PUBLISH packets at the head of the chunk (paho being between packets) and hand
+        them to ``on_qos0``; how many."""
+        if self.on_qos0 is None or not FAST_PATHS or self._in_packet["command"] != 0 \
+                or not isinstance(self._on_message_filtered, _Filters) or self._on_message_filtered._root._children:
+            return 0
+        buf, at = self._chunk, self._at
+        end = len(buf)
+        taken: list[Received] = []
+        while at < end:
+            first = buf[at]
+            if first & PUBLISH_QOS0_MASK != PUBLISH_QOS0:
+                break
+            i, length, shift = at + 1, 0, 0
+            while i < end and i - at <= 4:  # remaining length: at most four bytes of 7 bits
+                byte = buf[i]
+                length |= (byte & 127) << shift
+                shift += 7
+                i += 1
+                if byte < 128:
+                    break
+            else:
+                break  # cut off, or malformed: paho's to read (and to refuse)
+            if i + length > end or length < 2:
+                break
+            topic_end = i + 2 + ((buf[i] << 8) | buf[i + 1])
+            if topic_end > i + length:
+                break
+            try:
+                topic = buf[i + 2:topic_end].decode("utf-8")
+            except UnicodeDecodeError:
+                break
+            taken.append((topic, buf[topic_end:i + length], bool(first & 1), False))
+            at = i + length
+        if taken:
+            self._at = at
+            with self._msgtime_mutex:
+                self._last_bytes_received = _CLOCK()
+            self.on_qos0(taken)
+        return len(taken)

@@ -117,6 +117,7 @@ class MqttTransport(Receiver):
         c.on_disconnect = self._on_disconnect
         c.on_subscribe = self._on_subscribe
         c.on_message = self._on_message
+        c.on_qos0 = self._on_qos0
         self._client = c
         self._defer_wake = hasattr(c, "_sockpairW")  # paho-mqtt 2.x: see ``hand_over``
         self._frame = frame_qos0 and _FRAMING
@@ -220,6 +221,13 @@ class MqttTransport(Receiver):
         self._raw.append((topic, msg.payload, bool(msg.retain), msg.qos > 0))
         # Read-only look at the simulation thread's cache (a topic not in it yet wakes, to be safe).
         if (self._wake_any or self._control_topics.get(topic, True)) and not self._arrived.is_set():
+            self._arrived.set()
+
+    def _on_qos0(self, batch: list[tuple[str, bytes, bool, bool]]) -> None:
+        """QoS 0 messages parsed in one pass by the client (``net.client``), in arrival order."""
+        self._raw.extend(batch)
+        if not self._arrived.is_set() and (self._wake_any or any(self._control_topics.get(m[0], True)
+                                                                 for m in batch)):
             self._arrived.set()
 
     # -- publish / subscribe ------------------------------------------------------------------------

@@ -205,6 +205,7 @@ def sync(body: dict[str, Any]) -> None:
     w = "sync"
     _num(body, "t", w, 0.0, MAX_TIME_S)
     _int(body, "n", w, 0, 2**53)
+    _int(body, "after", w, 0, 2**53)
     _str(body, "to", w)
     for k, key in enumerate(_list(body, "deliver", w)):
         if (not isinstance(key, list) or len(key) != 3 or not _is_name(key[0], MAX_TOPIC)

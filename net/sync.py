@@ -18,8 +18,10 @@ takes the next message from the global order, so a reply is ordered exactly wher
 simulation time old (or it holds ``BATCH_MAX`` keys), so the follower's view lags by at most that much while a
 barrier's round trip is paid once per batch, not once per tick: a quiet delivery publishes nothing, so when it
 is handed over cannot change what the follower does, only its order can, and that is kept. Nor can a barrier of
-quiet messages alone be answered, so the leader simulates on and takes its ack before it opens the next one (one
-barrier is open per follower at any time, as the fault handling below needs).
+quiet messages alone be answered, so the leader simulates on and takes its ack when it comes: up to
+``MAX_OPEN`` such barriers may be open per follower, and a barrier that is answered is waited for with all
+before it. Each sync names the barrier sent to the same follower before it (``after``); the follower delivers
+barriers in that chain and ignores one whose predecessor it has not had, which the leader sends again.
 
 Registration: a follower subscribes to its topics, then publishes a retained ``.../sim/hello/{id}`` {id, session,
 filters, quiet}; the leader waits for the hellos of the followers it expects before it publishes anything. The
@@ -35,7 +37,10 @@ receiver has confirmed it. The leader keeps every publication a follower has not
 barrier, and the follower keeps its last barrier's replies. When the broker connection comes back (the
 transport's ``generation`` moves) or a follower says hello with a new session (it reconnected, or was restarted
 and rebuilt its state from its journal, ``net.journal``), the leader publishes again what it keeps and the open
-barrier; a follower asked again for a barrier it has acknowledged publishes its replies and ack again. Receivers
+barriers; a follower asked again for the last barrier it has acknowledged publishes its replies and ack again.
+An ack covers every earlier barrier to the same follower (it delivers them in order); only barriers of quiet
+messages, which have no replies, can be open behind a later one, so an ack lost for one of them costs nothing.
+Receivers
 drop the repeats by key, so the results are those of an undisturbed run. A peer silent for ``timeout_s`` ends the
 run with ``SyncError`` naming it.
 """
@@ -60,16 +65,23 @@ from net.topics import Topics, matches
 from net.transport import Handler
 
 BATCH_MAX = 300  # quiet keys per sync message, well below the envelope's 64 KiB
-# [s] simulated: the most a quiet batch waits for a barrier to carry it. Each barrier is a round trip through the
-# broker: one per 0.1 s tick took about a third of a 30-truck shift's wall time over mosquitto (profiled, ~0.2 ms
-# each). The lag changes no result: a quiet delivery publishes nothing (checked: a reply fails the barrier), and the
-# batch reaches the follower before any later message, which is the only thing its handlers act on
-QUIET_LAG_S = 10.0
+# [s] simulated: the most a quiet batch waits for a barrier to carry it. Each barrier is a message through the
+# broker both ways: one per 0.1 s tick took about a third of a 30-truck shift's wall time over mosquitto (profiled,
+# ~0.2 ms each). Yet the quiet keys still pending when an answered barrier opens ride with it, and the leader waits
+# while the follower delivers them: 3 s kept those waits near 0.75 s of a 30-truck hour, against 1.1-1.3 s at 10 s
+# (quiet barriers being pipelined, ``MAX_OPEN``). The lag changes no result: a quiet delivery publishes nothing
+# (checked: a reply fails the barrier), and the batch reaches the follower before any later message, which is the
+# only thing its handlers act on
+QUIET_LAG_S = 3.0
 LEADER_ID = "leader"
 PEER_TIMEOUT_S = 90.0  # [s] host time a peer may stay silent before the run ends (covers a broker restarted 30 s
 # later plus reconnection back-off; an assumption, set per run with minefleet run --peer-timeout)
 CLAIM_WAIT_S = 0.3  # [s] host time to let a retained claim of another run arrive after subscribing
 PUMP_S = 0.05  # [s] host time per wait for a message in the barrier's loops
+# Barriers of quiet messages alone open per follower before the oldest is waited for. Waiting for each before
+# opening the next cost a quarter of a 30-truck shift's wall time over mosquitto (the follower's round trip),
+# for nothing: their acks carry no replies (measured: 0.77 s of 6.0 s, 391 waits)
+MAX_OPEN = 8
 
 
 class SyncError(RuntimeError):
@@ -84,7 +96,7 @@ class FollowerInfo:
     session: str
     batch: list[Key] = field(default_factory=list)  # sent as JSON arrays [topic, src, seq]
     batch_t: float = 0.0  # [s] simulation time of the oldest key in ``batch``
-    unacked: int = 0  # the open barrier of quiet messages alone whose ack is still to be taken (``_complete``)
+    last_sent: int = 0  # the barrier last sent to this follower: the next one's ``after``
     held: dict[Key, tuple[str, bytes, int]] = field(default_factory=dict)  # published, not yet delivered there
     # topic -> (the follower subscribes to it, it is quiet): asked for every message published and delivered
     routes: dict[str, tuple[bool, bool]] = field(default_factory=dict)
@@ -155,9 +167,11 @@ class Leader:
         self._ghosts: list[tuple[float, str, int, int, str, str]] = []  # (t, src, seq, tie, topic, follower)
         self._tie = itertools.count()
         self._n = 0
-        self._open: dict[str, tuple[int, float, list[Key], bool]] = {}  # follower -> open barrier
+        # follower -> its open barriers, oldest first: n -> (t, keys, stop, after)
+        self._open: dict[str, dict[int, tuple[float, list[Key], bool, int]]] = {}
         self._expected_remote = 0  # follower publications matching our filters, per their acks
         self._acks: dict[tuple[str, int], Envelope] = {}
+        self._acked: dict[str, int] = {}  # follower -> the latest barrier it acknowledged
         self._generation = transport.generation
         self._deadline = 0.0
         self.session = secrets.token_hex(8)
@@ -220,8 +234,12 @@ class Leader:
                 known.session = b["session"]
                 self.rejoins += 1
                 self._resend(known)
-        elif env.kind == "ack" and self._open.get(env.src, (None,))[0] == b["n"]:
+        elif env.kind == "ack" and b["n"] in self._open.get(env.src, ()):
+            if b["error"] is not None:
+                t = self._open[env.src][b["n"]][0]
+                raise SyncError(f"follower {env.src!r} failed barrier {b['n']} at t={t:.3f} s: {b['error']}")
             self._acks[(env.src, b["n"])] = env
+            self._acked[env.src] = max(self._acked.get(env.src, 0), b["n"])
         else:
             self._ctl.refused["not_open"] += 1  # an ack of no open barrier, or a hello for another id
 
@@ -230,12 +248,11 @@ class Leader:
         return "" if tr.connected else " (the broker is out of reach)"
 
     def _resend(self, f: FollowerInfo) -> None:
-        """Publish again what ``f`` has not had delivered yet, and its open barrier; the deadline starts again."""
+        """Publish again what ``f`` has not had delivered yet, and its open barriers; the deadline starts again."""
         for topic, payload, qos in list(f.held.values()):
             self.transport.publish_raw(topic, payload, qos)
-        opened = self._open.get(f.id)
-        if opened is not None:
-            self._send_barrier(f, *opened)
+        for n, (t, keys, stop, after) in list(self._open.get(f.id, {}).items()):
+            self._send_barrier(f, n, t, keys, stop, after)
         self._deadline = time.monotonic() + self.timeout_s
 
     # -- Transport ----------------------------------------------------------------------------------
@@ -282,62 +299,64 @@ class Leader:
 
     # -- the barrier --------------------------------------------------------------------------------
 
-    def _send_barrier(self, f: FollowerInfo, n: int, t: float, keys: list[Key], stop: bool) -> None:
+    def _send_barrier(self, f: FollowerInfo, n: int, t: float, keys: list[Key], stop: bool, after: int) -> None:
         if stop:
             self._ctl.publish(sim_topic(self.topics, "stop"), "stop", t, {"t": t, "n": n, "to": f.id})
         else:
-            self._ctl.publish(sim_topic(self.topics, "sync"), "sync", t, {"t": t, "n": n, "to": f.id, "deliver": keys})
+            self._ctl.publish(sim_topic(self.topics, "sync"), "sync", t, {"t": t, "n": n, "after": after, "to": f.id,
+                                                                          "deliver": keys})
 
     def _open_barrier(self, f: FollowerInfo, t: float, keys: list[Key], stop: bool) -> int:
-        """Open a barrier (or the stop) for ``f``, once the one before it is complete: one is open at a time."""
-        self._complete(f)
+        """Open a barrier (or the stop) for ``f``; with ``MAX_OPEN`` open, the oldest is finished first."""
+        opened = self._open.setdefault(f.id, {})
+        while len(opened) >= MAX_OPEN:
+            self._finish(f, next(iter(opened)))
         self._n += 1
         n = self._n
-        self._open[f.id] = (n, t, keys, stop)
-        self._send_barrier(f, n, t, keys, stop)
+        opened[n] = (t, keys, stop, f.last_sent)
+        self._send_barrier(f, n, t, keys, stop, f.last_sent)
+        f.last_sent = n
         return n
 
-    def _ack(self, f: FollowerInfo, n: int, t: float, stop: bool) -> Envelope:
-        """Wait (bounded) for ``f``'s ack of barrier ``n``."""
+    def _ack(self, f: FollowerInfo, n: int) -> None:
+        """Wait (bounded) until ``f`` has acknowledged barrier ``n`` or a later one."""
         self._deadline = time.monotonic() + self.timeout_s
+        t, _, stop, _ = self._open[f.id][n]
         what = f"follower {f.id!r} to acknowledge {'stop' if stop else 'barrier'} {n} at t={t:.3f} s"
-        while (f.id, n) not in self._acks:
+        while self._acked.get(f.id, 0) < n:
             self._control(what)
-        return self._acks.pop((f.id, n))
 
     def _barrier(self, f: FollowerInfo, t: float) -> None:
-        """Hand ``f`` the batch. A batch of quiet messages alone cannot be answered, so its ack is awaited only
-        before the next barrier opens (``_complete``): the follower takes it in while the leader simulates on.
-        Any other waits for its ack and for every reply it announces."""
+        """Hand ``f`` the batch. A batch of quiet messages alone cannot be answered, so its ack is taken as it
+        comes while the leader simulates on. Any other waits for its ack and for every reply it announces."""
         keys, f.batch = f.batch, []
         n = self._open_barrier(f, t, keys, stop=False)
-        if f.route(keys[-1][0])[1]:  # the batch ends at its first key that is not quiet, if any
-            f.unacked = n
-        else:
-            self._finish(f, n, t, keys)
+        if not f.route(keys[-1][0])[1]:  # the batch ends at its first key that is not quiet, if any
+            self._finish(f, n)
 
-    def _complete(self, f: FollowerInfo) -> None:
-        """Finish ``f``'s quiet barrier still waiting for its ack, if any."""
-        if f.unacked:
-            n, f.unacked = f.unacked, 0
-            _, t, keys, _ = self._open[f.id]
-            self._finish(f, n, t, keys)
-
-    def _finish(self, f: FollowerInfo, n: int, t: float, keys: list[Key]) -> None:
-        ack = self._ack(f, n, t, stop=False)
-        if ack.body["error"] is not None:
-            raise SyncError(f"follower {f.id!r} failed barrier {n} at t={t:.3f} s: {ack.body['error']}")
+    def _finish(self, f: FollowerInfo, n: int) -> None:
+        """Complete barrier ``n`` and every one before it: their acks, then the replies they announce; then what
+        they delivered is no longer kept for sending again (until then an outage sends them again)."""
+        self._ack(f, n)
+        opened = self._open[f.id]
+        done = [m for m in opened if m <= n]
         own = self.transport.filters
-        self._expected_remote += sum(1 for topic in ack.body["published"] if any(matches(x, topic) for x in own))
+        for m in done:
+            ack = self._acks.pop((f.id, m), None)  # None: covered by a later ack (a quiet barrier, no replies)
+            if ack is not None:
+                self._expected_remote += sum(1 for topic in ack.body["published"]
+                                             if any(matches(x, topic) for x in own))
         tr = self.transport
         while tr.remote_kept < self._expected_remote:
-            self._control(f"follower {f.id!r}'s replies of barrier {n} at t={t:.3f} s "
+            self._control(f"follower {f.id!r}'s replies of barrier {n} "
                           f"({tr.remote_kept} of {self._expected_remote} arrived)")
-        del self._open[f.id]
         held = f.held
-        for key in keys:
-            held.pop(key, None)
-        self.barriers += 1
+        for m in done:
+            _, keys, _, _ = opened.pop(m)
+            self._acks.pop((f.id, m), None)  # an ack sent again meanwhile
+            for key in keys:
+                held.pop(key, None)
+            self.barriers += 1
 
     def close(self, t: float | None = None) -> None:
         """Send the last quiet batches, tell every follower to stop (waiting, bounded, for each to ack), and
@@ -345,7 +364,9 @@ class Leader:
         t = self.t if t is None else t
         self.sync(t, lag_s=0.0)
         for f in list(self.followers.values()):
-            self._ack(f, self._open_barrier(f, t, [], stop=True), t, stop=True)
+            if self._open.get(f.id):  # every barrier delivered before the stop, which carries no chain
+                self._finish(f, max(self._open[f.id]))
+            self._ack(f, self._open_barrier(f, t, [], stop=True))
             del self._open[f.id]
         for name in ("claim",):
             self.transport.publish_raw(sim_topic(self.topics, name), b"", qos=1, retain=True)
@@ -442,6 +463,8 @@ class _Follower:
                     finished = True
                     return self.stats
                 n = int(body["n"])
+                if self.last is not None and env.kind == "sync" and int(body["after"]) > self.last.n:
+                    continue  # one before it has not been delivered here: the leader sends it again
                 if self.last is not None and n <= self.last.n:
                     if n == self.last.n:  # asked again: the replies or the ack were lost
                         for topic, payload, qos in self.last.replies:

@@ -43,7 +43,7 @@ def forgeries(k: int) -> list[tuple[str, bytes]]:
         (T.dispatch("T001"), env("order", "cloud", T.dispatch("T001"), order, signed=False)),
         (T.estop, env("estop", "cloud", T.estop, stop)),
         (sim_topic(T, "sync"), env("sync", "leader", sim_topic(T, "sync"),
-                                   {"t": 60.0, "n": 1, "to": "cloud", "deliver": []})),
+                                   {"t": 60.0, "n": 1, "after": 0, "to": "cloud", "deliver": []})),
         (sim_topic(T, "stop"), env("stop", "leader", sim_topic(T, "stop"), {"t": 60.0, "n": 2, "to": "cloud"})),
         (sim_topic(T, "ack"), env("ack", "cloud", sim_topic(T, "ack"),
                                   {"t": 60.0, "n": 1, "published": [], "error": "rogue"})),

@@ -60,7 +60,7 @@ GOOD: dict[str, tuple[str, dict[str, Any]]] = {
                                 "units_up": 1}),
     T.estop: ("estop", {"trucks": ["T1"], "engage": True, "reason": "test"}),
     T.cloud_status: ("status", {"up": True}),
-    f"{SIM}/sync": ("sync", {"t": 1.0, "n": 1, "to": "cloud", "deliver": [[T.event("T1"), "T1", 1]]}),
+    f"{SIM}/sync": ("sync", {"t": 1.0, "n": 1, "after": 0, "to": "cloud", "deliver": [[T.event("T1"), "T1", 1]]}),
     f"{SIM}/ack": ("ack", {"t": 1.0, "n": 1, "published": [], "error": None}),
     f"{SIM}/hello/cloud": ("hello", {"id": "cloud", "session": "5e55", "filters": ["a/#"], "quiet": []}),
     f"{SIM}/stop": ("stop", {"t": 1.0, "n": 2, "to": "cloud"}),

@@ -12,6 +12,7 @@ import itertools
 import math
 import os
 import threading
+import time
 from typing import Any
 
 import numpy as np
@@ -22,7 +23,7 @@ from net.broker import EmbeddedBroker
 from net.envelope import Envelope
 from net.inproc import InProcRouter
 from net.mqtt import MqttTransport
-from net.sync import QUIET_LAG_S, Leader, SyncError, serve_follower
+from net.sync import MAX_OPEN, QUIET_LAG_S, Leader, SyncError, serve_follower
 from net.topics import Topics
 
 TRUCKS = ["T1", "T2", "T3", "T4"]
@@ -33,7 +34,7 @@ DT = 0.5  # [s] tick
 class LeaderScript:
     """A miniature fleet: trucks ask for orders, report telemetry, and act on orders at tick boundaries."""
 
-    def __init__(self, transport: Any, topics: Topics, seed: int) -> None:
+    def __init__(self, transport: Any, topics: Topics, seed: int, requests: bool = True) -> None:
         self.tr, self.topics = transport, topics
         self.rng = np.random.default_rng(seed)  # shared on purpose: handler order changes every later draw
         self.queue: list[tuple[float, int, str, str]] = []
@@ -44,7 +45,7 @@ class LeaderScript:
         transport.subscribe(topics.dispatch("+"), self.on_order)
         body = {"site": "s", "facilities": [{"id": "S1", "kind": "shovel", "x": 0.0, "y": 0.0}], "routes": []}
         transport.publish(topics.layout, Envelope("layout", "site", 1, 0.0, body, t_deliver=0.0), qos=1, retain=True)
-        for k, truck in enumerate(TRUCKS):
+        for k, truck in enumerate(TRUCKS if requests else []):
             self.push(0.25 * k, "ready", truck)
         self.push(0.0, "telemetry", "")
 
@@ -104,8 +105,9 @@ KEY = SiteKey.generate()
 class FollowerService:
     """A miniature cloud: answers each request at once; the answer depends on the telemetry seen so far."""
 
-    def __init__(self, transport: Any, topics: Topics) -> None:
+    def __init__(self, transport: Any, topics: Topics, slow_s: float = 0.0) -> None:
         self.tr, self.topics = transport, topics
+        self.slow_s = slow_s  # [s] host time taken per telemetry message
         self.seen = 0
         self.seq = 0
         self.log: list[tuple[Any, ...]] = []
@@ -114,6 +116,8 @@ class FollowerService:
         transport.subscribe(topics.telemetry("+"), self.on_telemetry)
 
     def on_telemetry(self, topic: str, env: Envelope) -> None:
+        if self.slow_s:
+            time.sleep(self.slow_s)
         self.seen += 1
         self.log.append(("tele", env.src, env.seq, env.t_deliver))
 
@@ -128,11 +132,11 @@ class FollowerService:
         self.tr.publish(topic, order, qos=1)
 
 
-def run_inproc(seed: int) -> tuple[list[Any], list[Any]]:
+def run_inproc(seed: int, requests: bool = True) -> tuple[list[Any], list[Any]]:
     router = InProcRouter()
     topics = Topics("s")
     cloud = FollowerService(router, topics)
-    fleet = LeaderScript(router, topics, seed)
+    fleet = LeaderScript(router, topics, seed, requests)
     fleet.run()
     return fleet.log, cloud.log
 
@@ -143,10 +147,13 @@ def broker():
         yield b
 
 
-def run_mqtt(broker: EmbeddedBroker, seed: int, prefix: str) -> tuple[list[Any], list[Any], Leader]:
+def run_mqtt(broker: EmbeddedBroker, seed: int, prefix: str, tamper: Any = None, slow_s: float = 0.0,
+             requests: bool = True) -> tuple[list[Any], list[Any], Leader]:
+    """The scenario over the broker; ``tamper(leader)`` may wrap the leader's methods before it runs, the
+    follower takes ``slow_s`` of host time per telemetry message, and without ``requests`` only telemetry flows."""
     topics = Topics("s", prefix=prefix)
     follower_tr = MqttTransport(broker.url_for("cloud"), f"{prefix}cloud", inbox=True)
-    cloud = FollowerService(follower_tr, topics)
+    cloud = FollowerService(follower_tr, topics, slow_s)
     errors: list[BaseException] = []
 
     def serve() -> None:
@@ -160,9 +167,11 @@ def run_mqtt(broker: EmbeddedBroker, seed: int, prefix: str) -> tuple[list[Any],
     thread.start()
     leader_tr = MqttTransport(broker.url_for("fleet"), f"{prefix}fleet")
     leader = Leader(leader_tr, topics, KEY, timeout_s=20.0)
+    if tamper is not None:
+        tamper(leader)
     try:
         leader.wait_for(["cloud"])
-        fleet = LeaderScript(leader, topics, seed)
+        fleet = LeaderScript(leader, topics, seed, requests)
         fleet.run()
         leader.close(fleet.t)
     finally:
@@ -190,6 +199,54 @@ def test_quiet_messages_ride_with_the_next_barrier_instead_of_one_per_tick(broke
     assert (fleet_b, cloud_b) == (fleet_a, cloud_a)
     loud = sum(1 for e in cloud_b if e[0] != "tele")  # each waits for its replies: a barrier of its own
     assert leader.barriers <= loud + math.ceil(UNTIL / QUIET_LAG_S) + 1  # one per tick: 32 more
+
+
+def test_quiet_barriers_are_not_waited_for_one_by_one(broker):
+    """A follower slow with telemetry: the leader opens barrier after barrier of it without waiting, up to
+    MAX_OPEN, and the order is still the router's; with requests among them too."""
+    most = [0]
+
+    def watch(leader: Leader) -> None:
+        send = leader._send_barrier
+
+        def counted(f: Any, *args: Any) -> None:
+            most[0] = max(most[0], len(leader._open.get(f.id, {})))
+            send(f, *args)
+        leader._send_barrier = counted  # type: ignore[method-assign]
+
+    fleet_a, cloud_a = run_inproc(seed=9, requests=False)
+    fleet_b, cloud_b, leader = run_mqtt(broker, seed=9, prefix="pipe1/", tamper=watch, slow_s=0.004, requests=False)
+    assert (fleet_b, cloud_b) == (fleet_a, cloud_a) and len(cloud_a) > 100
+    assert most[0] == MAX_OPEN  # the leader ran ahead until the cap, then waited for the oldest
+    assert leader.barriers >= UNTIL / QUIET_LAG_S
+    fleet_a, cloud_a = run_inproc(seed=9)
+    fleet_b, cloud_b, _ = run_mqtt(broker, seed=9, prefix="pipe2/", slow_s=0.004)
+    assert (fleet_b, cloud_b) == (fleet_a, cloud_a)
+
+
+def test_a_lost_barrier_is_sent_again_and_the_ones_after_it_wait_for_it(broker):
+    """A sync lost on its way (as to an outage): the follower ignores the barriers after it, whose ``after`` it
+    has not had; the leader's next resend (here: a reconnection) delivers it and the chain goes on, so the run
+    is still the in-process one, and nothing is delivered out of order."""
+    sent, lost = [0], [0]
+
+    def lose_one(leader: Leader) -> None:
+        send = leader._send_barrier
+
+        def lossy(f: Any, n: int, t: float, keys: Any, stop: bool, after: int) -> None:
+            sent[0] += 1
+            if not lost[0] and sent[0] > 3 and keys and all(f.route(k[0])[1] for k in keys):
+                lost[0] = sent[0]  # a barrier of telemetry alone: nothing waits for it, later ones go out
+                return
+            if lost[0] and sent[0] == lost[0] + 2:
+                leader.transport.generation += 1  # as a reconnection: the next wait sends every open barrier again
+            send(f, n, t, keys, stop, after)
+        leader._send_barrier = lossy  # type: ignore[method-assign]
+
+    fleet_a, cloud_a = run_inproc(seed=11, requests=False)
+    fleet_b, cloud_b, _ = run_mqtt(broker, seed=11, prefix="lost1/", tamper=lose_one, requests=False)
+    assert lost[0] and sent[0] > lost[0] + 2
+    assert (fleet_b, cloud_b) == (fleet_a, cloud_a)
 
 
 def test_follower_that_never_answers_stops_the_leader_with_its_name(broker):

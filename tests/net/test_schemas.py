@@ -177,10 +177,11 @@ def test_error_messages_quote_any_value_briefly(value, shown):
 
 
 @pytest.mark.parametrize("kind, body, field", [
-    ("sync", {"t": 1.0, "n": 1, "to": "c", "deliver": [["t" * (MAX_TOPIC + 1), "T1", 1]]}, r"sync.deliver\[0\]"),
-    ("sync", {"t": 1.0, "n": 1, "to": "c", "deliver": [["t", "s" * 65, 1]]}, r"sync.deliver\[0\]"),
-    ("sync", {"t": 1.0, "n": 1, "to": "c", "deliver": [["t", "T1", -1]]}, r"sync.deliver\[0\]"),
-    ("sync", {"t": 1.0, "n": 1, "to": "c", "deliver": [["t", "T1", 1]] * (MAX_ITEMS + 1)}, "sync.deliver"),
+    ("sync", {"t": 1.0, "n": 1, "after": 0, "to": "c", "deliver": [["t" * (MAX_TOPIC + 1), "T1", 1]]},
+     r"sync.deliver\[0\]"),
+    ("sync", {"t": 1.0, "n": 1, "after": 0, "to": "c", "deliver": [["t", "s" * 65, 1]]}, r"sync.deliver\[0\]"),
+    ("sync", {"t": 1.0, "n": 1, "after": 0, "to": "c", "deliver": [["t", "T1", -1]]}, r"sync.deliver\[0\]"),
+    ("sync", {"t": 1.0, "n": 1, "after": 0, "to": "c", "deliver": [["t", "T1", 1]] * (MAX_ITEMS + 1)}, "sync.deliver"),
     ("ack", {"t": 1.0, "n": 1, "published": ["t" * (MAX_TOPIC + 1)], "error": None}, r"ack.published\[0\]"),
     ("hello", {"id": "c", "filters": [], "quiet": []}, "hello.session: missing"),
     ("hello", {"id": "c", "session": "s", "filters": ["f" * (MAX_TOPIC + 1)], "quiet": []}, r"hello.filters\[0\]"),
