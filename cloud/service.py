@@ -48,7 +48,7 @@ class CloudService:
         self._pending: list[tuple[str, dict[str, Any]]] = []  # requests that came before the layout
         transport.subscribe(topics.layout, self._on_layout)
         transport.subscribe(topics.event("+"), self._on_event)
-        transport.subscribe(topics.telemetry("+"), self._on_telemetry)
+        transport.subscribe(topics.telemetry("+"), self._on_telemetry, qos=0)  # published at QoS 0 alone
         on_batch = getattr(transport, "on_batch", None)
         if on_batch is not None:  # a transport that can hand over every truck's telemetry as columns
             on_batch(self._on_telemetry, self._on_telemetry_batch)

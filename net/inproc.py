@@ -54,7 +54,7 @@ class InProcRouter:
         self._batch_handlers[handler] = batch_handler
         self._routed = (None, [], None)
 
-    def subscribe(self, topic_filter: str, handler: Handler) -> None:
+    def subscribe(self, topic_filter: str, handler: Handler, qos: int = 1) -> None:
         self._subs.add(topic_filter, handler)
         self._routed = (None, [], None)
         for topic, env in sorted(self.retained.items()):

@@ -91,7 +91,7 @@ class MqttTransport(Receiver):
         # Reconnection: paho reconnects on its own; the filters are subscribed again (a restarted broker has no
         # session), and ``generation`` counts reconnections whose subscriptions are back, so the barrier's peers
         # (net.sync) know to send again what the outage may have swallowed.
-        self._all_filters: list[str] = []
+        self._all_filters: list[tuple[str, int]] = []  # (filter, QoS) subscribed
         self._resub_mid: int | None = None
         self.generation = 0
         self.outages: list[list[float]] = []  # [lost, back] host monotonic seconds; back is NaN while out
@@ -176,7 +176,7 @@ class MqttTransport(Receiver):
                 self._connected = True
                 _no_delay(client)  # a reconnection is a new socket
                 if self.outages and self._all_filters:  # a reconnection: a restarted broker forgot our filters
-                    _, self._resub_mid = client.subscribe([(f, 1) for f in self._all_filters])
+                    _, self._resub_mid = client.subscribe(self._all_filters)
                 elif self.outages:
                     self._back()
             self._cond.notify_all()
@@ -319,9 +319,9 @@ class MqttTransport(Receiver):
         finally:
             c._sockpairW = waker
 
-    def _subscribe_wait(self, topic_filter: str) -> None:
-        self._all_filters.append(topic_filter)
-        rc, mid = self._client.subscribe(topic_filter, qos=1)
+    def _subscribe_wait(self, topic_filter: str, qos: int = 1) -> None:
+        self._all_filters.append((topic_filter, qos))
+        rc, mid = self._client.subscribe(topic_filter, qos=qos)
         if rc != mqtt.MQTT_ERR_SUCCESS:
             raise MqttError(f"subscribe to {topic_filter} on {self.url} failed: {mqtt.error_string(rc)}")
         with self._cond:
@@ -333,11 +333,14 @@ class MqttTransport(Receiver):
                 raise MqttError(f"broker {self.url} refused {self.client_id}'s subscription to {topic_filter} "
                                 "(its ACL does not let this account read it)")
 
-    def subscribe(self, topic_filter: str, handler: Handler) -> None:
-        """Route messages matching the filter to ``handler``; returns once the broker has confirmed."""
+    def subscribe(self, topic_filter: str, handler: Handler, qos: int = 1) -> None:
+        """Route messages matching the filter to ``handler``; returns once the broker has confirmed. ``qos``: see
+        ``net.transport.Transport.subscribe``."""
+        if qos not in (0, 1):
+            raise ValueError(f"subscription QoS must be 0 or 1, got {qos}")
         self._subs.add(topic_filter, handler)
         self._local_topics.clear()
-        self._subscribe_wait(topic_filter)
+        self._subscribe_wait(topic_filter, qos)
 
     def subscribe_control(self, topic_filter: str) -> None:
         """Subscribe for the barrier's messages: they go to ``control``, not into simulation time."""

@@ -67,12 +67,13 @@ from net.transport import Handler
 BATCH_MAX = 300  # quiet keys per sync message, well below the envelope's 64 KiB
 # [s] simulated: the most a quiet batch waits for a barrier to carry it. Each barrier is a message through the
 # broker both ways: one per 0.1 s tick took about a third of a 30-truck shift's wall time over mosquitto (profiled,
-# ~0.2 ms each). Yet the quiet keys still pending when an answered barrier opens ride with it, and the leader waits
-# while the follower delivers them: 3 s kept those waits near 0.75 s of a 30-truck hour, against 1.1-1.3 s at 10 s
-# (quiet barriers being pipelined, ``MAX_OPEN``). The lag changes no result: a quiet delivery publishes nothing
-# (checked: a reply fails the barrier), and the batch reaches the follower before any later message, which is the
-# only thing its handlers act on
-QUIET_LAG_S = 3.0
+# ~0.2 ms each). The quiet keys still pending when an answered barrier opens ride with it, and the leader waits
+# while the follower delivers them; a shorter lag shortens those waits (3 s: 0.75 s of a 30-truck hour against
+# 1.1-1.3 s) but its extra barriers cost more than that with the cloud in the fleet's process, where every one is a
+# hand-over between threads of one interpreter (a 0.5 h shift: 4.8-4.9 s against 3.6-3.8 s). The lag changes no
+# result: a quiet delivery publishes nothing (checked: a reply fails the barrier), and the batch reaches the
+# follower before any later message, which is the only thing its handlers act on
+QUIET_LAG_S = 10.0
 LEADER_ID = "leader"
 PEER_TIMEOUT_S = 90.0  # [s] host time a peer may stay silent before the run ends (covers a broker restarted 30 s
 # later plus reconnection back-off; an assumption, set per run with minefleet run --peer-timeout)
@@ -264,8 +265,8 @@ class Leader:
                 heapq.heappush(self._ghosts, (env.t_deliver, env.src, env.seq, next(self._tie), topic, f.id))
                 f.held[(topic, env.src, env.seq)] = (topic, payload, qos)
 
-    def subscribe(self, topic_filter: str, handler: Handler) -> None:
-        self.transport.subscribe(topic_filter, handler)
+    def subscribe(self, topic_filter: str, handler: Handler, qos: int = 1) -> None:
+        self.transport.subscribe(topic_filter, handler, qos)
 
     def next_due(self) -> float | None:
         tm = self.transport.next_due()

@@ -20,7 +20,11 @@ class Transport(Protocol):
 
     def publish(self, topic: str, env: Envelope, qos: int = 0, retain: bool = False) -> None: ...
 
-    def subscribe(self, topic_filter: str, handler: Handler) -> None: ...
+    def subscribe(self, topic_filter: str, handler: Handler, qos: int = 1) -> None:
+        """Hand messages matching ``topic_filter`` to ``handler``. ``qos``: the most a broker is asked to deliver
+        them with; 0 for topics published at QoS 0 alone (telemetry), so that a broker that delivers at the
+        subscription's QoS (amqtt) neither asks nor waits for an acknowledgement of each."""
+        ...
 
     def next_due(self) -> float | None:
         """Simulation time of the earliest undelivered message, or None."""

@@ -273,3 +273,30 @@ def _pid_exists(pid: int) -> bool:
     except ProcessLookupError:
         return False
     return True
+
+
+def test_a_qos0_subscription_takes_messages_unacknowledged(open_broker):
+    """A filter subscribed at QoS 0 (the cloud's telemetry) gets even a QoS 1 publication at QoS 0, so neither the
+    broker nor the client acknowledges each (and they may take the client's one-pass parse); a QoS 1 filter
+    keeps QoS 1."""
+    topics = Topics("s", prefix="q0/")
+    with (MqttTransport(open_broker.url, "q0-pub") as pub, MqttTransport(open_broker.url, "q0-sub") as sub):
+        arrived: list[tuple[str, int]] = []  # (topic's last level, QoS delivered)
+        one_pass, paho = sub._client.on_qos0, sub._client.on_message
+        sub._client.on_qos0 = lambda batch: (arrived.extend((m[0].rsplit("/", 2)[-2], 0) for m in batch),
+                                             one_pass(batch))
+        sub._client.on_message = lambda c, u, msg: (arrived.append((msg.topic.rsplit("/", 2)[-2], msg.qos)),
+                                                    paho(c, u, msg))
+        got: list[str] = []
+        sub.subscribe(topics.telemetry("+"), lambda topic, env: got.append(env.src), qos=0)
+        sub.subscribe(topics.event("+"), lambda topic, env: got.append("event"))
+        for k in range(20):
+            pub.publish(topics.telemetry(f"T{k}"), Envelope("telemetry", f"T{k}", 1, 0.0, TELEMETRY,
+                                                            t_deliver=float(k)), qos=1)
+        pub.publish(topics.event("E1"), Envelope("event", "E1", 2, 0.0, EVENT, t_deliver=30.0), qos=1)
+        wait_received(sub, 21)
+        drain(sub)
+        assert got == [f"T{k}" for k in range(20)] + ["event"]
+        assert sorted(arrived) == sorted([(f"T{k}", 0) for k in range(20)] + [("E1", 1)])
+        with pytest.raises(ValueError, match="QoS"):
+            sub.subscribe(topics.layout, lambda topic, env: None, qos=2)

@@ -34,8 +34,10 @@ DT = 0.5  # [s] tick
 class LeaderScript:
     """A miniature fleet: trucks ask for orders, report telemetry, and act on orders at tick boundaries."""
 
-    def __init__(self, transport: Any, topics: Topics, seed: int, requests: bool = True) -> None:
+    def __init__(self, transport: Any, topics: Topics, seed: int, requests: bool = True,
+                 lag_s: float = QUIET_LAG_S) -> None:
         self.tr, self.topics = transport, topics
+        self.lag_s = lag_s  # [s] simulated: the quiet lag the leader's barrier is given
         self.rng = np.random.default_rng(seed)  # shared on purpose: handler order changes every later draw
         self.queue: list[tuple[float, int, str, str]] = []
         self.tie = itertools.count()
@@ -96,7 +98,7 @@ class LeaderScript:
             self.drain()
             sync = getattr(self.tr, "sync", None)
             if sync is not None:
-                sync(self.t)
+                sync(self.t, self.lag_s)
 
 
 KEY = SiteKey.generate()
@@ -148,7 +150,7 @@ def broker():
 
 
 def run_mqtt(broker: EmbeddedBroker, seed: int, prefix: str, tamper: Any = None, slow_s: float = 0.0,
-             requests: bool = True) -> tuple[list[Any], list[Any], Leader]:
+             requests: bool = True, lag_s: float = QUIET_LAG_S) -> tuple[list[Any], list[Any], Leader]:
     """The scenario over the broker; ``tamper(leader)`` may wrap the leader's methods before it runs, the
     follower takes ``slow_s`` of host time per telemetry message, and without ``requests`` only telemetry flows."""
     topics = Topics("s", prefix=prefix)
@@ -171,7 +173,7 @@ def run_mqtt(broker: EmbeddedBroker, seed: int, prefix: str, tamper: Any = None,
         tamper(leader)
     try:
         leader.wait_for(["cloud"])
-        fleet = LeaderScript(leader, topics, seed, requests)
+        fleet = LeaderScript(leader, topics, seed, requests, lag_s)
         fleet.run()
         leader.close(fleet.t)
     finally:
@@ -215,12 +217,13 @@ def test_quiet_barriers_are_not_waited_for_one_by_one(broker):
         leader._send_barrier = counted  # type: ignore[method-assign]
 
     fleet_a, cloud_a = run_inproc(seed=9, requests=False)
-    fleet_b, cloud_b, leader = run_mqtt(broker, seed=9, prefix="pipe1/", tamper=watch, slow_s=0.004, requests=False)
+    fleet_b, cloud_b, leader = run_mqtt(broker, seed=9, prefix="pipe1/", tamper=watch, slow_s=0.004, requests=False,
+                                        lag_s=1.0)
     assert (fleet_b, cloud_b) == (fleet_a, cloud_a) and len(cloud_a) > 100
     assert most[0] == MAX_OPEN  # the leader ran ahead until the cap, then waited for the oldest
-    assert leader.barriers >= UNTIL / QUIET_LAG_S
+    assert leader.barriers >= UNTIL / 2.0  # about one a second, never one waited for until the cap
     fleet_a, cloud_a = run_inproc(seed=9)
-    fleet_b, cloud_b, _ = run_mqtt(broker, seed=9, prefix="pipe2/", slow_s=0.004)
+    fleet_b, cloud_b, _ = run_mqtt(broker, seed=9, prefix="pipe2/", slow_s=0.004, lag_s=1.0)
     assert (fleet_b, cloud_b) == (fleet_a, cloud_a)
 
 
@@ -244,7 +247,7 @@ def test_a_lost_barrier_is_sent_again_and_the_ones_after_it_wait_for_it(broker):
         leader._send_barrier = lossy  # type: ignore[method-assign]
 
     fleet_a, cloud_a = run_inproc(seed=11, requests=False)
-    fleet_b, cloud_b, _ = run_mqtt(broker, seed=11, prefix="lost1/", tamper=lose_one, requests=False)
+    fleet_b, cloud_b, _ = run_mqtt(broker, seed=11, prefix="lost1/", tamper=lose_one, requests=False, lag_s=1.0)
     assert lost[0] and sent[0] > lost[0] + 2
     assert (fleet_b, cloud_b) == (fleet_a, cloud_a)
 
