@@ -17,10 +17,11 @@ from cloud.planners import PlannerSpec, make_planner
 from cloud.service import CloudService
 from net.auth import SiteKey
 from net.broker import EmbeddedBroker
+from net.follower import FollowerStats, serve_follower
 from net.inproc import InProcRouter
 from net.journal import Journal
 from net.mqtt import MqttTransport
-from net.sync import PEER_TIMEOUT_S, FollowerStats, Leader, serve_follower, sim_topic
+from net.sync import PEER_TIMEOUT_S, Leader, sim_topic
 from net.topics import Topics
 
 CLOUD_ID = "cloud"

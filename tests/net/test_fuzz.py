@@ -29,12 +29,13 @@ from net import receiver
 from net.auth import SiteKey, sign
 from net.broker import EmbeddedBroker
 from net.envelope import MAX_BYTES, Envelope
+from net.follower import serve_follower
 from net.inproc import InProcRouter
 from net.link import IdealLink
 from net.mqtt import MqttTransport
 from net.receiver import Receiver
 from net.schemas import decode
-from net.sync import LEADER_ID, Leader, SyncError, serve_follower
+from net.sync import LEADER_ID, Leader, SyncError
 from net.topics import Topics
 
 T = Topics("fz", prefix="fuzz/")

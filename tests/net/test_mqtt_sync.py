@@ -21,9 +21,10 @@ import pytest
 from net.auth import SiteKey, sign
 from net.broker import EmbeddedBroker
 from net.envelope import Envelope
+from net.follower import serve_follower
 from net.inproc import InProcRouter
 from net.mqtt import MqttTransport
-from net.sync import MAX_OPEN, QUIET_LAG_S, Leader, SyncError, serve_follower
+from net.sync import MAX_OPEN, QUIET_LAG_S, Leader, SyncError
 from net.topics import Topics
 
 TRUCKS = ["T1", "T2", "T3", "T4"]
