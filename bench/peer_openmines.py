@@ -100,6 +100,8 @@ def build_openmines(config: dict[str, Any], log_dir: Path) -> Any:
 
     mine = Mine(config["mine"]["name"], log_path=log_dir, log_file_level=logging.WARNING,
                 log_console_level=logging.WARNING)
+    for name in ("Truck", "Road", mine.name):  # its own handlers only: in a process whose root logger has a handler
+        logging.getLogger(name).propagate = False  # (an earlier benchmark's library made one), every line went there
     mine.add_dispatcher(NearestDispatcher())
     charging = ChargingSite(config["charging_site"]["name"], position=config["charging_site"]["position"])
     for t in config["charging_site"]["trucks"]:

@@ -109,10 +109,19 @@ def test_without_openmines_the_benchmark_says_how_to_install_it_and_exits_2(monk
     assert err.startswith("bench.peer_openmines: error: OpenMines is not installed: pip install --no-deps openmines==")
 
 
-def test_openmines_sends_its_trucks_round_the_same_route(tmp_path):
-    """The same file in OpenMines itself, when it is installed: its NearestDispatcher's orders per truck."""
+def test_openmines_sends_its_trucks_round_the_same_route(tmp_path, capsys):
+    """The same file in OpenMines itself, when it is installed: its NearestDispatcher's orders per truck. Its log
+    lines stay in its own handlers at WARNING even where the root logger has a handler (it would time printing)."""
     pytest.importorskip("openmines")
-    mine, shift = peer.time_openmines(DOC, SHORT_H, tmp_path)
+    import logging
+
+    root = logging.StreamHandler()
+    logging.root.addHandler(root)
+    try:
+        mine, shift = peer.time_openmines(DOC, SHORT_H, tmp_path)
+    finally:
+        logging.root.removeHandler(root)
+    assert "Truck" not in capsys.readouterr().err
     route = nearest_route(VISITS)
     for truck in mine.trucks:
         moves = [e for kind in ("init", "haul", "unhaul") for e in truck.event_pool.get_even_by_type(kind)]
