@@ -54,6 +54,11 @@ class CloudService:
             on_batch(self._on_telemetry, self._on_telemetry_batch)
         transport.subscribe(topics.equipment, self._on_equipment)
 
+    def follower_terms(self) -> dict[str, Any]:
+        """What the cloud declares to a barrier's leader (``net.follower.serve_follower``): telemetry is never
+        answered, and of the trucks' events only requests are, so the leader waits for neither."""
+        return {"quiet": [self.topics.telemetry("+")], "answered": {self.topics.event("+"): list(REQUEST_EVENTS)}}
+
     def planner_stats(self) -> dict[str, Any] | None:
         """The planner's own simulated figures, for planners that keep any (``stats()``); None for the others."""
         stats = getattr(self.planner, "stats", None)

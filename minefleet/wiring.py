@@ -113,7 +113,7 @@ def mqtt(site: str, planner: PlannerSpec, broker_url: str | None, cloud_in_proce
 
             def serve() -> None:
                 try:
-                    serve_follower(cloud_tr, topics, CLOUD_ID, key, quiet=[topics.telemetry("+")],
+                    serve_follower(cloud_tr, topics, CLOUD_ID, key, **wiring.cloud.follower_terms(),
                                    timeout_s=peer_timeout_s)
                 except BaseException as exc:  # reported to the fleet's thread by Wiring.close
                     wiring._errors.append(exc)
@@ -147,7 +147,7 @@ def serve_cloud(broker_url: str, site: str, planner: str | None, key: SiteKey, p
                               will=(sim_topic(topics, f"hello/{CLOUD_ID}"), b""))
     try:
         cloud = CloudService(transport, topics, make_planner(planner) if planner is not None else None, key)
-        stats = serve_follower(transport, topics, CLOUD_ID, key, quiet=[topics.telemetry("+")],
+        stats = serve_follower(transport, topics, CLOUD_ID, key, **cloud.follower_terms(),
                                timeout_s=peer_timeout_s, idle_timeout_s=3600.0, journal=book)
         return cloud, stats
     finally:

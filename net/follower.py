@@ -16,9 +16,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from net.auth import SiteKey
+from net.envelope import Envelope
 from net.journal import Barrier, Journal
 from net.mqtt import MqttTransport
-from net.sync import LEADER_ID, PEER_TIMEOUT_S, PUMP_S, Control, SyncError, sim_topic
+from net.sync import LEADER_ID, PEER_TIMEOUT_S, PUMP_S, Control, SyncError, answered_events, sim_topic
 from net.topics import Topics, matches
 
 
@@ -32,28 +33,34 @@ class FollowerStats:
 
 
 def serve_follower(transport: MqttTransport, topics: Topics, follower_id: str, key: SiteKey,
-                   quiet: list[str] | None = None, timeout_s: float = PEER_TIMEOUT_S,
+                   quiet: list[str] | None = None, answered: dict[str, list[str]] | None = None,
+                   timeout_s: float = PEER_TIMEOUT_S,
                    idle_timeout_s: float = 600.0, journal: Journal | None = None) -> FollowerStats:
     """Serve as a follower until the leader says stop: deliver what each barrier names, in its order, then ack.
 
     ``transport`` must be built with ``inbox=True`` and carry the follower's subscriptions (its handlers) already.
     ``quiet``: filters of topics whose delivery never makes the handlers publish (checked: a publication during
-    a quiet delivery fails the barrier). ``journal``: first replayed into the handlers (publishing muted), then
-    each barrier is appended to it. Returns when stopped; raises ``SyncError`` when the leader is silent for
-    ``idle_timeout_s`` or a message a barrier names does not arrive within ``timeout_s``.
+    a quiet delivery fails the barrier). ``answered``: filters whose messages make the handlers publish only
+    for the events named (the body's ``event``); the others are quiet, and checked alike. ``journal``: first
+    replayed into the handlers (publishing muted), then each barrier is appended to it. Returns when stopped;
+    raises ``SyncError`` when the leader is silent for ``idle_timeout_s`` or a message a barrier names does not
+    arrive within ``timeout_s``.
     """
     if transport.inbox is None:
         raise ValueError("a follower's transport needs inbox=True: the leader decides the delivery order")
-    return _Follower(transport, topics, follower_id, key, list(quiet or []), timeout_s, journal).serve(idle_timeout_s)
+    return _Follower(transport, topics, follower_id, key, list(quiet or []), dict(answered or {}), timeout_s,
+                     journal).serve(idle_timeout_s)
 
 
 class _Follower:
     def __init__(self, transport: MqttTransport, topics: Topics, follower_id: str, key: SiteKey, quiet: list[str],
+                 answered: dict[str, list[str]],
                  timeout_s: float, journal: Journal | None) -> None:
         self.tr = transport
         self.topics = topics
         self.id = follower_id
         self.quiet = quiet
+        self.answered = answered
         self.timeout_s = timeout_s
         self.journal = journal
         self.ctl = Control(transport, key, follower_id)
@@ -66,7 +73,8 @@ class _Follower:
 
     def hello(self) -> None:
         self.stats.sessions += 1
-        body = {"id": self.id, "session": secrets.token_hex(8), "filters": self.tr.filters, "quiet": self.quiet}
+        body = {"id": self.id, "session": secrets.token_hex(8), "filters": self.tr.filters, "quiet": self.quiet,
+                "answered": self.answered}
         self.ctl.publish(self.hello_topic, "hello", 0.0, body, retain=True)
 
     def reconnected(self) -> None:
@@ -157,14 +165,16 @@ class _Follower:
                 item = inbox.pop(key)
                 barrier.delivered.append(item)
                 self.tr.dispatch(*item)
-                if len(barrier.replies) > before and self._quiet(key[0]):
+                if len(barrier.replies) > before and self._quiet(key[0], item[1]):
                     return barrier, f"published {barrier.replies[before][0]} while handling {key[0]}, declared quiet"
             return barrier, None
         finally:
             self.tr.publish_log = None
 
-    def _quiet(self, topic: str) -> bool:
-        return any(matches(q, topic) for q in self.quiet)
+    def _quiet(self, topic: str, env: Envelope) -> bool:
+        """As the leader judges it (``FollowerInfo.quiet_message``): what this follower said it never answers."""
+        kinds = answered_events(self.answered, topic)
+        return any(matches(q, topic) for q in self.quiet) or (kinds is not None and env.body.get("event") not in kinds)
 
     def _ack(self, body: dict[str, Any], published: list[str], error: str | None) -> None:
         t, n = float(body["t"]), int(body["n"])

@@ -232,6 +232,13 @@ def hello(body: dict[str, Any]) -> None:
         for k, f in enumerate(_list(body, key, w, 256)):
             if not _is_name(f, MAX_TOPIC):
                 raise EnvelopeError(f"hello.{key}[{k}]: must be a topic filter, got {_show(f)}")
+    answered = body.get("answered", {})
+    if not isinstance(answered, dict) or len(answered) > 256:
+        raise EnvelopeError(f"hello.answered: must be an object of at most 256 filters, got {_show(answered)}")
+    for f, kinds in answered.items():
+        if not _is_name(f, MAX_TOPIC) or not isinstance(kinds, list) or len(kinds) > 64 \
+                or not all(_is_name(k, MAX_NAME) for k in kinds):
+            raise EnvelopeError(f"hello.answered[{_show(f)}]: must be a list of event names, got {_show(kinds)}")
 
 
 def claim(body: dict[str, Any]) -> None:

@@ -5,8 +5,9 @@ a reply published by a handler joins that order at once. Over a broker the same 
 would depend on host timing. So the leader keeps, beside its own queue, a *ghost* of each message it publishes
 to a follower, and when a ghost comes due in the global order:
 
-- if the follower declared the topic *quiet* (it never publishes in reply, e.g. telemetry), the key is batched
-  and travels with the next barrier: the follower's handlers see it before anything later in the order;
+- if the follower declared the topic *quiet* (it never publishes in reply, e.g. telemetry), or declared the
+  events it *answers* on the topic and this message's ``event`` is none of them (a truck's arrival), the key is
+  batched and travels with the next barrier: the follower's handlers see it before anything later in the order;
 - otherwise the leader publishes ``{prefix}mine/{site}/sim/sync`` {t, n, to, deliver: [[topic, src, seq], ...]}
   (the batch, then this message) and waits until the follower answers ``.../sim/ack`` {t, n, published, error}.
 
@@ -24,7 +25,7 @@ before it. Each sync names the barrier sent to the same follower before it (``af
 barriers in that chain and ignores one whose predecessor it has not had, which the leader sends again.
 
 Registration: a follower subscribes to its topics, then publishes a retained ``.../sim/hello/{id}`` {id, session,
-filters, quiet}; the leader waits for the hellos of the followers it expects before it publishes anything. The
+filters, quiet, answered}; the leader waits for the hellos of the followers it expects before it publishes anything. The
 leader claims its prefix with a retained ``.../sim/claim``, so a second run on the same prefix is refused.
 
 Security: every control message (sync, ack, hello, stop) is signed with the site key (``net.auth``) and checked
@@ -52,6 +53,7 @@ import itertools
 import secrets
 import time
 from collections import Counter
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -94,22 +96,37 @@ class FollowerInfo:
     filters: list[str]
     quiet: list[str]
     session: str
+    answered: dict[str, frozenset[str]] = field(default_factory=dict)  # filter -> the events it answers
     batch: list[Key] = field(default_factory=list)  # sent as JSON arrays [topic, src, seq]
     batch_t: float = 0.0  # [s] simulation time of the oldest key in ``batch``
     last_sent: int = 0  # the barrier last sent to this follower: the next one's ``after``
     held: dict[Key, tuple[str, bytes, int]] = field(default_factory=dict)  # published, not yet delivered there
-    # topic -> (the follower subscribes to it, it is quiet): asked for every message published and delivered
-    routes: dict[str, tuple[bool, bool]] = field(default_factory=dict)
+    # topic -> (the follower subscribes to it, it is quiet, the events answered there or None where every message
+    # may be): asked for every message published, cached, a fleet has few topics
+    routes: dict[str, tuple[bool, bool, frozenset[str] | None]] = field(default_factory=dict)
 
-    def route(self, topic: str) -> tuple[bool, bool]:
-        """Whether the follower takes ``topic`` and whether it is quiet there; cached, a fleet has few topics."""
+    def route(self, topic: str) -> tuple[bool, bool, frozenset[str] | None]:
         found = self.routes.get(topic)
         if found is None:
             if len(self.routes) >= TOPIC_CACHE:
                 self.routes.clear()
             found = self.routes[topic] = (any(matches(f, topic) for f in self.filters),
-                                          any(matches(q, topic) for q in self.quiet))
+                                          any(matches(q, topic) for q in self.quiet),
+                                          answered_events(self.answered, topic))
         return found
+
+    def quiet_message(self, topic: str, env: Envelope) -> bool:
+        """Whether delivering this message cannot make the follower publish: its topic is quiet there, or the
+        topic's messages are answered only for some events and this is none of them."""
+        _, quiet, kinds = self.route(topic)
+        return quiet or (kinds is not None and env.body.get("event") not in kinds)
+
+
+def answered_events(answered: Mapping[str, Iterable[str]], topic: str) -> frozenset[str] | None:
+    """The events a follower answers on ``topic`` by its ``answered`` declaration (filter -> events), or None
+    where no filter of it matches: there any message may be answered."""
+    kinds = [k for f, k in answered.items() if matches(f, topic)]
+    return frozenset().union(*kinds) if kinds else None
 
 
 def sim_topic(topics: Topics, name: str) -> str:
@@ -164,7 +181,8 @@ class Leader:
         self._ctl = Control(transport, key, LEADER_ID)
         self._expected: frozenset[str] = frozenset()
         self.followers: dict[str, FollowerInfo] = {}
-        self._ghosts: list[tuple[float, str, int, int, str, str]] = []  # (t, src, seq, tie, topic, follower)
+        # (t, src, seq, tie, topic, follower, quiet there)
+        self._ghosts: list[tuple[float, str, int, int, str, str, bool]] = []
         self._tie = itertools.count()
         self._n = 0
         # follower -> its open barriers, oldest first: n -> (t, keys, stop, after)
@@ -229,7 +247,9 @@ class Leader:
         if env.kind == "hello" and b["id"] == env.src:
             known = self.followers.get(env.src)
             if known is None:
-                self.followers[env.src] = FollowerInfo(env.src, list(b["filters"]), list(b["quiet"]), b["session"])
+                answered = {f: frozenset(k) for f, k in b.get("answered", {}).items()}
+                self.followers[env.src] = FollowerInfo(env.src, list(b["filters"]), list(b["quiet"]), b["session"],
+                                                       answered)
             elif known.session != b["session"]:  # reconnected or restarted: it may have lost what it had
                 known.session = b["session"]
                 self.rejoins += 1
@@ -261,7 +281,8 @@ class Leader:
         payload = self.transport.publish(topic, env, qos, retain)
         for f in self.followers.values():
             if f.route(topic)[0]:
-                heapq.heappush(self._ghosts, (env.t_deliver, env.src, env.seq, next(self._tie), topic, f.id))
+                heapq.heappush(self._ghosts, (env.t_deliver, env.src, env.seq, next(self._tie), topic, f.id,
+                                              f.quiet_message(topic, env)))
                 f.held[(topic, env.src, env.seq)] = (topic, payload, qos)
 
     def subscribe(self, topic_filter: str, handler: Handler, qos: int = 1) -> None:
@@ -277,14 +298,14 @@ class Leader:
     def deliver_next(self) -> None:
         local = self.transport.peek_key()
         if self._ghosts and (local is None or self._ghosts[0][:3] < local):
-            t, src, seq, _, topic, fid = heapq.heappop(self._ghosts)
+            t, src, seq, _, topic, fid, quiet = heapq.heappop(self._ghosts)
             f = self.followers[fid]
             if not f.batch:
                 f.batch_t = t
             f.batch.append((topic, src, seq))
             self.t = max(self.t, t)
-            if not f.route(topic)[1] or len(f.batch) >= BATCH_MAX:
-                self._barrier(f, t)
+            if not quiet or len(f.batch) >= BATCH_MAX:
+                self._barrier(f, t, answered=not quiet)
         else:
             self.transport.deliver_next()
 
@@ -294,7 +315,7 @@ class Leader:
         self.t = max(self.t, now)
         for f in list(self.followers.values()):
             if f.batch and now - f.batch_t >= lag_s:
-                self._barrier(f, now)
+                self._barrier(f, now, answered=False)
         self.transport.hand_over(FRAME_HOLD_S)  # telemetry framed by the transport leaves within this long
 
     # -- the barrier --------------------------------------------------------------------------------
@@ -326,12 +347,13 @@ class Leader:
         while self._acked.get(f.id, 0) < n:
             self._control(what)
 
-    def _barrier(self, f: FollowerInfo, t: float) -> None:
+    def _barrier(self, f: FollowerInfo, t: float, answered: bool) -> None:
         """Hand ``f`` the batch. A batch of quiet messages alone cannot be answered, so its ack is taken as it
-        comes while the leader simulates on. Any other waits for its ack and for every reply it announces."""
+        comes while the leader simulates on. One that ends with a message that may be answered (``answered``: a
+        batch ends at its first such message) waits for its ack and for every reply it announces."""
         keys, f.batch = f.batch, []
         n = self._open_barrier(f, t, keys, stop=False)
-        if not f.route(keys[-1][0])[1]:  # the batch ends at its first key that is not quiet, if any
+        if answered:
             self._finish(f, n)
 
     def _finish(self, f: FollowerInfo, n: int) -> None:

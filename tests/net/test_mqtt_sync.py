@@ -36,8 +36,9 @@ class LeaderScript:
     """A miniature fleet: trucks ask for orders, report telemetry, and act on orders at tick boundaries."""
 
     def __init__(self, transport: Any, topics: Topics, seed: int, requests: bool = True,
-                 lag_s: float = QUIET_LAG_S) -> None:
+                 lag_s: float = QUIET_LAG_S, arrivals: bool = False) -> None:
         self.tr, self.topics = transport, topics
+        self.arrivals = arrivals
         self.lag_s = lag_s  # [s] simulated: the quiet lag the leader's barrier is given
         self.rng = np.random.default_rng(seed)  # shared on purpose: handler order changes every later draw
         self.queue: list[tuple[float, int, str, str]] = []
@@ -71,6 +72,10 @@ class LeaderScript:
                 self.send(tr, "telemetry", body, 0, float(self.rng.choice([0.0, 0.1, 0.3])))
             self.push(t + 1.0, "telemetry", "")
         else:
+            if self.arrivals:  # an event the follower takes in and never answers
+                body = {"event": "arrive", "at": "S1", "payload_t": 0.0, "material": None, "truck_class": "c",
+                        "request": self.seq[truck] + 1}
+                self.send(truck, "event", body, 1, float(self.rng.choice([0.0, 0.05])))
             body = {"event": "ready", "at": "S1", "payload_t": 0.0, "material": None, "truck_class": "c",
                     "request": self.seq[truck] + 1}
             self.send(truck, "event", body, 1, float(self.rng.choice([0.0, 0.05, 0.2])))
@@ -108,8 +113,9 @@ KEY = SiteKey.generate()
 class FollowerService:
     """A miniature cloud: answers each request at once; the answer depends on the telemetry seen so far."""
 
-    def __init__(self, transport: Any, topics: Topics, slow_s: float = 0.0) -> None:
+    def __init__(self, transport: Any, topics: Topics, slow_s: float = 0.0, answer_all: bool = False) -> None:
         self.tr, self.topics = transport, topics
+        self.answer_all = answer_all  # answer every event, even one declared unanswered
         self.slow_s = slow_s  # [s] host time taken per telemetry message
         self.seen = 0
         self.seq = 0
@@ -125,6 +131,9 @@ class FollowerService:
         self.log.append(("tele", env.src, env.seq, env.t_deliver))
 
     def on_event(self, topic: str, env: Envelope) -> None:
+        if env.body["event"] != "ready" and not self.answer_all:
+            self.log.append(("arrive", env.src, env.seq, env.t_deliver, self.seen))
+            return
         self.seq += 1
         dest = f"S{self.seen % 7}"
         self.log.append(("event", env.src, env.seq, env.t_deliver, dest))
@@ -135,11 +144,11 @@ class FollowerService:
         self.tr.publish(topic, order, qos=1)
 
 
-def run_inproc(seed: int, requests: bool = True) -> tuple[list[Any], list[Any]]:
+def run_inproc(seed: int, requests: bool = True, arrivals: bool = False) -> tuple[list[Any], list[Any]]:
     router = InProcRouter()
     topics = Topics("s")
     cloud = FollowerService(router, topics)
-    fleet = LeaderScript(router, topics, seed, requests)
+    fleet = LeaderScript(router, topics, seed, requests, arrivals=arrivals)
     fleet.run()
     return fleet.log, cloud.log
 
@@ -151,18 +160,20 @@ def broker():
 
 
 def run_mqtt(broker: EmbeddedBroker, seed: int, prefix: str, tamper: Any = None, slow_s: float = 0.0,
-             requests: bool = True, lag_s: float = QUIET_LAG_S) -> tuple[list[Any], list[Any], Leader]:
+             requests: bool = True, lag_s: float = QUIET_LAG_S, arrivals: bool = False,
+             answered: dict[str, list[str]] | None = None,
+             answer_all: bool = False) -> tuple[list[Any], list[Any], Leader]:
     """The scenario over the broker; ``tamper(leader)`` may wrap the leader's methods before it runs, the
     follower takes ``slow_s`` of host time per telemetry message, and without ``requests`` only telemetry flows."""
     topics = Topics("s", prefix=prefix)
     follower_tr = MqttTransport(broker.url_for("cloud"), f"{prefix}cloud", inbox=True)
-    cloud = FollowerService(follower_tr, topics, slow_s)
+    cloud = FollowerService(follower_tr, topics, slow_s, answer_all)
     errors: list[BaseException] = []
 
     def serve() -> None:
         try:
-            serve_follower(follower_tr, topics, "cloud", KEY, quiet=[topics.telemetry("+")], timeout_s=20.0,
-                           idle_timeout_s=60.0)
+            serve_follower(follower_tr, topics, "cloud", KEY, quiet=[topics.telemetry("+")], answered=answered,
+                           timeout_s=20.0, idle_timeout_s=60.0)
         except BaseException as exc:
             errors.append(exc)
 
@@ -174,14 +185,15 @@ def run_mqtt(broker: EmbeddedBroker, seed: int, prefix: str, tamper: Any = None,
         tamper(leader)
     try:
         leader.wait_for(["cloud"])
-        fleet = LeaderScript(leader, topics, seed, requests, lag_s)
+        fleet = LeaderScript(leader, topics, seed, requests, lag_s, arrivals)
         fleet.run()
         leader.close(fleet.t)
     finally:
         thread.join(timeout=30)
         leader_tr.close()
         follower_tr.close()
-    assert not errors, errors
+    if errors:
+        raise errors[0]
     return fleet.log, cloud.log, leader
 
 
@@ -251,6 +263,38 @@ def test_a_lost_barrier_is_sent_again_and_the_ones_after_it_wait_for_it(broker):
     fleet_b, cloud_b, _ = run_mqtt(broker, seed=11, prefix="lost1/", tamper=lose_one, requests=False, lag_s=1.0)
     assert lost[0] and sent[0] > lost[0] + 2
     assert (fleet_b, cloud_b) == (fleet_a, cloud_a)
+
+
+def test_events_declared_unanswered_are_not_waited_for(broker):
+    """The follower answers only ``ready`` among the events and says so: the leader waits at those alone, the
+    arrivals ride with the next barrier, and the order is still the router's. Declared without it, every event
+    is waited for, with the same results."""
+    waits = []
+
+    def count(leader: Leader) -> None:
+        barrier = leader._barrier
+
+        def counted(f: Any, t: float, answered: bool) -> None:
+            waits[-1] += answered
+            barrier(f, t, answered)
+        leader._barrier = counted  # type: ignore[method-assign]
+
+    fleet_a, cloud_a = run_inproc(seed=4, arrivals=True)
+    arrivals = sum(1 for e in cloud_a if e[0] == "arrive")
+    assert arrivals > 20
+    runs = []
+    for prefix, answered in (("ans1/", {Topics("s", prefix="ans1/").event("+"): ["ready"]}), ("ans2/", None)):
+        waits.append(0)
+        fleet_b, cloud_b, _ = run_mqtt(broker, seed=4, prefix=prefix, tamper=count, arrivals=True, answered=answered)
+        runs.append((fleet_b, cloud_b))
+    assert runs[0] == runs[1] == (fleet_a, cloud_a)
+    assert waits[1] - waits[0] >= arrivals * 0.9  # (arrivals that come last in a batch with a request are its own)
+
+
+def test_a_follower_answering_an_event_it_declared_unanswered_fails_by_name(broker):
+    answered = {Topics("s", prefix="ans3/").event("+"): ["ready"]}
+    with pytest.raises(SyncError, match="declared quiet"):
+        run_mqtt(broker, seed=4, prefix="ans3/", arrivals=True, answered=answered, answer_all=True)
 
 
 def test_follower_that_never_answers_stops_the_leader_with_its_name(broker):
