@@ -16,11 +16,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from net.auth import SiteKey
-from net.envelope import Envelope
 from net.journal import Barrier, Journal
 from net.mqtt import MqttTransport
-from net.sync import LEADER_ID, PEER_TIMEOUT_S, PUMP_S, Control, SyncError, answered_events, sim_topic
-from net.topics import Topics, matches
+from net.sync import LEADER_ID, PEER_TIMEOUT_S, PUMP_S, Control, FollowerInfo, SyncError, sim_topic
+from net.topics import Topics
 
 
 @dataclass
@@ -61,6 +60,9 @@ class _Follower:
         self.id = follower_id
         self.quiet = quiet
         self.answered = answered
+        # what it declares, judged by the leader's own rule (``FollowerInfo.quiet_message``), to check itself by
+        self.declared = FollowerInfo(follower_id, [], quiet, "",
+                                     {f: frozenset(kinds) for f, kinds in answered.items()})
         self.timeout_s = timeout_s
         self.journal = journal
         self.ctl = Control(transport, key, follower_id)
@@ -165,16 +167,11 @@ class _Follower:
                 item = inbox.pop(key)
                 barrier.delivered.append(item)
                 self.tr.dispatch(*item)
-                if len(barrier.replies) > before and self._quiet(key[0], item[1]):
+                if len(barrier.replies) > before and self.declared.quiet_message(*item):
                     return barrier, f"published {barrier.replies[before][0]} while handling {key[0]}, declared quiet"
             return barrier, None
         finally:
             self.tr.publish_log = None
-
-    def _quiet(self, topic: str, env: Envelope) -> bool:
-        """As the leader judges it (``FollowerInfo.quiet_message``): what this follower said it never answers."""
-        kinds = answered_events(self.answered, topic)
-        return any(matches(q, topic) for q in self.quiet) or (kinds is not None and env.body.get("event") not in kinds)
 
     def _ack(self, body: dict[str, Any], published: list[str], error: str | None) -> None:
         t, n = float(body["t"]), int(body["n"])
