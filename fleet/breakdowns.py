@@ -106,6 +106,12 @@ class Breakdowns:
             f.state[i] = TruckState.DOWN
             f.v[i] = 0.0
 
+    @property
+    def _aside_at(self) -> np.ndarray:
+        """[s] per truck: when one broken down on the road stands aside (``_aside``); inf for the others."""
+        f = self.fleet
+        return np.where(f.down, f.down_since + self.params.failures.block_s, np.inf)
+
     def _truck_repaired(self, i: int) -> None:
         f = self.fleet
         f.down[i] = False

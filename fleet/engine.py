@@ -16,6 +16,7 @@ import numpy as np
 from fleet import kinematics
 from fleet.breakdowns import Breakdowns
 from fleet.comms import FleetComms
+from fleet.departures import Departures
 from fleet.estop import RemoteEstop
 from fleet.events import EventQueue
 from fleet.facilities import ServicePoint, Unit
@@ -29,12 +30,11 @@ from fleet.sections import SectionClaims
 from fleet.service_cycle import ServiceCycle
 from fleet.sitelayout import layout_body
 from fleet.state import HOLD_LINK, HOLD_STOP, STATE_NAME_OF, FleetArrays, TruckState
+from fleet.tickgrid import TickGrid
 from fleet.truckclass import TruckClass
 from net.transport import Transport
 
-DEPART_RETRY_S = 1.0  # [s] how often a truck blocked at a facility exit looks again
 CLAIM_MARGIN_M = 30.0  # [m] beyond braking distance at which a single-lane section is claimed
-WAIT_ORDER = int(TruckState.WAIT_ORDER)  # a plain int: an IntEnum member costs a class-attribute lookup each use
 
 
 @dataclass(frozen=True)
@@ -55,7 +55,7 @@ class HaulParams:
     failures: FailureParams = field(default_factory=FailureParams)
 
 
-class Simulation(ServiceCycle, Breakdowns):
+class Simulation(ServiceCycle, Breakdowns, Departures):
     def __init__(self, mine: MineMap, net: RoadNetwork, routes: RouteTable, classes: list[TruckClass],
                  truck_class: list[int], starts: list[str], transport: Transport, comms: FleetComms,
                  rng: np.random.Generator, params: HaulParams, events: tuple[ScheduledEvent, ...] = (),
@@ -73,6 +73,8 @@ class Simulation(ServiceCycle, Breakdowns):
         self.transport = transport
         self.comms = comms
         self.queue = EventQueue()
+        self.grid = TickGrid(params.dt)
+        self.ticks = 0  # ticks done; the clock is ``grid.time(ticks)``
         self.t = 0.0
         ids = list(comms.ids)
         self.fleet = FleetArrays(ids, np.asarray(truck_class))
@@ -84,6 +86,7 @@ class Simulation(ServiceCycle, Breakdowns):
         self.fac_xyz = np.array([net.nodes[net.facility_node[p.id]] for p in self.points])
         self.by_pair = routes.by_pair  # route choice on the roads open now
         self.closed: Counter[str] = Counter()  # road id -> closures in force
+        self._init_departures()
 
         f = self.fleet
         self.log: list[tuple[float, str, str, str, float]] = []  # (t, truck, event, facility, payload)
@@ -190,13 +193,7 @@ class Simulation(ServiceCycle, Breakdowns):
                 return 1  # an observer that watches every tick
             due.append(next_due())
         horizon = min(d for d in due if d is not None)
-        t, ticks = self.t, 0
-        while ticks < most:
-            t = round(t + self.params.dt, 9)
-            ticks += 1
-            if t >= horizon:
-                break
-        return ticks
+        return self.grid.first_at_or_after(self.ticks, horizon, most)
 
     def step(self, ticks: int = 1) -> int:
         """One tick, or ``ticks`` ticks in which nothing but motion happens (see ``run``); returns the ticks done
@@ -229,8 +226,8 @@ class Simulation(ServiceCycle, Breakdowns):
             if self.onboard is not None:
                 for i, obstacle in self.onboard.after_move(on, seg):
                     self._collide(i, obstacle)
-        for _ in range(done):
-            self.t = round(self.t + self.params.dt, 9)
+        self.ticks += done
+        self.t = self.grid.time(self.ticks)
         self._update_link()
         for i in arrived:
             self._arrive(int(i))
@@ -380,31 +377,6 @@ class Simulation(ServiceCycle, Breakdowns):
             return -1
         found = self.unit_of.get(str(unit_id))
         return found[1].index if found is not None and found[0].id == dest else None
-
-    def _depart(self, i: int, route: int, request: int) -> None:
-        """Pull out onto the route once its first stretch is clear (and a single-lane start is ours)."""
-        f = self.fleet
-        if f.state[i] != WAIT_ORDER or f.request_seq[i] != request:
-            return
-        if not self._exit_clear(i, route):
-            self.queue.push(self.t + DEPART_RETRY_S, self._depart, i, route, request)
-            return
-        f.route[i] = route
-        f.dest[i] = self.point_by_id[self.rt.routes[route].dest].index
-        f.s[i] = 0.0
-        f.v[i] = 0.0
-        f.state[i] = TruckState.TRAVEL_LOADED if f.payload_t[i] > 0 else TruckState.TRAVEL_EMPTY
-        self._record(i, "depart", self.rt.routes[route].dest)
-
-    def _exit_clear(self, i: int, route: int) -> bool:
-        """No truck within a length plus the jam gap of the route start, and any single-lane start claimed."""
-        f, rt = self.fleet, self.rt
-        first = int(rt.route_edges[route, 0])
-        clear = float(self.ct.length[f.class_index[i]]) + self.params.traffic.jam_gap_m
-        if kinematics.exit_blocked(rt, f.state, f.route, f.s, first, clear):
-            return False
-        section = rt.edge_section[first]
-        return section < 0 or self.claims.claim(i, int(section), int(rt.route_section_node[route, 0]), 0.0)
 
     def _telemetry(self) -> None:
         """Every truck reports position, speed, state and payload (QoS 0), built column-wise."""

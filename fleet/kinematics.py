@@ -64,25 +64,48 @@ def _locate(route: np.ndarray, s: np.ndarray, route_base: np.ndarray, route_len:
     return out
 
 
-def exit_blocked(rt: RouteTable, state: np.ndarray, route: np.ndarray, s: np.ndarray, edge: int,
-                 clear_m: float) -> bool:
-    """Some truck on the road stands on ``edge`` within ``clear_m`` [m] of its start (a truck waiting to pull
-    out onto it looks again later). One compiled pass: trucks blocked at an exit ask this every second."""
-    return _exit_blocked(MOVING_STATE, state, route, s, edge, clear_m, rt.route_base, rt.route_len, rt.seg_gs0,
-                         rt.seg_edge, rt.seg_edge_s0)
+def exit_wait(rt: RouteTable, ct: ClassTable, traffic: Traffic, state: np.ndarray, route: np.ndarray, s: np.ndarray,
+              v: np.ndarray, cls: np.ndarray, aside_at: np.ndarray, edge: int, clear_m: float,
+              now: float) -> float | None:
+    """None when no truck on the road stands on ``edge`` within ``clear_m`` [m] of its start; else a lower bound
+    [s] on how long until every truck that does has left that stretch.
+
+    A truck waiting to pull out onto the edge looks again later, and needs to look no sooner than this bound: a
+    truck cannot cover the distance it still has to go in the zone (to ``clear_m``, to the edge's end, or to its
+    route's end, where it arrives and leaves the road) faster than at its class's top acceleration from its speed
+    now, the kinematic tick's own bound (``_tick``: v grows by at most ``accel * dt`` a tick, distance is the
+    trapezoid of the speeds). The only other way off the road is standing aside after a breakdown, at
+    ``aside_at`` [s] (inf for a truck that is not broken down). One compiled pass: waiting trucks ask this often.
+    """
+    wait = _exit_wait(MOVING_STATE, state, route, s, v, cls, aside_at, edge, clear_m, now, rt.route_base,
+                      rt.route_len, rt.seg_gs0, rt.seg_edge, rt.seg_edge_s0, rt.seg_k, rt.seg_s0, rt.seg_len,
+                      ct.accel, traffic.arrive_tol_m)
+    return None if wait < 0.0 else wait
 
 
 @njit(cache=True)
-def _exit_blocked(moving_state, state, route, s, edge, clear_m, route_base, route_len, seg_gs0, seg_edge,
-                  seg_edge_s0):
+def _exit_wait(moving_state, state, route, s, v, cls, aside_at, edge, clear_m, now, route_base, route_len, seg_gs0,
+               seg_edge, seg_edge_s0, seg_k, seg_s0, seg_len, accel, arrive_tol):
+    wait = -1.0  # no truck in the zone
     for i in range(len(state)):
         if not moving_state[state[i]]:
             continue
         r = route[i]
         k = np.searchsorted(seg_gs0, route_base[r] + min(s[i], route_len[r] - 1e-6), side="right") - 1
-        if seg_edge[k] == edge and s[i] - seg_edge_s0[k] < clear_m:
-            return True
-    return False
+        if seg_edge[k] != edge or s[i] - seg_edge_s0[k] >= clear_m:
+            continue
+        # Route distance at which it is out of the zone (past the clearance, on the next edge, or arrived), less
+        # a margin for rounding. The edge ends where its last segment on this route does.
+        last = k
+        route_end = route_base[r] + route_len[r]
+        while last + 1 < len(seg_k) and seg_gs0[last + 1] < route_end and seg_k[last + 1] == seg_k[k]:
+            last += 1
+        out = min(seg_edge_s0[k] + clear_m, seg_s0[last] + seg_len[last], route_len[r] - arrive_tol) - 1e-6
+        d = max(out - s[i], 0.0)
+        a = accel[cls[i]]
+        motion = 2.0 * d / (v[i] + np.sqrt(v[i] * v[i] + 2.0 * a * d)) if d > 0.0 else 0.0
+        wait = max(wait, min(motion, max(aside_at[i] - now, 0.0)))
+    return wait
 
 
 def tick(rt: RouteTable, ct: ClassTable, traffic: Traffic, dt: float, state: np.ndarray, route: np.ndarray,
