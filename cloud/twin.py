@@ -82,7 +82,8 @@ LEARN_RATE = 0.2  # [-] weight of the newest observed trip in a route's learned 
 class FleetTwin:
     trucks: dict[str, TruckView] = field(default_factory=dict)
     _cols: _Columns = field(default_factory=_Columns)
-    _batch_rows: tuple[list[str] | None, np.ndarray] = (None, np.empty(0, dtype=np.int64))  # senders -> rows
+    # senders -> their rows, and those rows as a slice when they run in order
+    _batch_rows: tuple[list[str] | None, np.ndarray, slice | None] = (None, np.empty(0, dtype=np.int64), None)
     trip_s: dict[tuple[str, str, str, bool], float] = field(default_factory=dict)  # learned: (from, to, class, loaded)
     _ordered: dict[str, tuple[str, str, bool, float]] = field(default_factory=dict)  # truck -> (from, to, loaded, t)
     units_down: dict[str, set[str]] = field(default_factory=dict)  # facility -> units out of service
@@ -109,9 +110,20 @@ class FleetTwin:
                            state: list[str], payload_t: np.ndarray) -> None:
         """``on_telemetry`` for many trucks' messages (one each) delivered at ``t``, given as columns."""
         if truck_ids is not self._batch_rows[0]:  # a fleet sends the same list of senders every period
-            self._batch_rows = (truck_ids, np.array([self.truck(tid)._i for tid in truck_ids], dtype=np.int64))
-        rows = self._batch_rows[1]
+            rows = np.array([self.truck(tid)._i for tid in truck_ids], dtype=np.int64)
+            first = int(rows[0]) if len(rows) else 0
+            span = slice(first, first + len(rows)) if np.array_equal(rows, np.arange(first, first + len(rows))) \
+                else None
+            self._batch_rows = (truck_ids, rows, span)
+        _, rows, span = self._batch_rows
         c = self._cols
+        if span is not None and not (t < c.t_seen[span]).any():
+            # The usual period: the senders are rows in a run (the twin met them in the order of their ids), and
+            # every message is the newest: slices instead of gathers.
+            c.t_seen[span] = t
+            c.x[span], c.y[span], c.speed_mps[span], c.payload_t[span] = x, y, v, payload_t
+            c.state[span] = state
+            return
         newer = ~(t < c.t_seen[rows])  # an older message overtaken by a newer one changes nothing
         if not newer.all():
             rows, x, y, v, payload_t = rows[newer], x[newer], y[newer], v[newer], payload_t[newer]

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
+from numba import njit
 
 from fleet.failures import CloudOutage
 from net.auth import REASONS, SiteKey, Verifier
@@ -35,8 +36,9 @@ class FleetComms:
         self.link = link
         self.ids = truck_ids
         self.index = {tid: i for i, tid in enumerate(truck_ids)}
-        self._seq = [0] * len(truck_ids)
+        self._seq = np.zeros(len(truck_ids), dtype=np.int64)  # messages sent, per truck
         self._by_src = np.argsort(np.asarray(truck_ids), kind="stable")  # delivery order of a batch
+        self._in_src_order = bool(np.array_equal(self._by_src, np.arange(len(truck_ids))))  # T001, T002, ...
         self._ids_by_src = [truck_ids[i] for i in self._by_src.tolist()]
         self._site_seq = 0
         self.sent = 0
@@ -51,7 +53,7 @@ class FleetComms:
 
     def _envelope(self, i: int, kind: str, t: float, body: dict[str, Any]) -> Envelope:
         self._seq[i] += 1
-        return Envelope(kind=kind, src=self.ids[i], seq=self._seq[i], t_sent=t, body=body)
+        return Envelope(kind=kind, src=self.ids[i], seq=int(self._seq[i]), t_sent=t, body=body)
 
     def _size(self, env: Envelope) -> int:
         """Bytes on the air, for links whose delay depends on it (the time fields hold placeholders)."""
@@ -85,7 +87,8 @@ class FleetComms:
                       payload_t: np.ndarray) -> None:
         """Every truck's telemetry at ``t`` (QoS 0). As one columnar batch where the transport takes batches and
         the link delivers them all at once without needing their size (net/batch.py); else one message each.
-        ``state``: the state names, an array of str objects."""
+        ``state``: the state names, an array of str objects. The arrays may become the batch's own: pass ones
+        that nothing changes afterwards."""
         uplink_all = getattr(self.link, "uplink_all", None)
         publish_batch = getattr(self.transport, "publish_batch", None)
         if uplink_all is None or publish_batch is None or getattr(self.link, "needs_size", False):
@@ -94,16 +97,20 @@ class FleetComms:
                 self.telemetry(i, t, {"x": xs[i], "y": ys[i], "v": vs[i], "state": state[i], "payload_t": loads[i]})
             return
         n = len(self.ids)
-        self._seq = [s + 1 for s in self._seq]
+        self._seq += 1
         self.sent += n
         t_deliver = uplink_all(t)
         if self.outage.end_of(t_deliver) is not None:  # past the radio, the cloud is cut off
             self.outage.lost["uplink"] += n
             return
-        order = self._by_src
-        seq = np.asarray(self._seq)[order].tolist()
-        publish_batch(TelemetryBatch(t, t_deliver, self._ids_by_src, seq, x[order], y[order], v[order],
-                                     state[order].tolist(), payload_t[order]), self.topics.telemetry)
+        if not self._in_src_order:
+            order = self._by_src
+            x, y, v, state, payload_t, seq = x[order], y[order], v[order], state[order], payload_t[order], \
+                self._seq[order]
+        else:
+            seq = self._seq
+        publish_batch(TelemetryBatch(t, t_deliver, self._ids_by_src, seq.tolist(), x, y, v, state.tolist(),
+                                     payload_t), self.topics.telemetry)
 
     def publish_layout(self, t: float, body: dict[str, Any]) -> None:
         self._site_seq += 1
@@ -187,3 +194,17 @@ class FleetComms:
                 on_estop(i, bool(env.body["engage"]), t_arrival)
 
         self.transport.subscribe(self.topics.estop, handle)
+
+
+@njit(cache=True)
+def telemetry_columns(x: np.ndarray, y: np.ndarray, v: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Position [m] to the centimetre and speed [m/s] to the millimetre per second, as telemetry reports them:
+    ``np.round(x, 2)``, ``np.round(y, 2)``, ``np.round(v, 3)`` bit for bit (numpy rounds as ``rint(a * 10**d) /
+    10**d``), in one compiled pass instead of three numpy calls every period."""
+    n = len(x)
+    xr, yr, vr = np.empty(n), np.empty(n), np.empty(n)
+    for k in range(n):
+        xr[k] = np.rint(x[k] * 100.0) / 100.0
+        yr[k] = np.rint(y[k] * 100.0) / 100.0
+        vr[k] = np.rint(v[k] * 1000.0) / 1000.0
+    return xr, yr, vr

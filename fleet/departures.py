@@ -82,9 +82,10 @@ class Departures:
         grid = self.grid
         earliest = self.t + wait - 2.0 * self.params.dt
         k = self.ticks
+        most = int(DEPART_RETRY_S / self.params.dt) + 2  # ticks from one look to the next, and more
         at = self.t + DEPART_RETRY_S
         while at < earliest:
-            k += grid.first_at_or_after(k, at, 1 << 62)  # the tick that look would fire at
+            k += grid.first_at_or_after(k, at, most)  # the tick that look would fire at
             at = grid.time(k) + DEPART_RETRY_S
         return at
 

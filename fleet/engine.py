@@ -15,7 +15,7 @@ import numpy as np
 
 from fleet import kinematics
 from fleet.breakdowns import Breakdowns
-from fleet.comms import FleetComms
+from fleet.comms import FleetComms, telemetry_columns
 from fleet.departures import Departures
 from fleet.estop import RemoteEstop
 from fleet.events import EventQueue
@@ -381,8 +381,8 @@ class Simulation(ServiceCycle, Breakdowns, Departures):
     def _telemetry(self) -> None:
         """Every truck reports position, speed, state and payload (QoS 0), built column-wise."""
         f = self.fleet
-        self.comms.telemetry_all(self.t, np.round(f.x, 2), np.round(f.y, 2), np.round(f.v, 3),
-                                 STATE_NAME_OF[f.state], f.payload_t.copy())
+        x, y, v = telemetry_columns(f.x, f.y, f.v)
+        self.comms.telemetry_all(self.t, x, y, v, STATE_NAME_OF[f.state], f.payload_t.copy())
         self.queue.push(self.t + self.params.telemetry_period_s, self._telemetry)
 
     # -- the site layout the cloud plans on -----------------------------------------------------------

@@ -43,10 +43,16 @@ class TickGrid:
     def first_at_or_after(self, k: int, horizon: float, most: int) -> int:
         """The fewest ticks n (1 <= n <= ``most``) after tick ``k`` at whose end the clock has reached ``horizon``
         [s]; ``most`` when it does not within them."""
-        if most <= 1:
+        if most <= 1 or horizon == math.inf:
             return most
-        if horizon == math.inf:
-            return most
+        nanos = self._nanos
+        if nanos and (k + most) * nanos < EXACT_LIMIT:  # the closed form, inline: this runs before every tick call
+            n = min(max(math.ceil((horizon - (k * nanos) / 1e9) / self.dt), 1), most)
+            while n > 1 and ((k + n - 1) * nanos) / 1e9 >= horizon:
+                n -= 1
+            while n < most and ((k + n) * nanos) / 1e9 < horizon:
+                n += 1
+            return n
         n = min(max(math.ceil((horizon - self.time(k)) / self.dt), 1), most)
         while n > 1 and self.time(k + n - 1) >= horizon:
             n -= 1

@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from fleet.comms import telemetry_columns
 from fleet.following import EDGE_KEY, following_work, leader_gaps, leader_gaps_into, sort_along
 from fleet.kinematics import MOVING_STATE, ClassTable, Traffic, exit_wait, locate
 from fleet.state import TruckState
@@ -131,3 +132,13 @@ def test_leader_gaps_from_last_ticks_order_equal_a_fresh_sort(rt):
         leader_gaps_into(*args, length, work)
         np.testing.assert_array_equal(work[0], gap)
         np.testing.assert_array_equal(work[1], lead)
+
+
+def test_telemetry_columns_round_as_numpy_does_bit_for_bit():
+    rng = np.random.default_rng(11)
+    for scale in (1e-3, 1.0, 1e3, 1e6):
+        a = rng.uniform(-scale, scale, 200_000)
+        a[:2000] = np.arange(-1000, 1000) * 0.005  # halves of the last kept digit, both signs, and zeros
+        x, y, v = telemetry_columns(a, -a, np.abs(a))
+        for got, want in ((x, np.round(a, 2)), (y, np.round(-a, 2)), (v, np.round(np.abs(a), 3))):
+            assert np.array_equal(got.view(np.int64), want.view(np.int64))
