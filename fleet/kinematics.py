@@ -166,13 +166,13 @@ def _ticks(ticks, dt, moving_state, state, route, s, v, payload_t, cls, x, y, z,
             s_m[j] = s[idx[j]]
             v_m[j] = v[idx[j]]
         leader_gaps_into(seg, s_m, r_m, seg_edge, seg_edge_s0, seg_k, route_edges, route_edge_s0, length_m, work)
-        arrived = _tick(dt, idx, seg, r_m, s_m, v_m, work[0], work[1], s, v, payload_t, cls, odometer, stop_gap,
+        n_arrived = _tick(dt, idx, seg, r_m, s_m, v_m, work[0], work[1], s, v, payload_t, cls, odometer, stop_gap,
                         v_limit, min_gap, vmax, vexit, seg_s0, seg_len, seg_grade, seg_rr, route_len, route_base,
                         seg_gs0, empty_kg, power_w, rimpull_n, accel, brake, emergency, jam_gap, headway,
                         arrive_tol)
-        if len(arrived) or done == ticks:
+        if n_arrived or done == ticks:
             _place(idx, seg, s, x, y, z, heading, seg_s0, seg_len, seg_heading, seg_lane_xy, p0, p1)
-            return done, arrived
+            return done, _arrived(idx, r_m, s, route_len, arrive_tol) if n_arrived else np.empty(0, dtype=np.int64)
     return 0, np.empty(0, dtype=np.int64)
 
 
@@ -182,14 +182,14 @@ def _tick(dt, idx, seg, r_m, s_m, v_old, gap, lead, s, v, payload_t, cls, odomet
           accel, brake, emergency, jam_gap, headway, arrive_tol):
     """One tick of the trucks ``idx`` (those on the road: their routes ``r_m``, distances ``s_m`` and speeds
     ``v_old`` as the tick starts, and the gaps and leaders ``leader_gaps`` found), whose segments ``seg`` it moves on
-    with them."""
+    with them; returns how many reached their route's end (``_arrived`` names them)."""
     count = len(idx)
     for j in range(count):
         # A truck's rear (not a junction given way at), from a truck that has entered the road: one still at its
         # route's start is in the loading or dump area beside the one that left before it, and waits there.
         if lead[j] >= 0 and s_m[j] > 0.0 and gap[j] < min_gap[0]:
             min_gap[0] = gap[j]
-    arrived = np.zeros(count, dtype=np.bool_)
+    n_arrived = 0
     for j in range(count):
         i = idx[j]
         c, k, vj = cls[i], seg[j], v_old[j]
@@ -237,8 +237,22 @@ def _tick(dt, idx, seg, r_m, s_m, v_old, gap, lead, s, v, payload_t, cls, odomet
         while kn + 1 < len(seg_gs0) and seg_gs0[kn + 1] <= gs:  # the searchsorted(side="right") - 1 result
             kn += 1
         seg[j] = kn
-        arrived[j] = sn >= route_len[r] - arrive_tol
-    return idx[arrived]
+        if sn >= route_len[r] - arrive_tol:
+            n_arrived += 1
+    return n_arrived
+
+
+@njit(cache=True)
+def _arrived(idx, r_m, s, route_len, arrive_tol):
+    """The trucks ``idx`` at their route's end (within ``arrive_tol``): after a tick that ``_tick`` says had
+    arrivals, so the ticks without any allocate nothing."""
+    out = np.empty(len(idx), dtype=np.int64)
+    n = 0
+    for j in range(len(idx)):
+        if s[idx[j]] >= route_len[r_m[j]] - arrive_tol:
+            out[n] = idx[j]
+            n += 1
+    return out[:n]
 
 
 @njit(cache=True)
