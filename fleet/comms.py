@@ -10,7 +10,6 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
-from numba import njit
 
 from fleet.failures import CloudOutage
 from net.auth import REASONS, SiteKey, Verifier
@@ -195,16 +194,3 @@ class FleetComms:
 
         self.transport.subscribe(self.topics.estop, handle)
 
-
-@njit(cache=True)
-def telemetry_columns(x: np.ndarray, y: np.ndarray, v: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Position [m] to the centimetre and speed [m/s] to the millimetre per second, as telemetry reports them:
-    ``np.round(x, 2)``, ``np.round(y, 2)``, ``np.round(v, 3)`` bit for bit (numpy rounds as ``rint(a * 10**d) /
-    10**d``), in one compiled pass instead of three numpy calls every period."""
-    n = len(x)
-    xr, yr, vr = np.empty(n), np.empty(n), np.empty(n)
-    for k in range(n):
-        xr[k] = np.rint(x[k] * 100.0) / 100.0
-        yr[k] = np.rint(y[k] * 100.0) / 100.0
-        vr[k] = np.rint(v[k] * 1000.0) / 1000.0
-    return xr, yr, vr

@@ -15,7 +15,7 @@ import numpy as np
 
 from fleet import kinematics
 from fleet.breakdowns import Breakdowns
-from fleet.comms import FleetComms, telemetry_columns
+from fleet.comms import FleetComms
 from fleet.departures import Departures
 from fleet.estop import RemoteEstop
 from fleet.events import EventQueue
@@ -29,7 +29,8 @@ from fleet.routes import RouteTable
 from fleet.sections import SectionClaims
 from fleet.service_cycle import ServiceCycle
 from fleet.sitelayout import layout_body
-from fleet.state import HOLD_LINK, HOLD_STOP, STATE_NAME_OF, FleetArrays, TruckState
+from fleet.state import HOLD_LINK, HOLD_STOP, FleetArrays, TruckState
+from fleet.telemetry import Telemetry
 from fleet.tickgrid import TickGrid
 from fleet.truckclass import TruckClass
 from net.transport import Transport
@@ -55,7 +56,7 @@ class HaulParams:
     failures: FailureParams = field(default_factory=FailureParams)
 
 
-class Simulation(ServiceCycle, Breakdowns, Departures):
+class Simulation(ServiceCycle, Breakdowns, Departures, Telemetry):
     def __init__(self, mine: MineMap, net: RoadNetwork, routes: RouteTable, classes: list[TruckClass],
                  truck_class: list[int], starts: list[str], transport: Transport, comms: FleetComms,
                  rng: np.random.Generator, params: HaulParams, events: tuple[ScheduledEvent, ...] = (),
@@ -113,8 +114,7 @@ class Simulation(ServiceCycle, Breakdowns, Departures):
         self.remote_estop = RemoteEstop(self)
         comms.publish_layout(0.0, self.layout_body())
         self._place(starts)
-        if params.telemetry_period_s > 0:
-            self.queue.push(0.0, self._telemetry)
+        self._init_telemetry()
         self._schedule_failures(tuple(e for e in events if e.kind not in NETWORK_KINDS))
         schedule_network_faults(self, events)
 
@@ -172,7 +172,8 @@ class Simulation(ServiceCycle, Breakdowns, Departures):
         n_ticks = round((until - self.t) / self.params.dt)
         done = 0
         while done < n_ticks:
-            done += self.step(self._quiet_ticks(n_ticks - done, next_report))
+            ticks = self._quiet_ticks(n_ticks - done, next_report)
+            done += self.step(ticks, self._reports_within(ticks))
             if self.t >= next_report:
                 progress(self.t)
                 next_report += 60.0
@@ -181,10 +182,12 @@ class Simulation(ServiceCycle, Breakdowns, Departures):
 
     def _quiet_ticks(self, most: int, report_t: float) -> int:
         """How many ticks (up to ``most``) can run before anything but motion is due: the tick at whose end the
-        first event, message, link update, observer or progress report falls is the last of them."""
+        first event, message, link update, observer or progress report falls is the last of them. Telemetry
+        events the kernel can take on the way do not count (``fleet.telemetry``)."""
         if most <= 1 or self.rt.has_sections or self.onboard is not None or self._sync is not None:
             return 1
-        due = [report_t, self.queue.next_time(), self.transport.next_due()]
+        event = self.queue.next_time_behind_head() if self._telemetry_due() else self.queue.next_time()
+        due = [report_t, event, self.transport.next_due()]
         if self._link_update is not None:
             due.append(self._next_link_t - 1e-9)
         for obs in self.observers:
@@ -195,9 +198,10 @@ class Simulation(ServiceCycle, Breakdowns, Departures):
         horizon = min(d for d in due if d is not None)
         return self.grid.first_at_or_after(self.ticks, horizon, most)
 
-    def step(self, ticks: int = 1) -> int:
+    def step(self, ticks: int = 1, reports: np.ndarray | None = None) -> int:
         """One tick, or ``ticks`` ticks in which nothing but motion happens (see ``run``); returns the ticks done
-        (fewer when a truck reaches its destination first)."""
+        (fewer when a truck reaches its destination first). ``reports``: the ticks among them after which the
+        kernel takes the telemetry (``fleet.telemetry``)."""
         f, rt = self.fleet, self.rt
         stop = self._no_stop
         on = np.empty(0, dtype=np.int64)
@@ -216,9 +220,12 @@ class Simulation(ServiceCycle, Breakdowns, Departures):
             self.v_limit.fill(np.inf)  # reset each tick: a hold that has ended must not leave its limit behind
         if self._stopping:
             self.v_limit[(f.hold_reason & HOLD_STOP) != 0] = 0.0
+        taken = np.empty((len(reports), 3, f.n)) if reports is not None else None
         done, arrived = kinematics.tick(rt, self.ct, self.params.traffic, self.params.dt, f.state, f.route, f.s,
                                         f.v, f.payload_t, f.class_index, f.x, f.y, f.z, f.heading, f.odometer_m,
-                                        f.state_time, stop, self.v_limit, self.min_gap, ticks)
+                                        f.state_time, stop, self.v_limit, self.min_gap, ticks, reports, taken)
+        if reports is not None:
+            self._send_reports(self.ticks, reports, done, taken)
         if len(on):
             seg = self.segment_of(f.route[on], f.s[on])
             if rt.has_sections:
@@ -377,13 +384,6 @@ class Simulation(ServiceCycle, Breakdowns, Departures):
             return -1
         found = self.unit_of.get(str(unit_id))
         return found[1].index if found is not None and found[0].id == dest else None
-
-    def _telemetry(self) -> None:
-        """Every truck reports position, speed, state and payload (QoS 0), built column-wise."""
-        f = self.fleet
-        x, y, v = telemetry_columns(f.x, f.y, f.v)
-        self.comms.telemetry_all(self.t, x, y, v, STATE_NAME_OF[f.state], f.payload_t.copy())
-        self.queue.push(self.t + self.params.telemetry_period_s, self._telemetry)
 
     # -- the site layout the cloud plans on -----------------------------------------------------------
 

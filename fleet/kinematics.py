@@ -15,12 +15,14 @@ from numba import njit
 from fleet.following import EDGE_KEY, following_work, leader_gaps_into
 from fleet.routes import RouteTable
 from fleet.state import ON_ROAD, TruckState
+from fleet.telemetry import telemetry_columns_into
 from fleet.truckclass import G, TruckClass
 
 TRAVEL_EMPTY = int(TruckState.TRAVEL_EMPTY)
 TRAVEL_LOADED = int(TruckState.TRAVEL_LOADED)
 # States the kernel moves (those on the road): travelling, holding (a controlled stop), e-stopped (held at 0).
 MOVING_STATE = np.isin(np.arange(len(TruckState)), ON_ROAD)
+NO_REPORTS = np.empty(0, dtype=np.int64)
 
 
 @dataclass(frozen=True)
@@ -112,7 +114,8 @@ def tick(rt: RouteTable, ct: ClassTable, traffic: Traffic, dt: float, state: np.
          s: np.ndarray, v: np.ndarray, payload_t: np.ndarray, cls: np.ndarray, x: np.ndarray, y: np.ndarray,
          z: np.ndarray, heading: np.ndarray, odometer: np.ndarray, state_time: np.ndarray,
          stop_gap: np.ndarray, v_limit: np.ndarray, min_gap: np.ndarray | None = None,
-         ticks: int = 1) -> tuple[int, np.ndarray]:
+         ticks: int = 1, reports: np.ndarray | None = None,
+         taken: np.ndarray | None = None) -> tuple[int, np.ndarray]:
     """Advance the whole fleet by up to ``ticks`` ticks of ``dt`` [s] in place, stopping after the first tick in
     which a truck reaches its route's end; returns the ticks done and the trucks that arrived in the last one.
 
@@ -123,22 +126,27 @@ def tick(rt: RouteTable, ct: ClassTable, traffic: Traffic, dt: float, state: np.
     hold for every tick of the call. ``min_gap`` (one element, [m]), when given, is lowered to the least bumper
     gap between a truck and the one ahead of it on its path as the tick finds them: the car-following gaps are
     computed every tick anyway, so the safety invariant (never closer than the jam gap) is watched at every tick
-    for the cost of one compare.
+    for the cost of one compare. ``reports`` (ascending tick numbers, each below ``ticks``), when given: after each
+    of those ticks, if the call goes on, the fleet's telemetry columns (``fleet.telemetry``) are taken into the next
+    ``taken[j]`` (shape ``(len(reports), 3, n)``), positions placed first (``fleet.telemetry`` sends them).
     """
     watch = min_gap if min_gap is not None else np.full(1, np.inf)
-    return _ticks(ticks, dt, MOVING_STATE, state, route, s, v, payload_t, cls, x, y, z, heading, odometer,
-                  state_time, stop_gap, v_limit, watch, rt.vmax, rt.vexit, rt.seg_s0, rt.seg_len, rt.seg_grade,
-                  rt.seg_rr, rt.seg_heading, rt.seg_lane_xy, rt.p0, rt.p1, rt.route_base, rt.route_len, rt.seg_gs0,
-                  rt.seg_edge, rt.seg_edge_s0, rt.seg_k, rt.route_edges, rt.route_edge_s0, len(rt.edge_len),
+    if reports is None or taken is None:
+        reports, taken = NO_REPORTS, np.empty((0, 3, len(state)))
+    return _ticks(ticks, reports, taken, dt, MOVING_STATE, state, route, s, v, payload_t, cls, x, y, z, heading,
+                  odometer, state_time, stop_gap, v_limit, watch, rt.vmax, rt.vexit, rt.seg_s0, rt.seg_len,
+                  rt.seg_grade, rt.seg_rr, rt.seg_heading, rt.seg_lane_xy, rt.p0, rt.p1, rt.route_base, rt.route_len,
+                  rt.seg_gs0, rt.seg_edge, rt.seg_edge_s0, rt.seg_k, rt.route_edges, rt.route_edge_s0, len(rt.edge_len),
                   ct.empty_kg, ct.power_w, ct.rimpull_n, ct.accel, ct.brake, ct.emergency, ct.length,
                   traffic.jam_gap_m, traffic.headway_s, traffic.arrive_tol_m)
 
 
 @njit(cache=True)
-def _ticks(ticks, dt, moving_state, state, route, s, v, payload_t, cls, x, y, z, heading, odometer, state_time,
-           stop_gap, v_limit, min_gap, vmax, vexit, seg_s0, seg_len, seg_grade, seg_rr, seg_heading, seg_lane_xy, p0,
-           p1, route_base, route_len, seg_gs0, seg_edge, seg_edge_s0, seg_k, route_edges, route_edge_s0, n_edges,
-           empty_kg, power_w, rimpull_n, accel, brake, emergency, length, jam_gap, headway, arrive_tol):
+def _ticks(ticks, reports, taken, dt, moving_state, state, route, s, v, payload_t, cls, x, y, z, heading, odometer,
+           state_time, stop_gap, v_limit, min_gap, vmax, vexit, seg_s0, seg_len, seg_grade, seg_rr, seg_heading,
+           seg_lane_xy, p0, p1, route_base, route_len, seg_gs0, seg_edge, seg_edge_s0, seg_k, route_edges,
+           route_edge_s0, n_edges, empty_kg, power_w, rimpull_n, accel, brake, emergency, length, jam_gap, headway,
+           arrive_tol):
     # No truck changes state inside the call (it ends at the first arrival), so who moves is found once, and each
     # truck's segment is carried from tick to tick: a truck only moves forward, so a short walk replaces a search.
     n_all = len(state)
@@ -159,6 +167,7 @@ def _ticks(ticks, dt, moving_state, state, route, s, v, payload_t, cls, x, y, z,
     seg = _locate(r_m, s_m, route_base, route_len, seg_gs0)
     work = following_work(count, n_edges)
     work[2][:] = np.argsort(seg_edge[seg] * EDGE_KEY + (s_m - seg_edge_s0[seg]), kind="mergesort")
+    report = 0  # the next of ``reports``
     for done in range(1, ticks + 1):
         for i in range(n_all):
             state_time[i, state[i]] += dt
@@ -173,6 +182,10 @@ def _ticks(ticks, dt, moving_state, state, route, s, v, payload_t, cls, x, y, z,
         if n_arrived or done == ticks:
             _place(idx, seg, s, x, y, z, heading, seg_s0, seg_len, seg_heading, seg_lane_xy, p0, p1)
             return done, _arrived(idx, r_m, s, route_len, arrive_tol) if n_arrived else np.empty(0, dtype=np.int64)
+        if report < len(reports) and reports[report] == done:
+            _place(idx, seg, s, x, y, z, heading, seg_s0, seg_len, seg_heading, seg_lane_xy, p0, p1)
+            telemetry_columns_into(x, y, v, taken[report])
+            report += 1
     return 0, np.empty(0, dtype=np.int64)
 
 

@@ -1,5 +1,6 @@
 """Ticks run back to back in the compiled kernel are the same ticks as one at a time (fleet/engine.py,
-``Simulation.run``): identical results, and the engine really does batch them."""
+``Simulation.run``), and telemetry taken inside the kernel is the same as telemetry events fired one by one
+(fleet/telemetry.py): identical results, and the engine really does batch them."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ import json
 import pytest
 from conftest import REPO
 
+from bench.peer_openmines import imported_scenario
+from cloud.service import CloudService
 from fleet.engine import Simulation
 from fleet.kpi import summarize
 from fleet.trace import TraceRecorder
@@ -24,10 +27,10 @@ def shift(name: str, hours: float) -> tuple[str, list[float], int]:
     steps = 0
     step = run.sim.step
 
-    def counted(ticks: int = 1) -> int:
+    def counted(ticks: int = 1, reports=None) -> int:
         nonlocal steps
         steps += 1
-        return step(ticks)
+        return step(ticks, reports)
 
     run.sim.step = counted
     run.sim.run(hours * 3600.0)
@@ -52,3 +55,46 @@ def test_an_observer_without_next_due_sees_every_tick():
     run.sim.observers.append(lambda sim: seen.append(sim.t))
     run.sim.run(0.05 * 3600.0)
     assert len(seen) == round(0.05 * 3600.0 / 0.1) and seen[-1] == pytest.approx(180.0)
+
+
+def test_telemetry_taken_in_the_kernel_changes_nothing(monkeypatch, tmp_path):
+    """The peer benchmark's mine (ideal link, telemetry every second): with the reports taken in the kernel, the
+    same summary, event log, messages and cloud twin as with every telemetry event fired on its own, in a
+    quarter of the kernel calls."""
+    scn = imported_scenario(tmp_path)
+    received: list[tuple] = []  # every telemetry batch the cloud takes, in order
+    on_batch = CloudService._on_telemetry_batch
+
+    def record(self, batch):
+        received.append((batch.t_sent, batch.t_deliver, batch.src, batch.seq, batch.x.tolist(), batch.y.tolist(),
+                         batch.v.tolist(), batch.state, batch.payload_t.tolist()))
+        on_batch(self, batch)
+
+    monkeypatch.setattr(CloudService, "_on_telemetry_batch", record)
+
+    def shift_of(in_kernel: bool):
+        received.clear()
+        run = build_run(scn)
+        run.sim.reports_in_kernel = in_kernel
+        calls = 0
+        step = run.sim.step
+
+        def counted(ticks: int = 1, reports=None) -> int:
+            nonlocal calls
+            calls += 1
+            return step(ticks, reports)
+
+        run.sim.step = counted
+        run.sim.run(1800.0)
+        twin = run.wiring.cloud.twin
+        seen = [(v.t_seen, v.x, v.y, v.speed_mps, v.state, v.payload_t) for v in twin.trucks.values()]
+        out = (json.dumps(summarize(run.sim), sort_keys=True, default=str), list(run.sim.log), seen,
+               run.sim.comms.transport.delivered, run.sim.comms.sent, list(received))
+        run.close()
+        return out, calls
+
+    taken, calls_taken = shift_of(True)
+    fired, calls_fired = shift_of(False)
+    assert len(taken[-1]) >= 1800  # a report a second (a batch is cut where another message falls within it)
+    assert taken == fired
+    assert calls_taken < calls_fired / 2

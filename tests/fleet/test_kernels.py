@@ -6,10 +6,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from fleet.comms import telemetry_columns
 from fleet.following import EDGE_KEY, following_work, leader_gaps, leader_gaps_into, sort_along
 from fleet.kinematics import MOVING_STATE, ClassTable, Traffic, exit_wait, locate
 from fleet.state import TruckState
+from fleet.telemetry import telemetry_columns
 from minefleet.assemble import load_site
 from minefleet.scenario import load_scenario
 
