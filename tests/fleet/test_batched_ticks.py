@@ -18,23 +18,28 @@ from minefleet.assemble import build_run
 from minefleet.scenario import load_scenario
 
 
+def counting_steps(sim: Simulation) -> list[int]:
+    """Count ``sim.step`` calls from now on: the count is the one element of the list returned."""
+    count = [0]
+    step = sim.step
+
+    def counted(ticks: int = 1, reports=None) -> int:
+        count[0] += 1
+        return step(ticks, reports)
+
+    sim.step = counted
+    return count
+
+
 def shift(name: str, hours: float) -> tuple[str, list[float], int]:
     """Summary, trace sample times and how many ``step`` calls a shift took."""
     scn = load_scenario(REPO / "scenarios" / f"{name}.toml").with_overrides(hours=hours)
     run = build_run(scn)
     trace = TraceRecorder(scn.trace_period_s)
     run.sim.observers.append(trace)
-    steps = 0
-    step = run.sim.step
-
-    def counted(ticks: int = 1, reports=None) -> int:
-        nonlocal steps
-        steps += 1
-        return step(ticks, reports)
-
-    run.sim.step = counted
+    steps = counting_steps(run.sim)
     run.sim.run(hours * 3600.0)
-    return json.dumps(summarize(run.sim), sort_keys=True, default=str), list(trace.t), steps
+    return json.dumps(summarize(run.sim), sort_keys=True, default=str), list(trace.t), steps[0]
 
 
 @pytest.mark.parametrize("name", ["open_pit", "open_pit_crusher"])
@@ -76,22 +81,14 @@ def test_telemetry_taken_in_the_kernel_changes_nothing(monkeypatch, tmp_path):
         received.clear()
         run = build_run(scn)
         run.sim.reports_in_kernel = in_kernel
-        calls = 0
-        step = run.sim.step
-
-        def counted(ticks: int = 1, reports=None) -> int:
-            nonlocal calls
-            calls += 1
-            return step(ticks, reports)
-
-        run.sim.step = counted
+        calls = counting_steps(run.sim)
         run.sim.run(1800.0)
         twin = run.wiring.cloud.twin
         seen = [(v.t_seen, v.x, v.y, v.speed_mps, v.state, v.payload_t) for v in twin.trucks.values()]
         out = (json.dumps(summarize(run.sim), sort_keys=True, default=str), list(run.sim.log), seen,
                run.sim.comms.transport.delivered, run.sim.comms.sent, list(received))
         run.close()
-        return out, calls
+        return out, calls[0]
 
     taken, calls_taken = shift_of(True)
     fired, calls_fired = shift_of(False)
