@@ -64,12 +64,13 @@ class Telemetry:
         """Every truck reports, now (the telemetry event)."""
         f = self.fleet
         x, y, v = telemetry_columns(f.x, f.y, f.v)
-        self._report(self.t, x, y, v)
+        self._report(self.t, x, y, v, STATE_NAME_OF[f.state], f.payload_t.copy())
 
-    def _report(self, t: float, x: np.ndarray, y: np.ndarray, v: np.ndarray) -> None:
-        """Send the period's report taken at ``t`` [s] (rounded columns) and set the next period."""
-        f = self.fleet
-        self.comms.telemetry_all(t, x, y, v, STATE_NAME_OF[f.state], f.payload_t.copy())
+    def _report(self, t: float, x: np.ndarray, y: np.ndarray, v: np.ndarray, state: np.ndarray,
+                payload_t: np.ndarray) -> None:
+        """Send the period's report taken at ``t`` [s] (rounded columns, state names, payloads) and set the next
+        period."""
+        self.comms.telemetry_all(t, x, y, v, state, payload_t)
         self.queue.push(t + self.params.telemetry_period_s, self._telemetry)
 
     def _telemetry_due(self) -> bool:
@@ -96,9 +97,12 @@ class Telemetry:
 
     def _send_reports(self, k0: int, offsets: np.ndarray, done: int, taken: np.ndarray) -> None:
         """Send the reports the kernel took (those at offsets before ``done``) from tick ``k0`` on, firing their
-        telemetry events in order."""
+        telemetry events in order. No truck changes state or payload inside a kernel call: the reports share them."""
+        f = self.fleet
+        state, payload_t = STATE_NAME_OF[f.state], f.payload_t.copy()
         for j in range(int(np.searchsorted(offsets, done))):
             if not self.queue.head_is(self._telemetry):
                 raise RuntimeError("a telemetry report taken in the kernel is not the next event")
             self.queue.pop_head()
-            self._report(self.grid.time(k0 + int(offsets[j])), taken[j, 0], taken[j, 1], taken[j, 2])
+            self._report(self.grid.time(k0 + int(offsets[j])), taken[j, 0], taken[j, 1], taken[j, 2], state,
+                         payload_t)

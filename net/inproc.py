@@ -77,7 +77,7 @@ class InProcRouter:
         """Release the batch's messages up to the first one another message must come before; the rest goes
         back. Whole to subscribers that all take batches, else one envelope at a time."""
         n = len(batch)
-        if self._heap:
+        if self._heap and self._heap[0][0] <= batch.t_deliver:  # a later time cannot fall between its trucks
             first_other = self._heap[0][:3]
             n = next((k for k in range(1, n) if batch.key(k) > first_other), n)
         if n < len(batch):

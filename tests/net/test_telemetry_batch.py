@@ -59,6 +59,25 @@ def test_a_batch_is_cut_where_another_message_falls_between_its_trucks():
     assert router.published == router.delivered == 6
 
 
+def test_batches_queued_one_after_another_each_go_whole():
+    """Several periods waiting at once (reports taken inside the kernel are sent together): each batch goes
+    whole, in time order; one message at the same time as a batch still cuts it where it falls."""
+    router = InProcRouter()
+    parts: list[tuple[float, list[str]]] = []
+
+    def telemetry(topic: str, env: Envelope) -> None:
+        raise AssertionError("a subscriber that takes batches gets no single messages")
+
+    router.subscribe(TOPICS.telemetry("+"), telemetry)
+    router.on_batch(telemetry, lambda b: parts.append((b.t_deliver, b.src)))
+    router.subscribe(TOPICS.event("+"), lambda topic, env: parts.append((env.t_deliver, [env.src])))
+    for k in range(3):
+        router.publish_batch(batch(1.0 + k, seq=k + 1), TOPICS.telemetry)
+    router.publish(TOPICS.event("T3"), single("T3", 2, 2.0), qos=1)  # T3's event after its telemetry of t = 2
+    drain(router)
+    assert parts == [(1.0, TRUCKS), (2.0, ["T1", "T2", "T3"]), (2.0, ["T3"]), (2.0, ["T4"]), (3.0, TRUCKS)]
+
+
 def test_subscribers_without_a_batch_handler_get_the_single_messages():
     router = InProcRouter()
     got: list[Envelope] = []
