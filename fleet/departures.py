@@ -62,7 +62,7 @@ class Departures:
             line.popleft()
         else:
             return
-        wait = self._exit_wait(i, route)
+        wait = self._exit_wait(i, route, edge)
         if wait is not None:
             self.queue.push(self._retry_time(wait), self._look, edge)
             return
@@ -89,11 +89,10 @@ class Departures:
             at = grid.time(k) + DEPART_RETRY_S
         return at
 
-    def _exit_wait(self, i: int, route: int) -> float | None:
-        """None when truck ``i``'s exit onto ``route`` is clear (and a single-lane start is claimed); else a
-        lower bound [s] on how long it stays blocked (0 for a single-lane start refused)."""
+    def _exit_wait(self, i: int, route: int, first: int) -> float | None:
+        """None when truck ``i``'s exit onto ``route`` (whose first road is ``first``) is clear (and a single-lane
+        start is claimed); else a lower bound [s] on how long it stays blocked (0 for a single-lane start refused)."""
         f, rt = self.fleet, self.rt
-        first = int(rt.route_edges[route, 0])
         clear = float(self.ct.length[f.class_index[i]]) + self.params.traffic.jam_gap_m
         wait = kinematics.exit_wait(rt, self.ct, self.params.traffic, f.state, f.route, f.s, f.v, f.class_index,
                                     self._aside_at, first, clear, self.t)

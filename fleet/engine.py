@@ -83,6 +83,7 @@ class Simulation(ServiceCycle, Breakdowns, Departures, Telemetry):
         self._no_stop = np.full(self.fleet.n, np.inf)
         self.v_limit = np.full(self.fleet.n, np.inf)  # [m/s] extra per-truck cap (perception-safe speed)
         self.min_gap = np.full(1, np.inf)  # [m] least bumper gap to the truck ahead on a lane over the shift
+        self._no_reports_taken = np.empty((0, 3, self.fleet.n))  # the kernel's report buffer when it takes none
         self._build_points()
         self.fac_xyz = np.array([net.nodes[net.facility_node[p.id]] for p in self.points])
         self.by_pair = routes.by_pair  # route choice on the roads open now
@@ -220,10 +221,11 @@ class Simulation(ServiceCycle, Breakdowns, Departures, Telemetry):
             self.v_limit.fill(np.inf)  # reset each tick: a hold that has ended must not leave its limit behind
         if self._stopping:
             self.v_limit[(f.hold_reason & HOLD_STOP) != 0] = 0.0
-        taken = np.empty((len(reports), 3, f.n)) if reports is not None else None
+        taken = np.empty((len(reports), 3, f.n)) if reports is not None else self._no_reports_taken
         done, arrived = kinematics.tick(rt, self.ct, self.params.traffic, self.params.dt, f.state, f.route, f.s,
                                         f.v, f.payload_t, f.class_index, f.x, f.y, f.z, f.heading, f.odometer_m,
-                                        f.state_time, stop, self.v_limit, self.min_gap, ticks, reports, taken)
+                                        f.state_time, stop, self.v_limit, self.min_gap, ticks,
+                                        kinematics.NO_REPORTS if reports is None else reports, taken)
         if reports is not None:
             self._send_reports(self.ticks, reports, done, taken)
         if len(on):

@@ -30,8 +30,8 @@ def run_shift(peer_scenario, monkeypatch, every_second: bool):
     joins: dict[int, list[tuple[int, int]]] = defaultdict(list)
     exit_wait, depart = departures.Departures._exit_wait, departures.Departures._depart
 
-    def spy_wait(self, i, route):
-        wait = exit_wait(self, i, route)
+    def spy_wait(self, i, route, first):
+        wait = exit_wait(self, i, route, first)
         looks[(i, int(self.fleet.request_seq[i]))].append((self.t, wait))
         return wait
 
