@@ -6,7 +6,11 @@ parses them: every message arrives once, in order, whatever the chunk boundaries
 
 from __future__ import annotations
 
+import threading
+import time
+
 import pytest
+from paho.mqtt.client import PINGREQ, PUBLISH, MQTTMessageInfo
 from paho.mqtt.enums import CallbackAPIVersion, MQTTErrorCode
 
 from net.client import READ_CHUNK, BufferedClient
@@ -191,3 +195,121 @@ def test_one_pass_is_off_while_per_filter_callbacks_exist():
     c.message_callback_add("site/t/T3/#", lambda client, userdata, msg: filtered.append(msg.topic))
     c.loop_read()
     assert filtered == ["site/t/T3/telemetry"] * 2 and len(got) == 12 and passes == []
+
+
+class SendSocket:
+    """A non-blocking socket that takes at most ``take`` bytes a call (``None``: all), recording what it took and
+    from which thread; ``full`` makes it refuse everything, as a socket whose buffer is full (``refuse_every``: every
+    n-th call). Like a real one, it
+    lets other threads run during the call (before it takes the bytes)."""
+
+    def __init__(self, take: int | None = None, refuse_every: int = 0) -> None:
+        self.take, self.full = take, False
+        self.refuse_every, self.calls = refuse_every, 0  # refuse every n-th call, as a buffer filling and draining
+        self.sent = bytearray()
+        self.threads: set[int] = set()
+
+    def send(self, buf: bytes) -> int:
+        time.sleep(0)  # the system call releases the interpreter lock
+        self.calls += 1
+        if self.full or (self.refuse_every and self.calls % self.refuse_every == 0):
+            raise BlockingIOError()
+        self.threads.add(threading.get_ident())
+        n = len(buf) if self.take is None else min(self.take, len(buf))
+        self.sent += bytes(buf[:n])
+        return n
+
+    def close(self) -> None:
+        pass
+
+
+class Waker:
+    """paho's wake-up socket: counts the times its network thread would be woken."""
+
+    def __init__(self) -> None:
+        self.wakes = 0
+
+    def send(self, data: bytes) -> int:
+        self.wakes += 1
+        return len(data)
+
+    def close(self) -> None:
+        pass
+
+
+def writing_client(sock: SendSocket) -> tuple[BufferedClient, Waker]:
+    """A client as ``loop_start`` leaves it: a network thread (here one that never runs) and its wake-up socket."""
+    c = BufferedClient(CallbackAPIVersion.VERSION2, client_id="test")
+    c._sock = sock
+    c._thread = threading.Thread(target=lambda: None)
+    waker = Waker()
+    c._sockpairW = waker
+    return c, waker
+
+
+def publish_packets(n: int) -> list[bytes]:
+    out = []
+    for k in range(n):
+        frames = Qos0Frames()
+        frames.add(f"site/t/T{k}/telemetry", str(k).encode() * (k % 50 + 1))
+        out.append(frames.take()[0])
+    return out
+
+
+def test_a_publish_from_the_simulation_thread_is_written_by_it_without_waking_paho():
+    sock = SendSocket()
+    c, waker = writing_client(sock)
+    sent = publish_packets(3)
+    for packet in sent:
+        c._packet_queue(PUBLISH, packet, 0, 0, MQTTMessageInfo(0))
+    assert bytes(sock.sent) == b"".join(sent)
+    assert sock.threads == {threading.get_ident()}
+    assert waker.wakes == 0 and not c._out_packet
+
+
+def test_what_the_socket_cannot_take_waits_for_paho_s_thread_and_the_order_holds():
+    sock = SendSocket(take=7)
+    c, waker = writing_client(sock)
+    sent = publish_packets(5)
+    sock.full = True  # the first finds the socket full: queued whole, paho woken
+    c._packet_queue(PUBLISH, sent[0], 0, 0, MQTTMessageInfo(0))
+    assert sock.sent == b"" and len(c._out_packet) == 1 and waker.wakes == 1
+    sock.full = False
+    for packet in sent[1:]:  # each write takes 7 bytes a call until all that is queued is out
+        c._packet_queue(PUBLISH, packet, 0, 0, MQTTMessageInfo(0))
+    assert bytes(sock.sent) == b"".join(sent)
+
+
+def test_packets_queued_on_paho_s_thread_or_other_than_publish_are_left_to_it():
+    sock = SendSocket()
+    c, waker = writing_client(sock)
+    c._packet_queue(PINGREQ, b"\xc0\x00", 0, 0)
+    assert sock.sent == b"" and waker.wakes == 1
+    c._packet_write()
+    assert sock.sent == b"\xc0\x00"
+    c._thread = threading.current_thread()  # as if this were paho's network thread
+    packet = publish_packets(1)[0]
+    c._packet_queue(PUBLISH, packet, 0, 0, MQTTMessageInfo(0))
+    assert sock.sent == b"\xc0\x00" and waker.wakes == 2
+
+
+def test_two_writing_threads_never_cut_or_reorder_packets():
+    """The simulation thread queues and writes while paho's thread writes whatever is queued, as it does when woken:
+    the bytes on the wire are the packets whole, in the order they were queued."""
+    sock = SendSocket(take=5, refuse_every=3)
+    c, _ = writing_client(sock)
+    sent = publish_packets(400)
+    done = threading.Event()
+
+    def paho_thread() -> None:
+        while not done.is_set() or c._out_packet:
+            c._packet_write()
+
+    network = threading.Thread(target=paho_thread)
+    c._thread = network
+    network.start()
+    for packet in sent:
+        c._packet_queue(PUBLISH, packet, 0, 0, MQTTMessageInfo(0))
+    done.set()
+    network.join(10.0)
+    assert bytes(sock.sent) == b"".join(sent)
