@@ -91,8 +91,7 @@ class BufferedClient(mqtt.Client):
             return super()._packet_queue(command, packet, mid, qos, info)
         self._out_packet.append({"command": command, "mid": mid, "qos": qos, "pos": 0, "to_process": len(packet),
                                  "packet": packet, "info": info})
-        with self._write_lock:
-            rc = self._packet_write() if self._sock is not None else mqtt.MQTTErrorCode.MQTT_ERR_NO_CONN
+        rc = self._packet_write()  # a socket closed meanwhile by paho's thread: the packet stays queued (CONN_LOST)
         if rc != mqtt.MQTTErrorCode.MQTT_ERR_SUCCESS or self._out_packet:
             # Not all written (the socket is full, or the connection failed): paho's thread finishes the write, or
             # finds the failure and reconnects, as with any packet it queues itself.

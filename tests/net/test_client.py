@@ -280,6 +280,14 @@ def test_what_the_socket_cannot_take_waits_for_paho_s_thread_and_the_order_holds
     assert bytes(sock.sent) == b"".join(sent)
 
 
+def test_a_connection_closed_under_the_writer_leaves_the_packet_to_paho_s_thread():
+    c, waker = writing_client(SendSocket())
+    c._sock = None  # paho's thread lost the connection and closed the socket
+    packet = publish_packets(1)[0]
+    assert c._packet_queue(PUBLISH, packet, 0, 0, MQTTMessageInfo(0)) == MQTTErrorCode.MQTT_ERR_SUCCESS
+    assert len(c._out_packet) == 1 and waker.wakes == 1  # kept for after the reconnection, as paho keeps it
+
+
 def test_packets_queued_on_paho_s_thread_or_other_than_publish_are_left_to_it():
     sock = SendSocket()
     c, waker = writing_client(sock)
