@@ -67,7 +67,7 @@ def sort_along(order: np.ndarray, key: np.ndarray) -> None:
         order[q + 1] = j
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")  # compiled into the tick kernel (fleet.kinematics), which runs it every tick
 def leader_gaps_into(seg, s, route, seg_edge, seg_edge_s0, seg_k, route_edges, route_edge_s0, length,
                      work) -> None:
     """``leader_gaps`` into ``work`` (``following_work``), whose order ``work[2]`` holds a permutation of the

@@ -75,7 +75,7 @@ def exit_wait(rt: RouteTable, ct: ClassTable, traffic: Traffic, state: np.ndarra
     A truck waiting to pull out onto the edge looks again later, and needs to look no sooner than this bound: a
     truck cannot cover the distance it still has to go in the zone (to ``clear_m``, to the edge's end, or to its
     route's end, where it arrives and leaves the road) faster than at its class's top acceleration from its speed
-    now, the kinematic tick's own bound (``_tick``: v grows by at most ``accel * dt`` a tick, distance is the
+    now, the kinematic tick's own bound (``_ticks``: v grows by at most ``accel * dt`` a tick, distance is the
     trapezoid of the speeds). The only other way off the road is standing aside after a breakdown, at
     ``aside_at`` [s] (inf for a truck that is not broken down). One compiled pass: waiting trucks ask this often.
     """
@@ -167,7 +167,12 @@ def _ticks(ticks, reports, taken, dt, moving_state, state, route, s, v, payload_
     seg = _locate(r_m, s_m, route_base, route_len, seg_gs0)
     work = following_work(count, n_edges)
     work[2][:] = np.argsort(seg_edge[seg] * EDGE_KEY + (s_m - seg_edge_s0[seg]), kind="mergesort")
+    gap, lead = work[0], work[1]
     report = 0  # the next of ``reports``
+    # One tick per pass: the trucks on the road, their routes ``r_m``, distances ``s_m`` and speeds ``v_m`` as the
+    # tick starts and the gaps and leaders found then, are moved on, with their segments ``seg``. The tick is written
+    # here rather than called: a call per tick passing some thirty arrays cost a quarter of the kernel's time, and
+    # ``leader_gaps_into`` is inlined when compiled for the same reason (measured on the OpenMines peer's mine).
     for done in range(1, ticks + 1):
         for i in range(n_all):
             state_time[i, state[i]] += dt
@@ -175,10 +180,61 @@ def _ticks(ticks, reports, taken, dt, moving_state, state, route, s, v, payload_
             s_m[j] = s[idx[j]]
             v_m[j] = v[idx[j]]
         leader_gaps_into(seg, s_m, r_m, seg_edge, seg_edge_s0, seg_k, route_edges, route_edge_s0, length_m, work)
-        n_arrived = _tick(dt, idx, seg, r_m, s_m, v_m, work[0], work[1], s, v, payload_t, cls, odometer, stop_gap,
-                        v_limit, min_gap, vmax, vexit, seg_s0, seg_len, seg_grade, seg_rr, route_len, route_base,
-                        seg_gs0, empty_kg, power_w, rimpull_n, accel, brake, emergency, jam_gap, headway,
-                        arrive_tol)
+        for j in range(count):
+            # A truck's rear (not a junction given way at), from a truck that has entered the road: one still at its
+            # route's start is in the loading or dump area beside the one that left before it, and waits there.
+            if lead[j] >= 0 and s_m[j] > 0.0 and gap[j] < min_gap[0]:
+                min_gap[0] = gap[j]
+        n_arrived = 0
+        for j in range(count):
+            i = idx[j]
+            c, k, vj = cls[i], seg[j], v_m[j]
+            g = gap[j]
+            v_lead = v_m[lead[j]] if lead[j] >= 0 else 0.0
+            stop = stop_gap[i]
+            var = c * 2 + (1 if payload_t[i] > 0 else 0)
+            b = brake[c]
+            a_max = accel[c]
+            to_end = max(seg_s0[k] + seg_len[k] - s_m[j], 0.0)
+            # Braking envelope: slow enough to reach every later cap (and the stop) at the service rate.
+            v_cap = min(vmax[var, k], np.sqrt(vexit[var, k] ** 2 + 2.0 * b * to_end))
+            if v_limit[i] < v_cap:
+                # A lower safe speed (or a HOLD, limit 0) is reached at the service rate: a controlled slow-down.
+                v_cap = min(v_cap, max(v_limit[i], vj - b * dt))
+            if stop < np.inf:
+                # A stop line (obstacle seen ahead, single-lane section refused): brake to stand at it, up to the
+                # emergency rate when the service rate no longer suffices.
+                v_cap = min(v_cap, np.sqrt(2.0 * b * max(stop, 0.0)))
+            mass = empty_kg[c] + payload_t[i] * 1000.0
+            rimpull = min(rimpull_n[c], power_w[c] / max(vj, 0.1))
+            a = min(rimpull / mass - G * (seg_grade[k] + seg_rr[k]), a_max)
+            if g < np.inf:
+                # IDM interaction term: brake as the desired gap s* approaches the actual gap.
+                s_star = jam_gap + max(0.0, vj * headway + vj * (vj - v_lead) / (2.0 * np.sqrt(a_max * b)))
+                a = min(a, a_max * (1.0 - (s_star / max(g, 0.1)) ** 2))
+            a = max(a, -emergency[c])
+            vn = max(vj + a * dt, 0.0)
+            vn = min(vn, max(v_cap, vj - emergency[c] * dt))
+            ds = 0.5 * (vj + vn) * dt
+            # Never close within the jam gap of what is ahead nor pass a stop line within a tick: IDM alone lets a
+            # truck closing at walking pace on a stopped one come to rest metres inside the jam gap.
+            reach = min(ds, max(g - jam_gap, 0.0), max(stop, 0.0))
+            if reach < ds:
+                vn = min(vn, reach / dt)
+                ds = reach
+            r = r_m[j]
+            sn = min(s_m[j] + ds, route_len[r])
+            odometer[i] += sn - s_m[j]
+            s[i] = sn
+            v[i] = vn if ds > 0 else 0.0
+            # Its segment now (placed on it once, after the last tick: ``_place``).
+            gs = route_base[r] + min(sn, route_len[r] - 1e-6)
+            kn = k
+            while kn + 1 < len(seg_gs0) and seg_gs0[kn + 1] <= gs:  # the searchsorted(side="right") - 1 result
+                kn += 1
+            seg[j] = kn
+            if sn >= route_len[r] - arrive_tol:  # ``_arrived`` names them
+                n_arrived += 1
         if n_arrived or done == ticks:
             _place(idx, seg, s, x, y, z, heading, seg_s0, seg_len, seg_heading, seg_lane_xy, p0, p1)
             return done, _arrived(idx, r_m, s, route_len, arrive_tol) if n_arrived else np.empty(0, dtype=np.int64)
@@ -190,74 +246,8 @@ def _ticks(ticks, reports, taken, dt, moving_state, state, route, s, v, payload_
 
 
 @njit(cache=True)
-def _tick(dt, idx, seg, r_m, s_m, v_old, gap, lead, s, v, payload_t, cls, odometer, stop_gap, v_limit, min_gap, vmax,
-          vexit, seg_s0, seg_len, seg_grade, seg_rr, route_len, route_base, seg_gs0, empty_kg, power_w, rimpull_n,
-          accel, brake, emergency, jam_gap, headway, arrive_tol):
-    """One tick of the trucks ``idx`` (those on the road: their routes ``r_m``, distances ``s_m`` and speeds
-    ``v_old`` as the tick starts, and the gaps and leaders ``leader_gaps`` found), whose segments ``seg`` it moves on
-    with them; returns how many reached their route's end (``_arrived`` names them)."""
-    count = len(idx)
-    for j in range(count):
-        # A truck's rear (not a junction given way at), from a truck that has entered the road: one still at its
-        # route's start is in the loading or dump area beside the one that left before it, and waits there.
-        if lead[j] >= 0 and s_m[j] > 0.0 and gap[j] < min_gap[0]:
-            min_gap[0] = gap[j]
-    n_arrived = 0
-    for j in range(count):
-        i = idx[j]
-        c, k, vj = cls[i], seg[j], v_old[j]
-        g = gap[j]
-        v_lead = v_old[lead[j]] if lead[j] >= 0 else 0.0
-        stop = stop_gap[i]
-        var = c * 2 + (1 if payload_t[i] > 0 else 0)
-        b = brake[c]
-        a_max = accel[c]
-        to_end = max(seg_s0[k] + seg_len[k] - s_m[j], 0.0)
-        # Braking envelope: slow enough to reach every later cap (and the stop) at the service rate.
-        v_cap = min(vmax[var, k], np.sqrt(vexit[var, k] ** 2 + 2.0 * b * to_end))
-        if v_limit[i] < v_cap:
-            # A lower safe speed (or a HOLD, limit 0) is reached at the service rate: a controlled slow-down.
-            v_cap = min(v_cap, max(v_limit[i], vj - b * dt))
-        if stop < np.inf:
-            # A stop line (obstacle seen ahead, single-lane section refused): brake to stand at it, up to the
-            # emergency rate when the service rate no longer suffices.
-            v_cap = min(v_cap, np.sqrt(2.0 * b * max(stop, 0.0)))
-        mass = empty_kg[c] + payload_t[i] * 1000.0
-        rimpull = min(rimpull_n[c], power_w[c] / max(vj, 0.1))
-        a = min(rimpull / mass - G * (seg_grade[k] + seg_rr[k]), a_max)
-        if g < np.inf:
-            # IDM interaction term: brake as the desired gap s* approaches the actual gap.
-            s_star = jam_gap + max(0.0, vj * headway + vj * (vj - v_lead) / (2.0 * np.sqrt(a_max * b)))
-            a = min(a, a_max * (1.0 - (s_star / max(g, 0.1)) ** 2))
-        a = max(a, -emergency[c])
-        vn = max(vj + a * dt, 0.0)
-        vn = min(vn, max(v_cap, vj - emergency[c] * dt))
-        ds = 0.5 * (vj + vn) * dt
-        # Never close within the jam gap of what is ahead nor pass a stop line within a tick: IDM alone lets a
-        # truck closing at walking pace on a stopped one come to rest metres inside the jam gap.
-        reach = min(ds, max(g - jam_gap, 0.0), max(stop, 0.0))
-        if reach < ds:
-            vn = min(vn, reach / dt)
-            ds = reach
-        r = r_m[j]
-        sn = min(s_m[j] + ds, route_len[r])
-        odometer[i] += sn - s_m[j]
-        s[i] = sn
-        v[i] = vn if ds > 0 else 0.0
-        # Its segment now (placed on it once, after the last tick: ``_place``).
-        gs = route_base[r] + min(sn, route_len[r] - 1e-6)
-        kn = k
-        while kn + 1 < len(seg_gs0) and seg_gs0[kn + 1] <= gs:  # the searchsorted(side="right") - 1 result
-            kn += 1
-        seg[j] = kn
-        if sn >= route_len[r] - arrive_tol:
-            n_arrived += 1
-    return n_arrived
-
-
-@njit(cache=True)
 def _arrived(idx, r_m, s, route_len, arrive_tol):
-    """The trucks ``idx`` at their route's end (within ``arrive_tol``): after a tick that ``_tick`` says had
+    """The trucks ``idx`` at their route's end (within ``arrive_tol``): after a tick that ``_ticks`` found had
     arrivals, so the ticks without any allocate nothing."""
     out = np.empty(len(idx), dtype=np.int64)
     n = 0
