@@ -39,6 +39,7 @@ class CloudService:
         self.topics = topics
         self.planner = planner
         self.twin = FleetTwin()
+        self._states_known: list[str] | None = None  # the last telemetry state names found valid (``_known_states``)
         self.layout: Layout | None = None
         self.seq = 0
         self.estop_seq = 0
@@ -96,11 +97,19 @@ class CloudService:
         except (KeyError, TypeError, ValueError):
             self.rejected += 1
 
+    def _known_states(self, states: list[str]) -> bool:
+        """Whether every state name is one the schema knows. A fleet hands the same list with several periods'
+        batches (its trucks change state only between them), so the last list found good is remembered."""
+        if not _KNOWN_STATES.issuperset(states):
+            return False
+        self._states_known = states
+        return True
+
     def _on_telemetry_batch(self, batch: TelemetryBatch) -> None:
         """The same checks and the same twin as one message at a time (``_on_telemetry``), on columns. A batch
         arrives every telemetry period: one compiled pass passes a clean one; a faulty one is sorted row by row."""
         if (_in_range(batch.x, batch.y, batch.v, batch.payload_t, MAX_COORD_M, MAX_SPEED_MPS, MAX_PAYLOAD_T)
-                and _KNOWN_STATES.issuperset(batch.state)):
+                and (batch.state is self._states_known or self._known_states(batch.state))):
             self.twin.on_telemetry_batch(batch.src, batch.t_deliver, batch.x, batch.y, batch.v, batch.state,
                                          batch.payload_t)
             return

@@ -40,6 +40,7 @@ class FleetComms:
         self._in_src_order = bool(np.array_equal(self._by_src, np.arange(len(truck_ids))))  # T001, T002, ...
         self._ids_by_src = [truck_ids[i] for i in self._by_src.tolist()]
         self._site_seq = 0
+        self._state_names: tuple[np.ndarray | None, list[str]] = (None, [])  # a state array and its list
         self.sent = 0
         self.lost = 0
         self.rejected = 0  # malformed or unknown-truck messages dropped
@@ -108,7 +109,9 @@ class FleetComms:
                 self._seq[order]
         else:
             seq = self._seq
-        publish_batch(TelemetryBatch(t, t_deliver, self._ids_by_src, seq.tolist(), x, y, v, state.tolist(),
+        if state is not self._state_names[0]:  # the reports of one kernel call share their state names
+            self._state_names = (state, state.tolist())
+        publish_batch(TelemetryBatch(t, t_deliver, self._ids_by_src, seq.tolist(), x, y, v, self._state_names[1],
                                      payload_t), self.topics.telemetry)
 
     def publish_layout(self, t: float, body: dict[str, Any]) -> None:
