@@ -18,7 +18,7 @@ from cloud.planners.base import Planner, PlanningError, Request
 from cloud.twin import FleetTwin
 from metrics.quantiles import Quantiles
 from net.auth import SiteKey, sign
-from net.batch import TelemetryBatch
+from net.batch import TelemetryBatch, TelemetryPeriods
 from net.envelope import Envelope, EnvelopeError
 from net.schemas import MAX_COORD_M, MAX_PAYLOAD_T, MAX_SPEED_MPS, TRUCK_STATES, validate
 from net.topics import Topics
@@ -53,7 +53,7 @@ class CloudService:
         transport.subscribe(topics.telemetry("+"), self._on_telemetry, qos=0)  # published at QoS 0 alone
         on_batch = getattr(transport, "on_batch", None)
         if on_batch is not None:  # a transport that can hand over every truck's telemetry as columns
-            on_batch(self._on_telemetry, self._on_telemetry_batch)
+            on_batch(self._on_telemetry, self._on_telemetry_batch, self._on_telemetry_periods)
         transport.subscribe(topics.equipment, self._on_equipment)
 
     def follower_terms(self) -> dict[str, Any]:
@@ -127,6 +127,20 @@ class CloudService:
         self.twin.on_telemetry_batch(batch.src, batch.t_deliver, batch.x, batch.y, batch.v, batch.state,
                                      batch.payload_t)
 
+    def _on_telemetry_periods(self, periods: TelemetryPeriods) -> None:
+        """Several periods' batches, in order (``_on_telemetry_batch`` each). When every row of every period is
+        clean, only the last period is written: each period's write replaces the one before it for every row it
+        writes, and the last is the newest, so the twin ends as after all of them (nothing reads it between)."""
+        last = periods.periods - 1
+        if (_periods_in_range(periods.x, periods.y, periods.v, periods.payload_t, MAX_COORD_M, MAX_SPEED_MPS,
+                              MAX_PAYLOAD_T)
+                and (periods.state is self._states_known or self._known_states(periods.state))):
+            self.twin.on_telemetry_batch(periods.src, periods.t_deliver[last], periods.x[last], periods.y[last],
+                                         periods.v[last], periods.state, periods.payload_t)
+            return
+        for j in range(periods.periods):
+            self._on_telemetry_batch(periods.period(j))
+
     def _on_equipment(self, topic: str, env: Envelope) -> None:
         if self._valid(env):
             self.twin.on_equipment(env.body)
@@ -192,5 +206,15 @@ def _in_range(x: np.ndarray, y: np.ndarray, v: np.ndarray, payload_t: np.ndarray
     for k in range(len(x)):
         if not (abs(x[k]) <= max_coord and abs(y[k]) <= max_coord and 0.0 <= v[k] <= max_speed
                 and 0.0 <= payload_t[k] <= max_payload):
+            return False
+    return True
+
+
+@njit(cache=True)
+def _periods_in_range(x: np.ndarray, y: np.ndarray, v: np.ndarray, payload_t: np.ndarray, max_coord: float,
+                      max_speed: float, max_payload: float) -> bool:
+    """``_in_range`` for every period (row) of ``x``, ``y``, ``v`` with the payloads they share."""
+    for j in range(x.shape[0]):  # noqa: SIM110 (a loop numba compiles, not a generator)
+        if not _in_range(x[j], y[j], v[j], payload_t, max_coord, max_speed, max_payload):
             return False
     return True

@@ -13,7 +13,7 @@ import numpy as np
 
 from fleet.failures import CloudOutage
 from net.auth import REASONS, SiteKey, Verifier
-from net.batch import TelemetryBatch
+from net.batch import TelemetryBatch, TelemetryPeriods
 from net.envelope import Envelope, EnvelopeError
 from net.link import LinkModel
 from net.schemas import validate
@@ -89,30 +89,66 @@ class FleetComms:
         the link delivers them all at once without needing their size (net/batch.py); else one message each.
         ``state``: the state names, an array of str objects. The arrays may become the batch's own: pass ones
         that nothing changes afterwards."""
-        uplink_all = getattr(self.link, "uplink_all", None)
-        publish_batch = getattr(self.transport, "publish_batch", None)
-        if uplink_all is None or publish_batch is None or getattr(self.link, "needs_size", False):
+        if not self._batches():
             xs, ys, vs, loads = x.tolist(), y.tolist(), v.tolist(), payload_t.tolist()
             for i in range(len(self.ids)):
                 self.telemetry(i, t, {"x": xs[i], "y": ys[i], "v": vs[i], "state": state[i], "payload_t": loads[i]})
             return
+        self._batch(t, self.link.uplink_all(t), x, y, v, state, payload_t)
+
+    def _batches(self) -> bool:
+        """Telemetry goes as batches: the transport takes them, and the link delivers every truck's message at once
+        without needing its size (``uplink_all``)."""
+        return (getattr(self.link, "uplink_all", None) is not None
+                and getattr(self.transport, "publish_batch", None) is not None
+                and not getattr(self.link, "needs_size", False))
+
+    def _batch(self, t: float, t_deliver: float, x: np.ndarray, y: np.ndarray, v: np.ndarray, state: np.ndarray,
+               payload_t: np.ndarray) -> None:
+        """Publish every truck's telemetry sent at ``t`` and delivered at ``t_deliver`` as one batch."""
         n = len(self.ids)
         self._seq += 1
         self.sent += n
-        t_deliver = uplink_all(t)
         if self.outage.end_of(t_deliver) is not None:  # past the radio, the cloud is cut off
             self.outage.lost["uplink"] += n
             return
+        x, y, v, names, payload_t, seq = self._by_sender(x, y, v, state, payload_t, self._seq)
+        self.transport.publish_batch(TelemetryBatch(t, t_deliver, self._ids_by_src, seq.tolist(), x, y, v, names,
+                                                    payload_t), self.topics.telemetry)
+
+    def _by_sender(self, x: np.ndarray, y: np.ndarray, v: np.ndarray, state: np.ndarray, payload_t: np.ndarray,
+                   seq: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[str], np.ndarray, np.ndarray]:
+        """The columns (the last axis of ``x``, ``y``, ``v``) in the order batches list their senders, and the state
+        names as a list: the same list for the same ``state`` array (the reports of one kernel call share it)."""
         if not self._in_src_order:
             order = self._by_src
-            x, y, v, state, payload_t, seq = x[order], y[order], v[order], state[order], payload_t[order], \
-                self._seq[order]
-        else:
-            seq = self._seq
-        if state is not self._state_names[0]:  # the reports of one kernel call share their state names
+            x, y, v, state, payload_t, seq = x[..., order], y[..., order], v[..., order], state[order], \
+                payload_t[order], seq[order]
+        if state is not self._state_names[0]:
             self._state_names = (state, state.tolist())
-        publish_batch(TelemetryBatch(t, t_deliver, self._ids_by_src, seq.tolist(), x, y, v, self._state_names[1],
-                                     payload_t), self.topics.telemetry)
+        return x, y, v, self._state_names[1], payload_t, seq
+
+    def telemetry_periods(self, times: list[float], x: np.ndarray, y: np.ndarray, v: np.ndarray, state: np.ndarray,
+                          payload_t: np.ndarray) -> None:
+        """``telemetry_all`` at each of ``times`` in turn, row ``j`` of ``x``, ``y``, ``v`` being the columns at
+        ``times[j]``; state names and payloads the same at all of them. As one ``TelemetryPeriods`` where every
+        period would be one batch and the transport takes periods (net/batch.py); else period by period."""
+        publish_periods = getattr(self.transport, "publish_periods", None)
+        if len(times) < 2 or publish_periods is None or not self._batches():
+            for j, t in enumerate(times):
+                self.telemetry_all(t, x[j], y[j], v[j], state, payload_t)
+            return
+        delivered = [self.link.uplink_all(t) for t in times]
+        if any(self.outage.end_of(t) is not None for t in delivered):
+            for j, t in enumerate(times):
+                self._batch(t, delivered[j], x[j], y[j], v[j], state, payload_t)
+            return
+        seq0 = self._seq + 1
+        self._seq += len(times)
+        self.sent += len(times) * len(self.ids)
+        x, y, v, names, payload_t, seq0 = self._by_sender(x, y, v, state, payload_t, seq0)
+        publish_periods(TelemetryPeriods(times, delivered, self._ids_by_src, seq0, x, y, v, names, payload_t),
+                        self.topics.telemetry)
 
     def publish_layout(self, t: float, body: dict[str, Any]) -> None:
         self._site_seq += 1

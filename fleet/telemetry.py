@@ -96,13 +96,18 @@ class Telemetry:
         return np.array(offsets, dtype=np.int64) if offsets else None
 
     def _send_reports(self, k0: int, offsets: np.ndarray, done: int, taken: np.ndarray) -> None:
-        """Send the reports the kernel took (those at offsets before ``done``) from tick ``k0`` on, firing their
-        telemetry events in order. No truck changes state or payload inside a kernel call: the reports share them."""
+        """Send the reports the kernel took (those at offsets before ``done``) from tick ``k0`` on, in one hand-over
+        (``FleetComms.telemetry_periods``), and set the period after the last. Each of them stood for the telemetry
+        event at the head of the queue, the next one a period after it: only the first is in the queue (nothing else
+        is pushed between them). No truck changes state or payload inside a kernel call: the reports share them."""
+        m = int(np.searchsorted(offsets, done))
+        if m == 0:
+            return
+        if not self.queue.head_is(self._telemetry):
+            raise RuntimeError("a telemetry report taken in the kernel is not the next event")
+        self.queue.pop_head()
         f = self.fleet
-        state, payload_t = STATE_NAME_OF[f.state], f.payload_t.copy()
-        for j in range(int(np.searchsorted(offsets, done))):
-            if not self.queue.head_is(self._telemetry):
-                raise RuntimeError("a telemetry report taken in the kernel is not the next event")
-            self.queue.pop_head()
-            self._report(self.grid.time(k0 + int(offsets[j])), taken[j, 0], taken[j, 1], taken[j, 2], state,
-                         payload_t)
+        times = [self.grid.time(k0 + k) for k in offsets[:m].tolist()]
+        self.comms.telemetry_periods(times, taken[:m, 0], taken[:m, 1], taken[:m, 2], STATE_NAME_OF[f.state],
+                                     f.payload_t.copy())
+        self.queue.push(times[-1] + self.params.telemetry_period_s, self._telemetry)

@@ -11,7 +11,7 @@ import pytest
 
 from cloud.service import CloudService
 from cloud.twin import FleetTwin
-from net.batch import TelemetryBatch
+from net.batch import TelemetryBatch, TelemetryPeriods
 from net.inproc import InProcRouter
 from net.topics import Topics
 
@@ -68,3 +68,51 @@ def test_the_cloud_keeps_the_good_rows_of_a_faulty_batch():
                            np.zeros(n))
     cloud._on_telemetry_batch(clean)
     assert cloud.rejected == 3 and all(cloud.twin.truck(t).state == "LOADING" for t in TRUCKS)
+
+
+def cloud_twin(telemetry_of, prime) -> tuple[list[tuple], int]:
+    """The twin's columns and the messages rejected after ``prime(cloud)`` and then ``telemetry_of(cloud)``."""
+    cloud = CloudService(InProcRouter(), Topics("mine/test"), planner=None)
+    prime(cloud)
+    telemetry_of(cloud)
+    return columns(cloud.twin), cloud.rejected
+
+
+@pytest.mark.parametrize("fault", ["none", "nan_speed", "off_map", "payload", "state", "newer"])
+def test_several_periods_land_as_their_batches_one_by_one(fault):
+    """Clean periods are checked in one pass and only the newest written; a faulty row anywhere, or a truck that has
+    sent something newer, and the periods go in one at a time: the same twin, the same rejections either way."""
+    rng = np.random.default_rng(5)
+    m, n = 4, len(TRUCKS)
+    x, y = rng.uniform(-1e3, 1e3, (m, n)).round(2), rng.uniform(-1e3, 1e3, (m, n)).round(2)
+    v = rng.uniform(0, 15, (m, n))
+    payload = rng.uniform(0, 200, n)
+    state = [STATES[k] for k in rng.integers(0, len(STATES), n)]
+    if fault == "nan_speed":
+        v[2, 1] = math.nan
+    elif fault == "off_map":
+        x[1, 3] = 2e6
+    elif fault == "payload":
+        payload[0] = -1.0
+    elif fault == "state":
+        state[4] = "FLYING"
+    times = [10.0, 11.0, 12.0, 13.0]
+    periods = TelemetryPeriods(times, times, list(TRUCKS), np.arange(1, n + 1, dtype=np.int64), x, y, v, state,
+                               payload)
+
+    def prime(cloud: CloudService) -> None:
+        for tid in TRUCKS:
+            cloud.twin.truck(tid)
+        if fault == "newer":  # T2 has reported at 12.5: its periods at 10-12 are older, only 13 lands
+            cloud.twin.on_telemetry("T2", 12.5, {"x": 1.0, "y": 2.0, "v": 3.0, "state": "HOLD", "payload_t": 4.0})
+
+    def one_by_one(cloud: CloudService) -> None:
+        for j in range(m):
+            cloud._on_telemetry_batch(periods.period(j))
+
+    together = cloud_twin(lambda cloud: cloud._on_telemetry_periods(periods), prime)
+    assert repr(together) == repr(cloud_twin(one_by_one, prime))  # repr: NaN (no message yet) equals itself
+    cols, rejected = together
+    assert rejected == {"none": 0, "nan_speed": 1, "off_map": 1, "payload": 4, "state": 4, "newer": 0}[fault]
+    if fault in ("none", "newer"):
+        assert [c[0] for c in cols] == [13.0] * n and cols[1][1] == x[3, 1]

@@ -65,20 +65,32 @@ def test_an_observer_without_next_due_sees_every_tick():
 def test_telemetry_taken_in_the_kernel_changes_nothing(monkeypatch, tmp_path):
     """The peer benchmark's mine (ideal link, telemetry every second): with the reports taken in the kernel, the
     same summary, event log, messages and cloud twin as with every telemetry event fired on its own, in a
-    quarter of the kernel calls."""
+    quarter of the kernel calls; the periods of one call reach the cloud in one hand-over, mostly whole."""
     scn = imported_scenario(tmp_path)
-    received: list[tuple] = []  # every telemetry batch the cloud takes, in order
-    on_batch = CloudService._on_telemetry_batch
+    received: list[tuple] = []  # every telemetry batch the cloud takes, in order, a period's part at a time
+    whole = [0]  # hand-overs of several periods at once
+    on_batch, on_periods = CloudService._on_telemetry_batch, CloudService._on_telemetry_periods
 
-    def record(self, batch):
+    def seen_batch(batch):
         received.append((batch.t_sent, batch.t_deliver, batch.src, batch.seq, batch.x.tolist(), batch.y.tolist(),
                          batch.v.tolist(), batch.state, batch.payload_t.tolist()))
+
+    def record(self, batch):
+        seen_batch(batch)
         on_batch(self, batch)
 
+    def record_periods(self, periods):
+        whole[0] += 1
+        for j in range(periods.periods):
+            seen_batch(periods.period(j))
+        on_periods(self, periods)
+
     monkeypatch.setattr(CloudService, "_on_telemetry_batch", record)
+    monkeypatch.setattr(CloudService, "_on_telemetry_periods", record_periods)
 
     def shift_of(in_kernel: bool):
         received.clear()
+        whole[0] = 0
         run = build_run(scn)
         run.sim.reports_in_kernel = in_kernel
         calls = counting_steps(run.sim)
@@ -88,10 +100,11 @@ def test_telemetry_taken_in_the_kernel_changes_nothing(monkeypatch, tmp_path):
         out = (json.dumps(summarize(run.sim), sort_keys=True, default=str), list(run.sim.log), seen,
                run.sim.comms.transport.delivered, run.sim.comms.sent, list(received))
         run.close()
-        return out, calls[0]
+        return out, calls[0], whole[0]
 
-    taken, calls_taken = shift_of(True)
-    fired, calls_fired = shift_of(False)
+    taken, calls_taken, whole_taken = shift_of(True)
+    fired, calls_fired, whole_fired = shift_of(False)
     assert len(taken[-1]) >= 1800  # a report a second (a batch is cut where another message falls within it)
     assert taken == fired
     assert calls_taken < calls_fired / 2
+    assert whole_taken >= 200 and whole_fired == 0
