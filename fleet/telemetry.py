@@ -83,17 +83,8 @@ class Telemetry:
         a period after that tick, as the events themselves would. None where there is none."""
         if ticks <= 1 or not self._telemetry_due():
             return None
-        grid, k = self.grid, self.ticks
-        at = self.queue.next_time()
-        offsets = []
-        n = 0
-        while True:
-            n += grid.first_at_or_after(k + n, at, ticks - n)
-            if n >= ticks:
-                break
-            offsets.append(n)
-            at = grid.time(k + n) + self.params.telemetry_period_s
-        return np.array(offsets, dtype=np.int64) if offsets else None
+        offsets = self.grid.every(self.ticks, self.queue.next_time(), self.params.telemetry_period_s, ticks)
+        return offsets if len(offsets) else None
 
     def _send_reports(self, k0: int, offsets: np.ndarray, done: int, taken: np.ndarray) -> None:
         """Send the reports the kernel took (those at offsets before ``done``) from tick ``k0`` on, in one hand-over

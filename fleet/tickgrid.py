@@ -18,6 +18,9 @@ from __future__ import annotations
 import math
 from array import array
 
+import numpy as np
+from numba import njit
+
 EXACT_LIMIT = 2**53  # k * D stays an exact integer in a double below this
 
 
@@ -59,3 +62,46 @@ class TickGrid:
         while n < most and self.time(k + n) < horizon:
             n += 1
         return n
+
+    def every(self, k: int, at: float, period: float, most: int) -> np.ndarray:
+        """The tick offsets n (1 <= n < ``most``) after tick ``k`` at whose ends a periodic happening fires: first
+        at the first tick at or after ``at`` [s], each next one at the first tick at or after ``period`` [s] past
+        the tick the last one fired at (``first_at_or_after`` in turn). Compiled where the closed form holds: a
+        kernel call that runs through several telemetry periods asks this once."""
+        if self._nanos and (k + most) * self._nanos < EXACT_LIMIT:
+            return _every(k, self._nanos, self.dt, at, period, most)
+        offsets = []
+        n = 0
+        while True:
+            n += self.first_at_or_after(k + n, at, most - n)
+            if n >= most:
+                return np.array(offsets, dtype=np.int64)
+            offsets.append(n)
+            at = self.time(k + n) + period
+
+
+@njit(cache=True)
+def _every(k: int, nanos: int, dt: float, at: float, period: float, most: int) -> np.ndarray:
+    """``TickGrid.every`` in the closed form: ``first_at_or_after``'s arithmetic, operation for operation."""
+    out = np.empty(max(most, 0), dtype=np.int64)
+    m = 0
+    n = 0
+    while True:
+        left = most - n
+        if left <= 1 or at == math.inf:
+            step = left
+        else:
+            kk = k + n
+            q = (at - (kk * nanos) / 1e9) / dt
+            # min(max(ceil(q), 1), left), without casting a q far out of range to an integer
+            step = left if q >= left else (max(math.ceil(q), 1) if q > 0.0 else 1)
+            while step > 1 and ((kk + step - 1) * nanos) / 1e9 >= at:
+                step -= 1
+            while step < left and ((kk + step) * nanos) / 1e9 < at:
+                step += 1
+        n += step
+        if n >= most:
+            return out[:m]
+        out[m] = n
+        m += 1
+        at = ((k + n) * nanos) / 1e9 + period

@@ -32,6 +32,10 @@ class InProcRouter:
         # envelope at a time) and its periods whole (None: a batch at a time); cleared when a subscription changes.
         self._routed: tuple[list[str] | None, list[str], list[BatchHandler] | None, list[PeriodsHandler] | None] = \
             (None, [], None, None)
+        # The topics of the senders of the last batch found to go whole, with its handlers: a part of it (a batch
+        # cut where another message fell) goes whole to the same ones.
+        self._whole: tuple[Callable[[str], str] | None, dict[str, str], list[BatchHandler],
+                           list[PeriodsHandler] | None] | None = None
         self._tie = itertools.count()
         self._subs = Subscriptions()
         self.retained: dict[str, Envelope] = {}
@@ -63,11 +67,11 @@ class InProcRouter:
         """``handler``, already subscribed, takes a whole batch at once through ``batch_handler``, and, if given,
         several periods' batches at once through ``periods_handler``."""
         self._batch_handlers[handler] = (batch_handler, periods_handler)
-        self._routed = (None, [], None, None)
+        self._routed, self._whole = (None, [], None, None), None
 
     def subscribe(self, topic_filter: str, handler: Handler, qos: int = 1) -> None:
         self._subs.add(topic_filter, handler)
-        self._routed = (None, [], None, None)
+        self._routed, self._whole = (None, [], None, None), None
         for topic, env in sorted(self.retained.items()):
             if matches(topic_filter, topic):
                 heapq.heappush(self._heap, (env.t_deliver, env.src, env.seq, next(self._tie), topic, env))
@@ -128,7 +132,12 @@ class InProcRouter:
                                               list[PeriodsHandler] | None]:
         """Senders ``src``'s topics and the handlers that take their batches and their periods whole (see
         ``_routed``). A fleet's batches share one list of senders until one is cut."""
-        if src is not self._routed[0]:
+        if src is self._routed[0]:
+            return self._routed
+        whole = self._whole
+        if whole is not None and whole[0] == self._topic_of and all(s in whole[1] for s in src):
+            self._routed = (src, [whole[1][s] for s in src], whole[2], whole[3])
+        else:
             topics = [self._topic_of(s) for s in src]
             handlers = self._subs.handlers(topics[0])
             found = [self._batch_handlers.get(h) for h in handlers]
@@ -138,4 +147,5 @@ class InProcRouter:
             else:
                 periods = [t[1] for t in takers if t[1] is not None]
                 self._routed = (src, topics, [t[0] for t in takers], periods if len(periods) == len(takers) else None)
+                self._whole = (self._topic_of, dict(zip(src, topics, strict=True)), self._routed[2], self._routed[3])
         return self._routed

@@ -51,3 +51,27 @@ def test_first_at_or_after_matches_a_tick_by_tick_search(dt):
         for horizon in horizons:
             for most in (1, 2, 5, 50, 1000):
                 assert grid.first_at_or_after(k, horizon, most) == by_ticks(k, horizon, most), (k, horizon, most)
+
+
+@pytest.mark.parametrize("dt", [0.1, 0.25, 0.05, 1 / 3])
+def test_every_fires_where_first_at_or_after_in_turn_would(dt):
+    """``every`` (compiled for decimal steps) against the loop it replaces: a happening due at ``at``, then a period
+    after each tick it fired at, over the next ``most`` ticks."""
+    grid = TickGrid(dt)
+
+    def in_turn(k: int, at: float, period: float, most: int) -> list[int]:
+        out, n = [], 0
+        while True:
+            n += grid.first_at_or_after(k + n, at, most - n)
+            if n >= most:
+                return out
+            out.append(n)
+            at = grid.time(k + n) + period
+
+    for k in (0, 3, 1234, 99_999):
+        t = grid.time(k)
+        for at in (t - 5.0, t, t + 1e-12, t + dt, t + 0.95, t + 1.0, t + 7.3, math.inf, -1e300, 1e300):
+            for period in (1.0, 0.3, 2.5, dt):
+                for most in (0, 1, 2, 9, 10, 11, 57, 300):
+                    got = grid.every(k, at, period, most)
+                    assert got.tolist() == in_turn(k, at, period, most), (k, at, period, most)

@@ -107,6 +107,28 @@ def test_a_subscriber_of_one_truck_makes_the_batch_go_out_one_message_at_a_time(
     assert whole == [] and singles == ["T1", "T2", "T3", "spy:T3", "T4"]
 
 
+def test_a_new_subscription_is_heeded_by_the_parts_of_batches_routed_before_it():
+    """The router remembers that a fleet's batches went whole (the senders' parts go the same way); a subscription
+    made since makes it look again."""
+    router = InProcRouter()
+    whole: list[list[str]] = []
+    singles: list[str] = []
+
+    def every(topic: str, env: Envelope) -> None:
+        singles.append(env.src)
+
+    router.subscribe(TOPICS.telemetry("+"), every)
+    router.on_batch(every, lambda b: whole.append(b.src))
+    router.publish_batch(batch(1.0), TOPICS.telemetry)
+    router.publish_batch(batch(2.0, seq=2).part(1, 3), TOPICS.telemetry)
+    drain(router)
+    assert whole == [TRUCKS, ["T2", "T3"]] and singles == []
+    router.subscribe(TOPICS.telemetry("T3"), lambda topic, env: singles.append("spy:" + env.src))
+    router.publish_batch(batch(3.0, seq=3).part(1, 3), TOPICS.telemetry)
+    drain(router)
+    assert whole == [TRUCKS, ["T2", "T3"]] and singles == ["T2", "T3", "spy:T3"]
+
+
 def periods(times: list[float], seq0: int = 1) -> TelemetryPeriods:
     m, n = len(times), len(TRUCKS)
     grid = np.arange(m * n, dtype=float).reshape(m, n)
