@@ -111,11 +111,13 @@ class FleetTwin:
                            state: list[str], payload_t: np.ndarray) -> None:
         """``on_telemetry`` for many trucks' messages (one each) delivered at ``t``, given as columns."""
         if truck_ids is not self._batch_rows[0]:  # a fleet sends the same list of senders every period
-            rows = np.array([self.truck(tid)._i for tid in truck_ids], dtype=np.int64)
-            first = int(rows[0]) if len(rows) else 0
-            span = slice(first, first + len(rows)) if np.array_equal(rows, np.arange(first, first + len(rows))) \
-                else None
-            self._batch_rows = (truck_ids, rows, span)
+            trucks = self.trucks
+            found = [trucks.get(tid) for tid in truck_ids]
+            listed = [view._i if view is not None else self.truck(tid)._i for tid, view in zip(truck_ids, found,
+                                                                                              strict=True)]
+            first = listed[0] if listed else 0
+            span = slice(first, first + len(listed)) if listed == list(range(first, first + len(listed))) else None
+            self._batch_rows = (truck_ids, np.array(listed, dtype=np.int64), span)
         _, rows, span = self._batch_rows
         c = self._cols
         if span is not None and _write_run(span.start, t, x, y, v, payload_t, c.t_seen, c.x, c.y, c.speed_mps,
