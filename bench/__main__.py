@@ -81,6 +81,7 @@ BENCHMARKS: tuple[Benchmark, ...] = (
     Benchmark("mqtt_throughput"),
     Benchmark("accel_validation", adapter=_accel_validation),
     Benchmark("peer_openmines", adapter=_peer_openmines),
+    Benchmark("tick_resolution"),
     Benchmark("soak", default=False),
 )
 

@@ -220,12 +220,34 @@ def load_scenario(path: str | Path, doc: dict[str, Any] | None = None) -> Scenar
     )
     for f in (root, sc, fl, hl, tr, lk, cl, out, ed, hz, fa):
         f.reject_unknown()
+    _periods_fit_the_tick(scenario, sc, ed, lk, out)
     if scenario.failures.trucks:
         for g in scenario.groups:
             if g.truck_class.mtbf_h is None or g.truck_class.mttr_h is None:
                 raise InputError(src, "failures.trucks", f"truck class {g.class_ref!r} has no mtbf_h and mttr_h "
                                                          "(needed for random truck breakdowns)")
     return scenario
+
+
+def _periods_fit_the_tick(scn: Scenario, sc: Fields, ed: Fields, lk: Fields, out: Fields) -> None:
+    """Every period the run keeps at least one tick long: what is due is done at a tick boundary, once a tick, so a
+    shorter period would silently run at the tick's rate instead (frames at 2 Hz for 10 Hz asked, at 0.5 s ticks).
+    The radio link's conditions are re-evaluated once a second (``HaulParams.link_update_period_s``)."""
+    tick = scn.dt_s
+    due = [(out, "trace_period_s", scn.trace_period_s, f"a trace sample every {scn.trace_period_s:g} s")]
+    if scn.telemetry_period_s > 0:
+        due.append((lk, "telemetry_period_s", scn.telemetry_period_s,
+                    f"telemetry every {scn.telemetry_period_s:g} s"))
+    if scn.edge is not None:
+        due.append((ed, "frame_hz", 1.0 / scn.edge.frame_hz, f"{scn.edge.frame_hz:g} Hz sensor frames"))
+    for fields, key, period, what in due:
+        if period < tick - 1e-9:
+            raise fields.error(key, f"asks for {what}, shorter than the kinematic tick ([scenario] dt_s = {tick:g} "
+                                    "s); things fall due once a tick at most: lower dt_s or lengthen the period")
+    radio = HaulParams.link_update_period_s
+    if scn.link_profile != "ideal" and radio < tick - 1e-9:
+        raise sc.error("dt_s", f"= {tick:g} s is longer than the radio link's update period ({radio:g} s, [link] "
+                               f"profile {scn.link_profile!r}): use dt_s <= {radio:g}")
 
 
 def _planner(cl: Fields) -> tuple[str, dict[str, Any]]:
