@@ -185,7 +185,7 @@ class Simulation(ServiceCycle, Breakdowns, Departures, Telemetry):
         """How many ticks (up to ``most``) can run before anything but motion is due: the tick at whose end the
         first event, message, link update, observer or progress report falls is the last of them. Telemetry
         events the kernel can take on the way do not count (``fleet.telemetry``)."""
-        if most <= 1 or self.rt.has_sections or self.onboard is not None or self._sync is not None:
+        if most <= 1 or self.onboard is not None or self._sync is not None:
             return 1
         event = self.queue.next_time_behind_head() if self._telemetry_due() else self.queue.next_time()
         due = [report_t, event, self.transport.next_due()]
@@ -210,9 +210,15 @@ class Simulation(ServiceCycle, Breakdowns, Departures, Telemetry):
             on = np.flatnonzero(MOVING_STATE[f.state])
             seg = self.segment_of(f.route[on], f.s[on])
             stop = np.full(f.n, np.inf)
+        stop_line, asked = self._no_stop, 0
         if rt.has_sections:
-            stop[on] = self.claims.stop_gaps(rt, on, seg, f.s[on], f.v[on], self.ct.brake[f.class_index[on]],
-                                             CLAIM_MARGIN_M)
+            cls = f.class_index[on]
+            lines, asked = self.claims.stop_lines(rt, on, seg, f.s[on], f.v[on], self.ct.brake[cls], CLAIM_MARGIN_M)
+            stop_line = np.full(f.n, np.inf)
+            stop_line[on] = lines
+            if ticks > 1:  # fewer, so that no claim or release falls due inside the call
+                ticks = self.claims.quiet_ticks(rt, on, seg, f.s[on], f.v[on], self.ct.accel[cls], self.ct.brake[cls],
+                                                lines, CLAIM_MARGIN_M, self.params.dt, ticks)
         if self.onboard is not None:
             seen_stop, self.v_limit[on] = self.onboard.limits(self.t, on, seg)
             stop[on] = np.minimum(stop[on], seen_stop)
@@ -225,7 +231,8 @@ class Simulation(ServiceCycle, Breakdowns, Departures, Telemetry):
         done, arrived = kinematics.tick(rt, self.ct, self.params.traffic, self.params.dt, f.state, f.route, f.s,
                                         f.v, f.payload_t, f.class_index, f.x, f.y, f.z, f.heading, f.odometer_m,
                                         f.state_time, stop, self.v_limit, self.min_gap, ticks,
-                                        kinematics.NO_REPORTS if reports is None else reports, taken)
+                                        kinematics.NO_REPORTS if reports is None else reports, taken, stop_line)
+        self.claims.refusals += (done - 1) * asked  # the refused asked again each later tick, refused again
         if reports is not None:
             self._send_reports(self.ticks, reports, done, taken)
         if len(on):

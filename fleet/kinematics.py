@@ -114,16 +114,18 @@ def tick(rt: RouteTable, ct: ClassTable, traffic: Traffic, dt: float, state: np.
          s: np.ndarray, v: np.ndarray, payload_t: np.ndarray, cls: np.ndarray, x: np.ndarray, y: np.ndarray,
          z: np.ndarray, heading: np.ndarray, odometer: np.ndarray, state_time: np.ndarray,
          stop_gap: np.ndarray, v_limit: np.ndarray, min_gap: np.ndarray | None = None,
-         ticks: int = 1, reports: np.ndarray | None = None,
-         taken: np.ndarray | None = None) -> tuple[int, np.ndarray]:
+         ticks: int = 1, reports: np.ndarray | None = None, taken: np.ndarray | None = None,
+         stop_line: np.ndarray | None = None) -> tuple[int, np.ndarray]:
     """Advance the whole fleet by up to ``ticks`` ticks of ``dt`` [s] in place, stopping after the first tick in
     which a truck reaches its route's end; returns the ticks done and the trucks that arrived in the last one.
 
     Several ticks in one compiled call are the same ticks one by one (the caller asks for them only while
     nothing else is due: no event, message, observer or link update); they only skip the Python between them.
-    Per truck arrays (index i over the fleet): ``stop_gap`` [m] is the distance to a stop line (a refused
-    single-lane section; inf if none), ``v_limit`` [m/s] any extra cap such as the perception-safe speed; both
-    hold for every tick of the call. ``min_gap`` (one element, [m]), when given, is lowered to the least bumper
+    Per truck arrays (index i over the fleet): ``stop_gap`` [m] is the distance to a stop line as the call starts
+    (an obstacle seen ahead; inf if none), ``v_limit`` [m/s] any extra cap such as the perception-safe speed; both
+    hold for every tick of the call. ``stop_line`` [m], when given, is a stop line as a distance along the
+    truck's route (the entry of a single-lane section refused; inf if none): the gap to it is taken each tick.
+    ``min_gap`` (one element, [m]), when given, is lowered to the least bumper
     gap between a truck and the one ahead of it on its path as the tick finds them: the car-following gaps are
     computed every tick anyway, so the safety invariant (never closer than the jam gap) is watched at every tick
     for the cost of one compare. ``reports`` (ascending tick numbers, each below ``ticks``), when given: after each
@@ -133,8 +135,9 @@ def tick(rt: RouteTable, ct: ClassTable, traffic: Traffic, dt: float, state: np.
     watch = min_gap if min_gap is not None else np.full(1, np.inf)
     if reports is None or taken is None:
         reports, taken = NO_REPORTS, np.empty((0, 3, len(state)))
+    lines = stop_line if stop_line is not None else np.full(len(state), np.inf)
     return _ticks(ticks, reports, taken, dt, MOVING_STATE, state, route, s, v, payload_t, cls, x, y, z, heading,
-                  odometer, state_time, stop_gap, v_limit, watch, rt.vmax, rt.vexit, rt.seg_s0, rt.seg_len,
+                  odometer, state_time, stop_gap, lines, v_limit, watch, rt.vmax, rt.vexit, rt.seg_s0, rt.seg_len,
                   rt.seg_grade, rt.seg_rr, rt.seg_heading, rt.seg_lane_xy, rt.p0, rt.p1, rt.route_base, rt.route_len,
                   rt.seg_gs0, rt.seg_edge, rt.seg_edge_s0, rt.seg_k, rt.route_edges, rt.route_edge_s0, len(rt.edge_len),
                   ct.empty_kg, ct.power_w, ct.rimpull_n, ct.accel, ct.brake, ct.emergency, ct.length,
@@ -143,8 +146,8 @@ def tick(rt: RouteTable, ct: ClassTable, traffic: Traffic, dt: float, state: np.
 
 @njit(cache=True)
 def _ticks(ticks, reports, taken, dt, moving_state, state, route, s, v, payload_t, cls, x, y, z, heading, odometer,
-           state_time, stop_gap, v_limit, min_gap, vmax, vexit, seg_s0, seg_len, seg_grade, seg_rr, seg_heading,
-           seg_lane_xy, p0, p1, route_base, route_len, seg_gs0, seg_edge, seg_edge_s0, seg_k, route_edges,
+           state_time, stop_gap, stop_line, v_limit, min_gap, vmax, vexit, seg_s0, seg_len, seg_grade, seg_rr,
+           seg_heading, seg_lane_xy, p0, p1, route_base, route_len, seg_gs0, seg_edge, seg_edge_s0, seg_k, route_edges,
            route_edge_s0, n_edges, empty_kg, power_w, rimpull_n, accel, brake, emergency, length, jam_gap, headway,
            arrive_tol):
     # No truck changes state inside the call (it ends at the first arrival), so who moves is found once, and each
@@ -192,6 +195,8 @@ def _ticks(ticks, reports, taken, dt, moving_state, state, route, s, v, payload_
             g = gap[j]
             v_lead = v_m[lead[j]] if lead[j] >= 0 else 0.0
             stop = stop_gap[i]
+            if stop_line[i] < np.inf:
+                stop = min(stop, max(stop_line[i] - s_m[j], 0.0))
             var = c * 2 + (1 if payload_t[i] > 0 else 0)
             b = brake[c]
             a_max = accel[c]

@@ -199,12 +199,19 @@ class RouteTable:
         self._sections_ahead()
 
     def _sections_ahead(self) -> None:
-        """Per segment: the next single-lane section the route enters, where, and from which node."""
+        """Per segment: the next single-lane section the route enters, where, and from which node; for a segment in
+        a section, where along the route that section starts (``section_start_s``; inf elsewhere), from which node
+        (``section_node``) and where it ends (``section_end_s``); and where the next one ends
+        (``next_section_end_s``; inf where there is none)."""
         n = len(self.seg_len)
         self.seg_section = self.edge_section[self.seg_edge]
         self.next_section = np.full(n, -1, dtype=np.int64)
         self.next_section_s = np.full(n, np.inf)
         self.next_section_node = np.full(n, -1, dtype=np.int64)
+        self.section_start_s = np.full(n, np.inf)
+        self.section_node = np.full(n, -1, dtype=np.int64)
+        self.section_end_s = np.full(n, np.inf)
+        self.next_section_end_s = np.full(n, np.inf)
         self.route_section_node = np.full(self.route_edges.shape, -1, dtype=np.int64)
         for r in self.routes:
             entry = -1
@@ -223,10 +230,29 @@ class RouteTable:
                 if sec_next >= 0 and sec_next != self.edge_section[edges[k]]:
                     nxt = (sec_next, self.route_edge_s0[r.index, k + 1], self.route_section_node[r.index, k + 1])
                 ahead[k] = nxt
+            # where the run of edges of one section that edge k lies in starts and ends, along the route
+            start = [np.inf] * len(edges)
+            for k in range(len(edges)):
+                sec = self.edge_section[edges[k]]
+                if sec >= 0:
+                    start[k] = start[k - 1] if k and self.edge_section[edges[k - 1]] == sec \
+                        else self.route_edge_s0[r.index, k]
+            end = [np.inf] * len(edges)
+            for k in range(len(edges) - 1, -1, -1):
+                sec = self.edge_section[edges[k]]
+                if sec >= 0:
+                    last = k + 1 == len(edges) or self.edge_section[edges[k + 1]] != sec
+                    end[k] = self.routes[r.index].length_m if k + 1 == len(edges) else \
+                        (self.route_edge_s0[r.index, k + 1] if last else end[k + 1])
             segs = np.flatnonzero(self.seg_route == r.index)
             for k in range(len(edges)):
                 sel = segs[self.seg_k[segs] == k]
                 self.next_section[sel], self.next_section_s[sel], self.next_section_node[sel] = ahead[k]
+                self.section_start_s[sel], self.section_node[sel] = start[k], self.route_section_node[r.index, k]
+                self.section_end_s[sel] = end[k]
+                if ahead[k][0] >= 0:
+                    entry = int(np.searchsorted(self.route_edge_s0[r.index, :len(edges)], ahead[k][1]))
+                    self.next_section_end_s[sel] = end[entry]
 
     # -- braking envelopes ------------------------------------------------------------------------------
 

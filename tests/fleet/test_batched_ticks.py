@@ -42,7 +42,7 @@ def shift(name: str, hours: float) -> tuple[str, list[float], int]:
     return json.dumps(summarize(run.sim), sort_keys=True, default=str), list(trace.t), steps[0]
 
 
-@pytest.mark.parametrize("name", ["open_pit", "open_pit_crusher"])
+@pytest.mark.parametrize("name", ["open_pit", "open_pit_crusher", "strip_mine"])  # strip_mine: single lanes
 def test_batched_ticks_change_nothing(name, monkeypatch):
     batched, times, steps = shift(name, 0.5)
     ticks = round(0.5 * 3600.0 / 0.1)

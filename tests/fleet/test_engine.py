@@ -144,3 +144,36 @@ def test_opposing_trucks_never_meet_in_a_single_lane_section(write_map, write_sc
     assert violations == []
     assert sim.claims.refusals > 0  # the rule was exercised, not just never needed
     assert sim.loads.sum() > 5
+
+
+def test_no_truck_passes_the_line_of_a_section_it_does_not_hold():
+    """A truck refused a section stands at its entry line: checked every tick of two hours on the strip mine,
+    whose trucks queue at single-lane sections all shift. A truck that came to rest exactly on the line is on the
+    section's first segment already; it must still wait there (it once drove on from it, unclaimed)."""
+    scn = load_scenario(REPO / "scenarios" / "strip_mine.toml").with_overrides(hours=2.0)
+    run = build_run(scn)
+    sim, rt = run.sim, run.sim.rt
+    starts = {}  # (route, section) -> where the route enters it
+    for k in np.flatnonzero(rt.seg_section >= 0):
+        key = (int(rt.seg_route[k]), int(rt.seg_section[k]))
+        starts[key] = min(starts.get(key, np.inf), float(rt.seg_s0[k]))
+    intruders, at_line = [], [0]
+
+    def check(s):
+        f = s.fleet
+        on = np.flatnonzero(np.isin(f.state, [TruckState.TRAVEL_EMPTY, TruckState.TRAVEL_LOADED, TruckState.HOLD]))
+        if not len(on):
+            return
+        sec = rt.seg_section[s.segment_of(f.route[on], f.s[on])]
+        for j in np.flatnonzero((sec >= 0) & (f.claim_section[on] != sec)):
+            i = on[j]
+            if f.s[i] > starts[(int(f.route[i]), int(sec[j]))]:
+                intruders.append((s.t, f.ids[i]))
+            else:
+                at_line[0] += 1
+
+    sim.observers.append(check)
+    sim.run(2 * 3600.0)
+    run.close()
+    assert intruders == []
+    assert at_line[0] > 0  # trucks did come to rest on a line
