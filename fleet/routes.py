@@ -240,10 +240,14 @@ class RouteTable:
             end = [np.inf] * len(edges)
             for k in range(len(edges) - 1, -1, -1):
                 sec = self.edge_section[edges[k]]
-                if sec >= 0:
-                    last = k + 1 == len(edges) or self.edge_section[edges[k + 1]] != sec
-                    end[k] = self.routes[r.index].length_m if k + 1 == len(edges) else \
-                        (self.route_edge_s0[r.index, k + 1] if last else end[k + 1])
+                if sec < 0:
+                    continue
+                if k + 1 == len(edges):
+                    end[k] = r.length_m
+                elif self.edge_section[edges[k + 1]] != sec:
+                    end[k] = self.route_edge_s0[r.index, k + 1]
+                else:
+                    end[k] = end[k + 1]
             segs = np.flatnonzero(self.seg_route == r.index)
             for k in range(len(edges)):
                 sel = segs[self.seg_k[segs] == k]

@@ -4,10 +4,9 @@ A claim is taken when the truck is within braking distance (+ margin) of the ent
 claim can still stop at the entry line. Trucks entering from the same end share a section (they follow
 each other); a claim from the other end waits until the section is empty.
 
-Claims are taken before a tick's move and released after it, so a run with sections used to tick one at a time.
-``quiet_ticks`` bounds how many ticks can pass before any truck could come within claiming reach of a section or
-drive out of one it holds: those ticks run back to back in the kernel, the same ticks (docs/architecture.md,
-"Time").
+Claims are taken before a tick's move and released after it. ``quiet_ticks`` bounds how many ticks can pass before
+any truck could come within claiming reach of a section or drive out of one it holds: those ticks run back to back
+in the kernel, the same ticks as one at a time (docs/architecture.md, "Time").
 """
 
 from __future__ import annotations
