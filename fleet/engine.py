@@ -174,7 +174,7 @@ class Simulation(ServiceCycle, Breakdowns, Departures, Telemetry):
         done = 0
         while done < n_ticks:
             ticks = self._quiet_ticks(n_ticks - done, next_report)
-            done += self.step(ticks, self._reports_within(ticks))
+            done += self.step(ticks)
             if self.t >= next_report:
                 progress(self.t)
                 next_report += 60.0
@@ -199,10 +199,10 @@ class Simulation(ServiceCycle, Breakdowns, Departures, Telemetry):
         horizon = min(d for d in due if d is not None)
         return self.grid.first_at_or_after(self.ticks, horizon, most)
 
-    def step(self, ticks: int = 1, reports: np.ndarray | None = None) -> int:
-        """One tick, or ``ticks`` ticks in which nothing but motion happens (see ``run``); returns the ticks done
-        (fewer when a truck reaches its destination first). ``reports``: the ticks among them after which the
-        kernel takes the telemetry (``fleet.telemetry``)."""
+    def step(self, ticks: int = 1) -> int:
+        """One tick, or up to ``ticks`` ticks in which nothing but motion happens (see ``run``); returns the ticks
+        done: fewer when a truck reaches its destination first, or when a single-lane claim or release could fall
+        due sooner. The kernel takes the telemetry due within them (``fleet.telemetry``)."""
         f, rt = self.fleet, self.rt
         stop = self._no_stop
         on = np.empty(0, dtype=np.int64)
@@ -227,6 +227,7 @@ class Simulation(ServiceCycle, Breakdowns, Departures, Telemetry):
             self.v_limit.fill(np.inf)  # reset each tick: a hold that has ended must not leave its limit behind
         if self._stopping:
             self.v_limit[(f.hold_reason & HOLD_STOP) != 0] = 0.0
+        reports = self._reports_within(ticks)
         taken = np.empty((len(reports), 3, f.n)) if reports is not None else self._no_reports_taken
         done, arrived = kinematics.tick(rt, self.ct, self.params.traffic, self.params.dt, f.state, f.route, f.s,
                                         f.v, f.payload_t, f.class_index, f.x, f.y, f.z, f.heading, f.odometer_m,

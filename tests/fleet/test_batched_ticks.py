@@ -23,9 +23,9 @@ def counting_steps(sim: Simulation) -> list[int]:
     count = [0]
     step = sim.step
 
-    def counted(ticks: int = 1, reports=None) -> int:
+    def counted(ticks: int = 1) -> int:
         count[0] += 1
-        return step(ticks, reports)
+        return step(ticks)
 
     sim.step = counted
     return count
