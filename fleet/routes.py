@@ -223,13 +223,6 @@ class RouteTable:
                 self.route_section_node[r.index, k] = entry if sec >= 0 else -1
         for r in self.routes:
             edges = r.edges
-            nxt = (-1, np.inf, -1)
-            ahead = [nxt] * len(edges)
-            for k in range(len(edges) - 2, -1, -1):
-                sec_next = self.edge_section[edges[k + 1]]
-                if sec_next >= 0 and sec_next != self.edge_section[edges[k]]:
-                    nxt = (sec_next, self.route_edge_s0[r.index, k + 1], self.route_section_node[r.index, k + 1])
-                ahead[k] = nxt
             # where the run of edges of one section that edge k lies in starts and ends, along the route
             start = [np.inf] * len(edges)
             for k in range(len(edges)):
@@ -248,15 +241,22 @@ class RouteTable:
                     end[k] = self.route_edge_s0[r.index, k + 1]
                 else:
                     end[k] = end[k + 1]
+            # the next section each edge leads into: (section, where it starts, from which node, where it ends)
+            nxt = (-1, np.inf, -1, np.inf)
+            ahead = [nxt] * len(edges)
+            for k in range(len(edges) - 2, -1, -1):
+                sec_next = self.edge_section[edges[k + 1]]
+                if sec_next >= 0 and sec_next != self.edge_section[edges[k]]:
+                    nxt = (sec_next, self.route_edge_s0[r.index, k + 1], self.route_section_node[r.index, k + 1],
+                           end[k + 1])
+                ahead[k] = nxt
             segs = np.flatnonzero(self.seg_route == r.index)
             for k in range(len(edges)):
                 sel = segs[self.seg_k[segs] == k]
-                self.next_section[sel], self.next_section_s[sel], self.next_section_node[sel] = ahead[k]
+                (self.next_section[sel], self.next_section_s[sel], self.next_section_node[sel],
+                 self.next_section_end_s[sel]) = ahead[k]
                 self.section_start_s[sel], self.section_node[sel] = start[k], self.route_section_node[r.index, k]
                 self.section_end_s[sel] = end[k]
-                if ahead[k][0] >= 0:
-                    entry = int(np.searchsorted(self.route_edge_s0[r.index, :len(edges)], ahead[k][1]))
-                    self.next_section_end_s[sel] = end[entry]
 
     # -- braking envelopes ------------------------------------------------------------------------------
 
